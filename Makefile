@@ -1,0 +1,50 @@
+# The few commands a person types. Everything else is `drafarm --help`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.drafarm-installed
+PYTEST_WORKERS ?= auto
+K8S_VERSION ?=
+
+export K8S_VERSION
+
+.PHONY: host-packages setup lint test unit conformance cluster-up cluster-down bench clean
+
+setup: host-packages $(STAMP)
+
+# Debian packages a local cluster needs (runc, iptables, catatonit, ...): root only, idempotent.
+host-packages:
+	@bash clusters/host/install-debian-packages.sh
+
+$(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing drafarm with its dev tools"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e" tests
+
+test: lint
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
+
+clean:
+	rm -rf $(VENV) build *.egg-info
+
+# A local cluster of $(K8S_VERSION) (default: newest pinned); builds the toolchain on first use.
+cluster-up: setup
+	$(BIN)/drafarm cluster up
+
+cluster-down: setup
+	$(BIN)/drafarm cluster down
+
+# Times `cluster up` to a Ready node and `cluster down` (binaries cached); writes results/bench-*.json.
+bench: setup
+	$(BIN)/python -m clusters.bench

@@ -1,0 +1,215 @@
+"""What the toolchain builds: wrapper modules, and the binaries each one produces.
+
+A *module* is one wrapper Go module under `clusters/toolchain/modules/<name>-<version>/` that requires
+an upstream module at a pinned version. A *binary* is one program built from it, with the arguments
+that make it print its version (the check that it runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from clusters.toolchain.versions import ToolPins, minor_of
+
+ETCD_MAIN = """\
+// Command etcd runs the etcd server of the pinned go.etcd.io/etcd/server/v3 module.
+// Written for drafarm: the server module has relative replaces, so it cannot be `go install`ed.
+package main
+
+import (
+\t"os"
+
+\t"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+"""
+
+CNI_VERSION_STDIN = '{"cniVersion":"1.0.0"}'
+
+
+@dataclass(frozen=True)
+class Binary:
+    name: str
+    package: str
+    version_args: tuple[str, ...]
+    expect: str
+    env: tuple[tuple[str, str], ...] = ()
+    stdin: str = ""
+
+
+@dataclass(frozen=True)
+class Module:
+    """One wrapper module and the binaries built from it."""
+
+    name: str
+    version: str
+    upstream: str
+    requires: dict[str, str]
+    binaries: tuple[Binary, ...]
+    tags: tuple[str, ...] = ()
+    ldflags: tuple[str, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)
+    cgo: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+def _k8s_ldflags(version: str) -> tuple[str, ...]:
+    minor = minor_of(version)
+    flags: list[str] = []
+    for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+        flags += [
+            f"-X {pkg}.gitVersion={version}",
+            f"-X {pkg}.gitMajor=1",
+            f"-X {pkg}.gitMinor={minor}",
+            f"-X {pkg}.gitTreeState=clean",
+            f"-X {pkg}.gitCommit=drafarm-{version}",
+            f"-X {pkg}.buildDate=1970-01-01T00:00:00Z",
+        ]
+    return tuple(flags)
+
+
+def kubernetes(pins: ToolPins) -> Module:
+    v = pins.kubernetes
+    bare = v.lstrip("v")
+
+    def cmd(name: str, *args: str) -> Binary:
+        return Binary(name, f"k8s.io/kubernetes/cmd/{name}", args or ("--version",), bare)
+
+    return Module(
+        name="kubernetes",
+        version=v,
+        upstream="k8s.io/kubernetes",
+        requires={"k8s.io/kubernetes": v},
+        binaries=(
+            cmd("kube-apiserver"),
+            cmd("kube-controller-manager"),
+            cmd("kube-scheduler"),
+            cmd("kubelet"),
+            cmd("kubectl", "version", "--client"),
+            cmd("kubeadm", "version", "-o", "short"),
+        ),
+        ldflags=_k8s_ldflags(v),
+    )
+
+
+def etcd(pins: ToolPins) -> Module:
+    v = pins.etcd
+    bare = v.lstrip("v")
+    return Module(
+        name="etcd",
+        version=v,
+        upstream="go.etcd.io/etcd/server/v3",
+        requires={"go.etcd.io/etcd/server/v3": v, "go.etcd.io/etcd/etcdctl/v3": v},
+        binaries=(
+            Binary("etcd", ".", ("--version",), bare),
+            Binary("etcdctl", "go.etcd.io/etcd/etcdctl/v3", ("version",), bare),
+        ),
+        sources={"main.go": ETCD_MAIN},
+    )
+
+
+def containerd(pins: ToolPins) -> Module:
+    v = pins.containerd
+    base = "github.com/containerd/containerd/v2"
+    return Module(
+        name="containerd",
+        version=v,
+        upstream=base,
+        requires={base: v},
+        binaries=(
+            Binary("containerd", f"{base}/cmd/containerd", ("--version",), v),
+            Binary("containerd-shim-runc-v2", f"{base}/cmd/containerd-shim-runc-v2", ("-v",), v),
+            Binary("ctr", f"{base}/cmd/ctr", ("--version",), v),
+        ),
+        tags=("no_btrfs", "no_zfs", "no_devmapper", "urfave_cli_no_docs"),
+        ldflags=(
+            f"-X {base}/version.Version={v}",
+            f"-X {base}/version.Revision=drafarm-{v}",
+            f"-X {base}/version.Package={base}",
+        ),
+    )
+
+
+def cni_plugins(pins: ToolPins) -> Module:
+    v = pins.cni_plugins
+    base = "github.com/containernetworking/plugins"
+    env = (("CNI_COMMAND", "VERSION"),)
+
+    def plugin(name: str, kind: str) -> Binary:
+        return Binary(name, f"{base}/plugins/{kind}/{name}", (), "supportedVersions", env, CNI_VERSION_STDIN)
+
+    return Module(
+        name="cni-plugins",
+        version=v,
+        upstream=base,
+        requires={base: v},
+        binaries=(
+            plugin("bridge", "main"),
+            plugin("loopback", "main"),
+            plugin("host-local", "ipam"),
+            plugin("portmap", "meta"),
+        ),
+        ldflags=(f"-X {base}/pkg/utils/buildversion.BuildVersion={v}",),
+    )
+
+
+def crictl(pins: ToolPins) -> Module:
+    v = pins.crictl
+    return Module(
+        name="crictl",
+        version=v,
+        upstream="sigs.k8s.io/cri-tools",
+        requires={"sigs.k8s.io/cri-tools": v},
+        binaries=(Binary("crictl", "sigs.k8s.io/cri-tools/cmd/crictl", ("--version",), "crictl"),),
+        ldflags=(f"-X sigs.k8s.io/cri-tools/pkg/version.Version={v}",),
+    )
+
+
+def kind(pins: ToolPins) -> Module:
+    v = pins.kind
+    return Module(
+        name="kind",
+        version=v,
+        upstream="sigs.k8s.io/kind",
+        requires={"sigs.k8s.io/kind": v},
+        binaries=(Binary("kind", "sigs.k8s.io/kind", ("version",), v.lstrip("v")),),
+    )
+
+
+def kwok(pins: ToolPins) -> Module:
+    v = pins.kwok
+    return Module(
+        name="kwok",
+        version=v,
+        upstream="sigs.k8s.io/kwok",
+        requires={"sigs.k8s.io/kwok": v},
+        binaries=(Binary("kwok", "sigs.k8s.io/kwok/cmd/kwok", ("--version",), "kwok"),),
+        ldflags=(f"-X sigs.k8s.io/kwok/pkg/consts.Version={v}",),
+    )
+
+
+# Build order: the small runtime pieces first (quick feedback), then Kubernetes, then kind/kwok,
+# which only the kind provider and scale tests need.
+CLUSTER_MODULES = ("etcd", "containerd", "cni-plugins", "crictl", "kubernetes")
+EXTRA_MODULES = ("kind", "kwok")
+
+_FACTORIES = {
+    "etcd": etcd,
+    "containerd": containerd,
+    "cni-plugins": cni_plugins,
+    "crictl": crictl,
+    "kubernetes": kubernetes,
+    "kind": kind,
+    "kwok": kwok,
+}
+
+
+def modules(pins: ToolPins, names: tuple[str, ...] = CLUSTER_MODULES + EXTRA_MODULES) -> list[Module]:
+    unknown = [n for n in names if n not in _FACTORIES]
+    if unknown:
+        raise ValueError(f"unknown toolchain component(s) {unknown}; choose from {sorted(_FACTORIES)}")
+    return [_FACTORIES[n](pins) for n in names]
