@@ -6,9 +6,10 @@ import sys
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from clusters import paths
 from clusters.toolchain import builder, components, versions
 from clusters.toolchain.goenv import GoMissingError
 
@@ -46,7 +47,7 @@ def build(k8s_version: str | None, only: tuple[str, ...], extras: bool) -> None:
         raise click.BadParameter(str(exc), param_hint="--only") from exc
     total = sum(len(m.binaries) for m in mods)
     console = Console(stderr=True)
-    console.print(f"toolchain for Kubernetes {pins.kubernetes} → {builder.paths.toolchain_root()}")
+    console.print(f"toolchain for Kubernetes {pins.kubernetes} → {paths.toolchain_root()}")
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -57,7 +58,7 @@ def build(k8s_version: str | None, only: tuple[str, ...], extras: bool) -> None:
         transient=False,
     ) as progress:
         overall = progress.add_task("all components", total=total)
-        current: dict[str, int] = {}
+        current: dict[str, TaskID] = {}
 
         def report(module: str, binary: str, phase: str) -> None:
             label = f"{module}/{binary}"
