@@ -1,0 +1,28 @@
+"""Turning a validated farm spec and a seed into the farm: nodes with devices, and network pools."""
+
+from __future__ import annotations
+
+from fakedevices.kinds import KINDS
+from fakedevices.kinds.base import BuildContext
+from fakedevices.model import Farm, Inventory, NetworkPool, Node
+from fakedevices.spec.farmspec import FarmSpec
+
+
+def build_farm(spec: FarmSpec, seed: int | None = None) -> Farm:
+    seed = spec.seed if seed is None else seed
+    nodes: list[Node] = []
+    for group in spec.node_groups:
+        for index, node_name in enumerate(group.node_names()):
+            ctx = BuildContext(seed, spec.driver, node_name, index)
+            inventory = Inventory()
+            for kind_name, options in group.devices.items():
+                inventory += KINDS[kind_name].build(ctx, options)
+            labels = {"drafarm.dev/group": group.name, **group.labels}
+            nodes.append(Node(node_name, group.name, labels, inventory))
+    groups = {g.name: g for g in spec.node_groups}
+    pools: list[NetworkPool] = []
+    for index, pool in enumerate(spec.network_pools):
+        ctx = BuildContext(seed, spec.driver, pool.name, index)
+        reachable = tuple(n for g in pool.reachable_from for n in groups[g].node_names())
+        pools.append(NetworkPool(pool.name, pool.kind, reachable, KINDS[pool.kind].build(ctx, pool.options)))
+    return Farm(spec.name, seed, spec.driver, tuple(nodes), tuple(pools))

@@ -1,0 +1,88 @@
+"""Network cameras: one DRA pool per camera pool, reachable from a set of nodes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fakedevices.identity import IdentityStream
+from fakedevices.kinds.base import BuildContext
+from fakedevices.kinds.camera.options import CameraOptions
+from fakedevices.model import Attribute, Capacity, Card, Device, Inventory, RequestPolicy
+from fakedevices.quantity import format_decimal
+
+CAMERA_MODELS = ("DFC-210 Dome", "DFC-340 Bullet", "DFC-500 PTZ", "DFC-120 Fisheye")
+CAMERA_NETWORK = "198.19"
+
+
+@dataclass(frozen=True)
+class CameraIdentity:
+    index: int
+    serial: str
+    model: str
+    resolution: str
+    fps: int
+    codec: str
+    zone: str
+    bandwidth_mbps: int
+    mac_address: str
+    ip_address: str
+    firmware_version: str
+
+
+def camera_address(pool_index: int, index: int) -> str:
+    """Cameras live in 198.19.0.0/16 (inside the project's 198.18.0.0/15): one /24 per pool."""
+    return f"{CAMERA_NETWORK}.{pool_index + 1}.{index + 10}"
+
+
+def build_cameras(ctx: BuildContext, o: CameraOptions) -> Inventory:
+    width, height = (int(part) for part in o.resolution.split("x"))
+    policy = RequestPolicy(
+        default=format_decimal(o.min_share_mbps * 10**6),
+        minimum=format_decimal(o.min_share_mbps * 10**6),
+        step=format_decimal(10**6),
+    )
+    cards: list[Card] = []
+    devices: list[Device] = []
+    for index in range(o.count):
+        stream = IdentityStream(ctx.seed, ctx.pool, "camera", str(index))
+        identity = CameraIdentity(
+            index=index,
+            serial=stream.serial("DFC"),
+            model=stream.choice(CAMERA_MODELS),
+            resolution=o.resolution,
+            fps=o.fps,
+            codec=o.codec,
+            zone=o.zone,
+            bandwidth_mbps=o.bandwidth_mbps,
+            mac_address=stream.mac_address(),
+            ip_address=o.bind_address or camera_address(ctx.pool_index, index),
+            firmware_version=stream.version((2, 6)),
+        )
+        card = Card(f"{ctx.pool}-cam-{index}", "camera", identity)
+        cards.append(card)
+        devices.append(
+            Device(
+                name=card.name,
+                kind="camera",
+                physical=card.name,
+                attributes={
+                    "kind": Attribute.of_string("camera"),
+                    "type": Attribute.of_string("camera"),
+                    "index": Attribute.of_int(index),
+                    "model": Attribute.of_string(identity.model),
+                    "serial": Attribute.of_string(identity.serial),
+                    "resolution": Attribute.of_string(identity.resolution),
+                    "width": Attribute.of_int(width),
+                    "height": Attribute.of_int(height),
+                    "fps": Attribute.of_int(identity.fps),
+                    "codec": Attribute.of_string(identity.codec),
+                    "zone": Attribute.of_string(identity.zone),
+                    "macAddress": Attribute.of_string(identity.mac_address),
+                    "ipAddress": Attribute.of_string(identity.ip_address),
+                    "firmwareVersion": Attribute.of_version(identity.firmware_version),
+                },
+                capacity={"bandwidth": Capacity(format_decimal(o.bandwidth_mbps * 10**6), policy)},
+                allow_multiple_allocations=True,
+            )
+        )
+    return Inventory(tuple(cards), tuple(devices))

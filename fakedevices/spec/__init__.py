@@ -1,0 +1,1 @@
+"""Reading and validating farm specs (farmspec), field by field (reader), reporting problems."""

@@ -1,0 +1,22 @@
+"""The `drafarm` command line: a thin layer over the library."""
+
+from __future__ import annotations
+
+import click
+
+from harness.cli_farm import farm
+from harness.cli_toolchain import toolchain
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="drafarm")
+def cli() -> None:
+    """drafarm: a fake DRA device farm and test harness for real Kubernetes clusters."""
+
+
+cli.add_command(farm)
+cli.add_command(toolchain)
+
+
+def main() -> None:
+    cli()
