@@ -76,7 +76,7 @@ def parse_gpu_options(r: Reader) -> GpuOptions:
         driver_version=driver_version or None,
         interconnect_domains=domains,
         pcie_roots=roots,
-        partitions=_parse_partitions(r, model_name, memory, slices),
+        partitions=_parse_partitions(r, model.name, memory, slices),
         memory_sharing=_parse_memory_sharing(r.child("memorySharing"), count, memory),
     )
     _check_partition_layout(r, options)
