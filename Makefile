@@ -9,9 +9,13 @@ K8S_VERSION ?=
 
 export K8S_VERSION
 
-.PHONY: host-packages setup lint test unit conformance cluster-up cluster-down bench clean
+.PHONY: host-packages protos setup lint test unit conformance cluster-up cluster-down bench clean
 
-setup: host-packages $(STAMP)
+setup: host-packages $(STAMP) protos
+
+# gRPC stubs from fakedevices/proto/*.proto (regenerated only when a .proto changed).
+protos: $(STAMP)
+	@$(BIN)/python -m fakedevices.proto.generate
 
 # Debian packages a local cluster needs (runc, iptables, catatonit, ...): root only, idempotent.
 host-packages:
