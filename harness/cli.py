@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from harness.cli_cluster import cluster
 from harness.cli_farm import farm
 from harness.cli_toolchain import toolchain
 
@@ -16,6 +17,7 @@ def cli() -> None:
 
 cli.add_command(farm)
 cli.add_command(toolchain)
+cli.add_command(cluster)
 
 
 def main() -> None:

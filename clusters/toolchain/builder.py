@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
+
 from clusters import paths
 from clusters.toolchain import gomod
 from clusters.toolchain.components import Binary, Module
@@ -197,6 +199,12 @@ def build(
     modules: list[Module], report: Reporter | None = None, keep_going: bool = True
 ) -> list[BuildResult]:
     """Build every missing binary of `modules`; cached ones are verified, not rebuilt."""
+    paths.toolchain_root().mkdir(parents=True, exist_ok=True)
+    with FileLock(str(paths.toolchain_root() / ".build.lock"), timeout=BUILD_TIMEOUT_S):
+        return _build_locked(modules, report, keep_going)
+
+
+def _build_locked(modules: list[Module], report: Reporter | None, keep_going: bool) -> list[BuildResult]:
     results: list[BuildResult] = []
     notify = report or (lambda _m, _b, _p: None)
     for module in modules:

@@ -1,0 +1,116 @@
+"""The cluster's bridge, and cleanup of the iptables chains and CNI state the cluster created."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+from clusters.local.config import LocalConfig
+
+TABLES = ("filter", "nat", "mangle")
+OWNED_PREFIXES = ("KUBE-", "CNI-")
+CNI_RESULTS = Path("/var/lib/cni/results")
+NETNS_DIR = Path("/run/netns")
+
+
+class NetworkError(RuntimeError):
+    pass
+
+
+def _run(argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    if check and proc.returncode != 0:
+        raise NetworkError(f"`{' '.join(argv)}` failed: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc
+
+
+def link_exists(name: str) -> bool:
+    return Path(f"/sys/class/net/{name}").exists()
+
+
+def ensure_bridge(cfg: LocalConfig) -> None:
+    """Create the bridge with the node IP before the kubelet starts (the kubelet binds to that IP)."""
+    if not link_exists(cfg.bridge):
+        _run(["ip", "link", "add", cfg.bridge, "type", "bridge"])
+    addr = f"{cfg.node_ip}/{cfg.node_cidr.prefixlen}"
+    shown = _run(["ip", "-o", "addr", "show", "dev", cfg.bridge]).stdout
+    if f" {addr} " not in shown:
+        _run(["ip", "addr", "add", addr, "dev", cfg.bridge])
+    _run(["ip", "link", "set", cfg.bridge, "up"])
+
+
+def delete_bridge(cfg: LocalConfig) -> None:
+    if link_exists(cfg.bridge):
+        _run(["ip", "link", "del", cfg.bridge], check=False)
+
+
+def _tools() -> list[str]:
+    return [t for t in ("iptables", "ip6tables") if shutil.which(t)]
+
+
+def chains(tool: str, table: str) -> set[str]:
+    proc = _run([f"{tool}-save", "-t", table], check=False)
+    return {line[1:].split()[0] for line in proc.stdout.splitlines() if line.startswith(":")}
+
+
+def snapshot_chains() -> dict[str, list[str]]:
+    """`{"iptables/nat": [chains...], ...}` before the cluster starts."""
+    return {f"{tool}/{table}": sorted(chains(tool, table)) for tool in _tools() for table in TABLES}
+
+
+def remove_new_chains(before: dict[str, list[str]]) -> list[str]:
+    """Delete KUBE-*/CNI-* chains that did not exist in `before`, and every rule jumping to them."""
+    removed: list[str] = []
+    for tool in _tools():
+        for table in TABLES:
+            known = set(before.get(f"{tool}/{table}", []))
+            save = _run([f"{tool}-save", "-t", table], check=False).stdout
+            current = {line[1:].split()[0] for line in save.splitlines() if line.startswith(":")}
+            new = {c for c in current - known if c.startswith(OWNED_PREFIXES)}
+            if not new:
+                continue
+            for line in save.splitlines():
+                if not line.startswith("-A "):
+                    continue
+                args = shlex.split(line)
+                chain = args[1]
+                target = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-j", "-g")), "")
+                if chain not in new and target in new:
+                    _run([tool, "-w", "-t", table, "-D", *args[1:]], check=False)
+            for chain in sorted(new):
+                _run([tool, "-w", "-t", table, "-F", chain], check=False)
+            for chain in sorted(new):
+                _run([tool, "-w", "-t", table, "-X", chain], check=False)
+                removed.append(f"{tool}/{table}/{chain}")
+    return removed
+
+
+def leftover_chains(before: dict[str, list[str]]) -> list[str]:
+    left = []
+    for tool in _tools():
+        for table in TABLES:
+            known = set(before.get(f"{tool}/{table}", []))
+            left += [
+                f"{tool}/{table}/{c}" for c in chains(tool, table) - known if c.startswith(OWNED_PREFIXES)
+            ]
+    return left
+
+
+def snapshot_netns() -> list[str]:
+    return sorted(p.name for p in NETNS_DIR.iterdir()) if NETNS_DIR.is_dir() else []
+
+
+def remove_cni_state(cfg: LocalConfig, netns_before: list[str]) -> None:
+    """CNI result cache entries of this cluster's network, and network namespaces it left behind."""
+    prefix = f"drafarm-{cfg.name}-"
+    if CNI_RESULTS.is_dir():
+        for entry in CNI_RESULTS.iterdir():
+            if entry.name.startswith(prefix):
+                entry.unlink(missing_ok=True)
+    if NETNS_DIR.is_dir():
+        for entry in NETNS_DIR.iterdir():
+            if entry.name.startswith("cni-") and entry.name not in netns_before:
+                _run(["umount", str(entry)], check=False)
+                entry.unlink(missing_ok=True)

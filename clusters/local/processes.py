@@ -1,0 +1,119 @@
+"""Starting components as background processes with PID files, and stopping them by PID."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from clusters.local.layout import Layout
+
+
+def start(layout: Layout, component: str, argv: list[str], env: Mapping[str, str] | None = None) -> int:
+    """Start `argv` in its own session, output appended to the component's log; return its PID."""
+    layout.logs.mkdir(parents=True, exist_ok=True)
+    layout.pids.mkdir(parents=True, exist_ok=True)
+    log = layout.log(component).open("ab")
+    log.write(f"\n==== drafarm: starting {component}: {' '.join(argv)}\n".encode())
+    log.flush()
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=dict(env) if env is not None else None,
+            cwd=layout.root,
+        )
+    finally:
+        log.close()
+    layout.pidfile(component).write_text(f"{proc.pid}\n")
+    return proc.pid
+
+
+def read_pid(layout: Layout, component: str) -> int | None:
+    try:
+        return int(layout.pidfile(component).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    """Poll `predicate` until true or `timeout` seconds pass (no sleeping past the deadline)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(interval, remaining))
+
+
+def _reaped_and_gone(pid: int) -> bool:
+    reap(pid)
+    return not alive(pid)
+
+
+def stop_pid(pid: int, timeout: float = 10.0) -> bool:
+    """SIGTERM `pid`, SIGKILL it after `timeout`; True when it is gone."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            reap(pid)
+            return True
+        if wait_until(lambda: _reaped_and_gone(pid), wait, 0.05):
+            return True
+    return not alive(pid)
+
+
+def stop(layout: Layout, component: str, timeout: float = 10.0) -> None:
+    pid = read_pid(layout, component)
+    if pid is not None and alive(pid) and _is_ours(pid, layout):
+        stop_pid(pid, timeout)
+    layout.pidfile(component).unlink(missing_ok=True)
+
+
+def _is_ours(pid: int, layout: Layout) -> bool:
+    """Guard against PID reuse: the process's command line must mention this cluster's directory."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    return str(layout.root) in cmdline
+
+
+def processes_mentioning(needle: str) -> list[int]:
+    """PIDs whose command line contains `needle` (used to find a cluster's containerd shims)."""
+    found = []
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if needle in cmdline:
+            found.append(int(entry.name))
+    return found

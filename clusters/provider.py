@@ -1,0 +1,86 @@
+"""The one seam between drafarm and a cluster: a provider is a handful of methods.
+
+`local` (clusters/local) runs real Kubernetes processes on this host. A `kind` provider fits the same
+shape: `up` creates the kind cluster from a node image, `load_image` is `kind load image-archive`,
+`collect_logs` is `kind export logs`.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+StepReporter = Callable[[str], None]
+"""Called with a short description as each long step begins (the CLI shows it as progress)."""
+
+
+class ClusterError(RuntimeError):
+    """A cluster operation failed; the message says which step, what was seen, and the likely fix."""
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    name: str
+    provider: str
+    running: bool
+    kubernetes_version: str = ""
+    kubeconfig: Path | None = None
+    components: dict[str, str] = field(default_factory=dict)
+    detail: str = ""
+
+
+class ClusterProvider(abc.ABC):
+    name: str = ""
+
+    @abc.abstractmethod
+    def up(self, report: StepReporter | None = None) -> ClusterStatus:
+        """Bring the cluster up to a Ready node; a no-op when it is already running."""
+
+    @abc.abstractmethod
+    def down(self, report: StepReporter | None = None) -> None:
+        """Stop and remove everything `up` created; safe to repeat."""
+
+    @abc.abstractmethod
+    def status(self) -> ClusterStatus: ...
+
+    @abc.abstractmethod
+    def kubeconfig(self) -> Path:
+        """Path of an admin kubeconfig for the running cluster."""
+
+    @abc.abstractmethod
+    def nodes(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    def load_image(self, archive: Path) -> list[str]:
+        """Import an image archive (OCI or docker-archive tarball) into every node; return its names."""
+
+    @abc.abstractmethod
+    def deploy_farm(self, spec: Path) -> None:
+        """Deploy the fake device farm (emulators + DRA kubelet plugin) described by `spec`."""
+
+    @abc.abstractmethod
+    def collect_logs(self, dest: Path) -> list[Path]:
+        """Copy every component's log into `dest` (for test reports); return the files written."""
+
+
+PROVIDERS: dict[str, Callable[..., ClusterProvider]] = {}
+
+
+def register(name: str, factory: Callable[..., ClusterProvider]) -> None:
+    PROVIDERS[name] = factory
+
+
+def get(name: str, **kwargs: object) -> ClusterProvider:
+    if not PROVIDERS:
+        _register_builtin()
+    if name not in PROVIDERS:
+        raise ClusterError(f"provider {name!r} is unknown; choose one of {sorted(PROVIDERS)}")
+    return PROVIDERS[name](**kwargs)
+
+
+def _register_builtin() -> None:
+    from clusters.local.provider import LocalProvider
+
+    register("local", LocalProvider)

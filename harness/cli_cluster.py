@@ -1,0 +1,126 @@
+"""`drafarm cluster`: bring a real Kubernetes cluster up and down."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from clusters import provider as providers
+from clusters.local.config import ConfigError
+from clusters.provider import ClusterError, ClusterProvider
+from clusters.toolchain import versions
+
+_err = Console(stderr=True)
+
+
+def _provider(name: str, k8s_version: str | None, cluster_name: str | None) -> ClusterProvider:
+    try:
+        return providers.get(name, k8s_version=k8s_version, cluster_name=cluster_name)
+    except (ConfigError, ClusterError) as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _common(fn: click.decorators.FC) -> click.decorators.FC:
+    fn = click.option(
+        "--name",
+        "cluster_name",
+        envvar="DRAFARM_CLUSTER_NAME",
+        default=None,
+        help="Cluster name (default: drafarm).",
+    )(fn)
+    fn = click.option(
+        "--k8s-version",
+        envvar=versions.VERSION_ENV,
+        default=None,
+        help=f"Kubernetes version (default: {versions.DEFAULT.kubernetes}).",
+    )(fn)
+    fn = click.option(
+        "--provider",
+        "provider_name",
+        default="local",
+        show_default=True,
+        type=click.Choice(["local"]),
+        help="Cluster provider.",
+    )(fn)
+    return fn
+
+
+@click.group()
+def cluster() -> None:
+    """Real clusters from the pinned toolchain: up, down, status, kubeconfig."""
+
+
+@cluster.command()
+@_common
+@click.option(
+    "--farm",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Farm spec to deploy once the cluster is up.",
+)
+def up(provider_name: str, k8s_version: str | None, cluster_name: str | None, farm: Path | None) -> None:
+    """Bring the cluster up to a Ready node (a no-op when it is running)."""
+    prov = _provider(provider_name, k8s_version, cluster_name)
+    start = time.monotonic()
+    with _err.status("starting") as spinner:
+
+        def report(text: str) -> None:
+            _err.log(text)
+            spinner.update(text)
+
+        try:
+            st = prov.up(report)
+            if farm is not None:
+                prov.deploy_farm(farm)
+        except ClusterError as exc:
+            _err.print(f"[red]cluster up failed[/]: {exc}", highlight=False, markup=False)
+            sys.exit(1)
+    _err.print(f"cluster {st.name!r} up in {time.monotonic() - start:.1f}s ({st.kubernetes_version})")
+    click.echo(f"export KUBECONFIG={st.kubeconfig}")
+
+
+@cluster.command()
+@_common
+def down(provider_name: str, k8s_version: str | None, cluster_name: str | None) -> None:
+    """Stop everything the cluster started and remove its state."""
+    prov = _provider(provider_name, k8s_version, cluster_name)
+    start = time.monotonic()
+    with _err.status("stopping") as spinner:
+
+        def report(text: str) -> None:
+            spinner.update(text)
+
+        prov.down(report)
+    _err.print(f"cluster down in {time.monotonic() - start:.1f}s")
+
+
+@cluster.command()
+@_common
+def status(provider_name: str, k8s_version: str | None, cluster_name: str | None) -> None:
+    """Show whether the cluster runs, and each component's process."""
+    st = _provider(provider_name, k8s_version, cluster_name).status()
+    table = Table(title=f"cluster {st.name} ({st.provider}): {'running' if st.running else 'not running'}")
+    table.add_column("component")
+    table.add_column("state")
+    for comp, state in st.components.items():
+        table.add_row(comp, state)
+    Console().print(table)
+    if st.detail:
+        Console().print(f"node: {st.detail}")
+    if not st.running:
+        sys.exit(1)
+
+
+@cluster.command()
+@_common
+def kubeconfig(provider_name: str, k8s_version: str | None, cluster_name: str | None) -> None:
+    """Print the path of the running cluster's admin kubeconfig."""
+    try:
+        click.echo(str(_provider(provider_name, k8s_version, cluster_name).kubeconfig()))
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from exc
