@@ -63,6 +63,7 @@ class LocalProvider(ClusterProvider):
     def _save_state(self, **updates: object) -> None:
         state = self._state()
         state.update(updates)
+        self.layout.root.mkdir(parents=True, exist_ok=True)
         self.layout.state_file.write_text(json.dumps(state, indent=2, sort_keys=True))
 
     def _pids(self) -> dict[str, int | None]:
