@@ -1,0 +1,255 @@
+"""A small threaded line-JSON server over a unix or TCP listening socket.
+
+One accept thread per server and one thread per connection. ``stop()`` wakes the accept loop, shuts
+down every live connection (so handlers blocked in ``recv`` return), joins the threads and removes the
+unix socket file. Safe to call from any thread, and more than once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import selectors
+import socket
+import stat
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fakedevices.emulator.errors import EmulatorError, RequestError
+from fakedevices.emulator.protocol import MAX_LINE_BYTES, Message, ProtocolError, decode, encode, error
+
+log = logging.getLogger(__name__)
+
+# sun_path is 108 bytes on Linux including the terminating NUL.
+MAX_UNIX_PATH_BYTES = 107
+
+
+class ConnectionClosed(Exception):
+    """The peer went away or the server is stopping."""
+
+
+class Connection:
+    """One accepted client connection: read requests, send responses, from any thread."""
+
+    def __init__(self, sock: socket.socket, server: LineServer) -> None:
+        self.sock = sock
+        self.server = server
+        self.context: dict[str, Any] = {}
+        self._rfile = sock.makefile("rb")
+        self._send_lock = threading.Lock()
+        self._closed = threading.Event()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def read(self) -> Message | None:
+        """The next request, ``None`` at end of stream; ``ProtocolError`` for a malformed line."""
+        try:
+            line = self._rfile.readline(MAX_LINE_BYTES + 1)
+        except (OSError, ValueError):
+            return None
+        if not line:
+            return None
+        if not line.strip():
+            raise ProtocolError("empty request line; send one JSON object per line")
+        return decode(line)
+
+    def send(self, message: Message) -> None:
+        """Send one response line; ``ConnectionClosed`` when the peer is gone."""
+        data = encode(message)
+        with self._send_lock:
+            if self.closed:
+                raise ConnectionClosed()
+            try:
+                self.sock.sendall(data)
+            except OSError as exc:
+                raise ConnectionClosed() from exc
+
+    def close(self) -> None:
+        """Shut the connection down; wakes a handler blocked in ``read``."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    def _release(self) -> None:
+        self.close()
+        with contextlib.suppress(OSError):
+            self._rfile.close()
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+Handler = Callable[[Connection], None]
+Dispatch = Callable[[Connection, Message], Message | None]
+
+
+def serve_requests(conn: Connection, dispatch: Dispatch) -> None:
+    """Answer requests on ``conn`` until it ends; refusals become ``{"ok": false}`` responses.
+
+    ``dispatch`` returns the response, or ``None`` when it already wrote everything itself.
+    """
+    while not conn.closed:
+        try:
+            request = conn.read()
+        except ProtocolError as exc:
+            conn.send(error(str(exc)))
+            continue
+        if request is None:
+            return
+        try:
+            response = dispatch(conn, request)
+        except (RequestError, ProtocolError, EmulatorError) as exc:
+            response = error(str(exc))
+        if response is not None:
+            conn.send(response)
+
+
+class LineServer:
+    """Accepts connections on ``listener`` and runs ``handler(conn)`` in a thread per connection."""
+
+    def __init__(self, name: str, listener: socket.socket, handler: Handler, *, path: Path | None = None):
+        self.name = name
+        self._listener = listener
+        self._handler = handler
+        self._path = path
+        self._lock = threading.Lock()
+        self._connections: set[Connection] = set()
+        self._threads: set[threading.Thread] = set()
+        self._stopping = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()
+        self._accept_thread = threading.Thread(target=self._accept_loop, name=f"{name}-accept", daemon=True)
+
+    @classmethod
+    def unix(cls, name: str, path: Path, handler: Handler) -> LineServer:
+        """Listen on a unix socket at ``path`` (a stale socket file there is replaced), mode 0666."""
+        encoded = os.fsencode(path)
+        if len(encoded) > MAX_UNIX_PATH_BYTES:
+            raise EmulatorError(
+                f"unix socket path {str(path)!r} is {len(encoded)} bytes, over the limit of "
+                f"{MAX_UNIX_PATH_BYTES}; use a shorter emulator state dir (e.g. /run/drafarm)"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISSOCK(path.lstat().st_mode):
+                path.unlink()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(str(path))
+            os.chmod(path, 0o666)
+            listener.listen(64)
+        except OSError as exc:
+            listener.close()
+            raise EmulatorError(f"cannot listen on unix socket {str(path)!r}: {exc}") from exc
+        return cls(name, listener, handler, path=path)
+
+    @classmethod
+    def tcp(cls, name: str, host: str, port: int, handler: Handler) -> LineServer:
+        """Listen on TCP ``host:port`` (port 0 picks a free port; see ``address``)."""
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        except OSError as exc:
+            raise EmulatorError(f"cannot resolve bind address {host!r}: {exc}") from exc
+        family, _, _, _, sockaddr = infos[0]
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(sockaddr)
+            listener.listen(64)
+        except OSError as exc:
+            listener.close()
+            raise EmulatorError(f"cannot listen on {host}:{port}: {exc}") from exc
+        return cls(name, listener, handler)
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """``(host, port)`` of a TCP server."""
+        sockname = self._listener.getsockname()
+        return str(sockname[0]), int(sockname[1])
+
+    def start(self) -> None:
+        self._accept_thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop accepting, close every connection, join threads, remove the socket file."""
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self._stopping.set()
+            connections = list(self._connections)
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+        for conn in connections:
+            conn.close()
+        if self._accept_thread.is_alive():
+            self._accept_thread.join(timeout)
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout)
+        with contextlib.suppress(OSError):
+            self._listener.close()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self._path.unlink()
+
+    def close_connections(self, predicate: Callable[[Connection], bool]) -> None:
+        """Close the live connections for which ``predicate`` is true."""
+        with self._lock:
+            chosen = [c for c in self._connections if predicate(c)]
+        for conn in chosen:
+            conn.close()
+
+    def _accept_loop(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._listener, selectors.EVENT_READ)
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                events = selector.select()
+                if self._stopping.is_set():
+                    return
+                if not any(key.fileobj is self._listener for key, _ in events):
+                    continue
+                try:
+                    sock, _ = self._listener.accept()
+                except OSError:
+                    continue
+                self._spawn(sock)
+
+    def _spawn(self, sock: socket.socket) -> None:
+        sock.setblocking(True)
+        conn = Connection(sock, self)
+        thread = threading.Thread(target=self._run, args=(conn,), name=f"{self.name}-conn", daemon=True)
+        with self._lock:
+            if self._stopping.is_set():
+                conn._release()
+                return
+            self._connections.add(conn)
+            self._threads.add(thread)
+        thread.start()
+
+    def _run(self, conn: Connection) -> None:
+        try:
+            self._handler(conn)
+        except ConnectionClosed:
+            pass
+        except Exception:
+            log.exception("%s: connection handler failed", self.name)
+        finally:
+            conn._release()
+            with self._lock:
+                self._connections.discard(conn)
+                self._threads.discard(threading.current_thread())

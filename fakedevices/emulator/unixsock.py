@@ -1,0 +1,113 @@
+"""Emulators served over unix sockets: one whole-device socket plus one socket per session.
+
+Layout under the emulator's state dir::
+
+    <state_dir>/<device>/device.sock             info/health for the whole device (no session)
+    <state_dir>/<device>/sessions/<id>.sock      one per open session; mount this into the container
+
+``<id>`` is the session id when it is short and safe (letters, digits, ``.-_``, at most 40 chars),
+else ``s-`` and 16 hex digits of its sha256 (``SessionEndpoint.socket_path`` always says which).
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from fakedevices.emulator.base import Emulator, Session, SessionEndpoint, session_file_name
+from fakedevices.emulator.errors import RequestError
+from fakedevices.emulator.protocol import Message, require_op
+from fakedevices.emulator.server import Connection, LineServer, serve_requests
+
+DEVICE_SOCKET = "device.sock"
+SESSIONS_DIR = "sessions"
+
+
+@dataclass
+class SocketSession(Session):
+    server: LineServer | None = None
+
+
+SS = TypeVar("SS", bound=SocketSession)
+
+
+class UnixSocketEmulator(Emulator[SS]):
+    """An emulator whose container side is a unix socket per session."""
+
+    _device_server: LineServer | None = None
+
+    @property
+    def device_socket(self) -> Path:
+        return self.device_dir / DEVICE_SOCKET
+
+    @property
+    def sessions_dir(self) -> Path:
+        return self.device_dir / SESSIONS_DIR
+
+    def session_socket_path(self, session_id: str) -> Path:
+        return self.sessions_dir / f"{session_file_name(session_id)}.sock"
+
+    def _start(self) -> None:
+        self.sessions_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.sessions_dir.glob("*.sock"):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+        server = LineServer.unix(f"{self.name}-device", self.device_socket, self._handle_device)
+        server.start()
+        self._device_server = server
+
+    def _stop(self) -> None:
+        if self._device_server is not None:
+            self._device_server.stop()
+            self._device_server = None
+
+    def _endpoint(self, session_id: str) -> SessionEndpoint:
+        return SessionEndpoint(
+            kind=self.kind,
+            device=self.name,
+            session_id=session_id,
+            socket_path=self.session_socket_path(session_id),
+        )
+
+    def _serve(self, session: SS) -> None:
+        """Start the session's socket server (called from ``_create_session``)."""
+        assert session.endpoint.socket_path is not None
+
+        def handle(conn: Connection) -> None:
+            try:
+                serve_requests(conn, lambda c, request: self.dispatch(c, session, request))
+            finally:
+                self._connection_closed(conn, session)
+
+        server = LineServer.unix(f"{self.name}-{session.session_id}", session.endpoint.socket_path, handle)
+        server.start()
+        session.server = server
+
+    def _destroy_session(self, session: SS) -> None:
+        if session.server is not None:
+            session.server.stop()
+        self._session_closed(session)
+
+    def _handle_device(self, conn: Connection) -> None:
+        serve_requests(conn, lambda c, request: self.dispatch(c, None, request))
+
+    @abc.abstractmethod
+    def dispatch(self, conn: Connection, session: SS | None, request: Message) -> Message | None:
+        """Answer one request; ``session`` is ``None`` on the whole-device socket."""
+
+    def _connection_closed(self, conn: Connection, session: SS) -> None:
+        """A container connection of ``session`` ended."""
+
+    def _session_closed(self, session: SS) -> None:
+        """The session is gone and its socket removed."""
+
+    def device_only(self, request: Message) -> RequestError:
+        """What the whole-device socket answers to session ops."""
+        op = require_op(request)
+        return RequestError(
+            f"op {op!r} needs a session: connect to the session socket mounted in the container, "
+            f"not {self.device_socket}"
+        )

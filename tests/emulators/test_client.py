@@ -1,0 +1,86 @@
+"""The in-container client: several devices from indexed env vars, usage errors, the shell fallback."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fakedevices.client import env as client_env
+from fakedevices.emulator import EmulatorRunner
+from fakedevices.kinds.fpga.emulator import Bitstream
+from tests.emulators.conftest import CAMERA, FPGA, GPU, REPO, ClientRun
+
+SHELL_CLIENT = REPO / "fakedevices" / "client" / "drafarm-dev.sh"
+
+
+def test_indexed_env_vars_give_several_devices(state_dir: Path, client: ClientRun) -> None:
+    second = dataclasses.replace(GPU, name="gpu-1", index=1, uuid="GPU-second")
+    with EmulatorRunner(state_dir, [GPU, second, CAMERA]) as runner:
+        env = {
+            **runner.gpu("gpu-0").open_session("claim-a").container_env(device_id="0"),
+            **runner.gpu("gpu-1").open_session("claim-a").container_env(device_id="1"),
+            **runner.camera("cam-0").open_session("claim-a").container_env(device_id="lobby-cam"),
+        }
+        assert "DRAFARM_GPU_1_SOCKET" in env and "DRAFARM_CAMERA_LOBBY_CAM_TOKEN" in env
+
+        info = client("info", env=env)
+        picked = client("gpu-run", "--device", "1", "--check", env=env)
+        by_name = client("gpu-info", "--device", "gpu-1", env=env)
+        default = client("gpu-info", env=env)
+
+    assert info.returncode == 0, info
+    assert [(d["ref"], d["name"]) for d in info.output["devices"]] == [
+        ("camera[LOBBY_CAM]", "cam-0"),
+        ("gpu[0]", "gpu-0"),
+        ("gpu[1]", "gpu-1"),
+    ]
+    assert picked.returncode == 0 and picked.output["uuid"] == "GPU-second", picked
+    assert by_name.output["uuid"] == "GPU-second"
+    assert default.output["uuid"] == GPU.uuid
+
+
+def test_env_var_names() -> None:
+    assert client_env.var_name("gpu", "SOCKET") == "DRAFARM_GPU_SOCKET"
+    assert client_env.var_name("fpga", "SOCKET", "0") == "DRAFARM_FPGA_0_SOCKET"
+    assert client_env.var_name("camera", "ADDR", "cam-3") == "DRAFARM_CAMERA_CAM_3_ADDR"
+    refs = client_env.discover({"DRAFARM_GPU_10_SOCKET": "/b", "DRAFARM_GPU_2_SOCKET": "/a", "HOME": "/"})
+    assert [(r.kind, r.id, r.socket) for r in refs] == [("gpu", "2", "/a"), ("gpu", "10", "/b")]
+
+
+def test_no_device_is_a_usage_error(client: ClientRun) -> None:
+    result = client("gpu-run", env={})
+
+    assert result.returncode == 2
+    assert "DRAFARM_GPU_SOCKET" in result.output["error"]
+
+
+@pytest.mark.skipif(
+    shutil.which("socat") is None and shutil.which("nc") is None, reason="needs socat or nc for the shell client"
+)
+def test_shell_fallback_client(runner: EmulatorRunner) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        **runner.gpu("gpu-0").open_session("claim-a", memory_bytes=1 << 20).container_env(),
+        **runner.fpga("fpga-0").open_session("claim-a").container_env(),
+        **runner.camera("cam-0").open_session("claim-a").container_env(),
+    }
+    runner.fpga("fpga-0").program("claim-a", Bitstream("reverse", FPGA.family, "0" * 64))
+
+    def sh(*args: str) -> tuple[int, list[dict[str, object]]]:
+        proc = subprocess.run(["sh", str(SHELL_CLIENT), *args], env=env, capture_output=True, text=True, timeout=30)
+        return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+    rc, run = sh("gpu-run", "100")
+    assert rc == 0 and run[0]["result"] == 338350
+    rc, refused = sh("gpu-alloc", str(2 << 20))
+    assert rc == 1 and "share is 1048576 bytes" in str(refused[0]["error"])
+    rc, reversed_ = sh("fpga-run", 'say "hi"')
+    assert rc == 0 and reversed_[0]["output"] == '"ih" yas'
+    rc, frames = sh("camera-frames", "2")
+    assert rc == 0 and [f["frame"]["serial"] for f in frames[:2]] == [CAMERA.serial] * 2  # type: ignore[index]
+    assert frames[-1]["end"] is True

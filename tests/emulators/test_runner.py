@@ -1,0 +1,96 @@
+"""The node runner and session lifecycle: sockets appear and disappear, connections end, threads are safe."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from fakedevices.emulator import EmulatorError, EmulatorRunner
+from fakedevices.emulator.base import session_file_name
+from tests.emulators.conftest import CAMERA, FPGA, GPU, ClientRun
+
+
+def _sockets(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_socket())
+
+
+def test_runner_starts_serves_and_removes_every_socket(state_dir: Path, client: ClientRun) -> None:
+    runner = EmulatorRunner(state_dir, [GPU, FPGA, CAMERA])
+    runner.start()
+    gpu_env = runner.gpu("gpu-0").open_session("claim-a").container_env()
+    runner.fpga("fpga-0").open_session("claim-b")
+    runner.camera("cam-0").open_session("claim-c")
+    assert [p.relative_to(state_dir).as_posix() for p in _sockets(state_dir)] == [
+        "fpga-0/device.sock",
+        "fpga-0/sessions/claim-b.sock",
+        "gpu-0/device.sock",
+        "gpu-0/sessions/claim-a.sock",
+    ]
+    assert client("gpu-info", env=gpu_env).returncode == 0
+
+    runner.stop()
+    runner.stop()
+
+    assert _sockets(state_dir) == []
+    gone = client("gpu-info", env=gpu_env)
+    assert gone.returncode == 2 and "cannot connect" in gone.output["error"], gone
+    with pytest.raises(EmulatorError, match="already in this runner"):
+        runner.add(GPU)
+
+
+def test_closing_a_session_ends_its_connections(runner: EmulatorRunner) -> None:
+    gpu = runner.gpu("gpu-0")
+    endpoint = gpu.open_session("claim-a")
+    assert endpoint.socket_path is not None
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(10)
+        conn.connect(str(endpoint.socket_path))
+        reader = conn.makefile("rb")
+        conn.sendall(b'{"op":"alloc","bytes":1024}\n')
+        assert json.loads(reader.readline())["used_bytes"] == 1024
+
+        gpu.close_session("claim-a")
+
+        assert reader.readline() == b""  # EOF: the container's session is gone
+    assert not endpoint.socket_path.exists()
+    assert gpu.used_bytes == 0
+
+
+def test_long_session_ids_get_short_socket_names(runner: EmulatorRunner, client: ClientRun) -> None:
+    claim_uid = "default/" + "x" * 60 + "/3f1e8a52-2d2b-4c0e-9d7e-5a6b7c8d9e0f"
+    endpoint = runner.gpu("gpu-0").open_session(claim_uid)
+
+    assert endpoint.socket_path is not None
+    assert endpoint.socket_path.name == session_file_name(claim_uid) + ".sock"
+    assert endpoint.socket_path.name.startswith("s-") and len(endpoint.socket_path.name) == 23
+    assert client("gpu-info", env=endpoint.container_env()).output["session"]["id"] == claim_uid
+
+
+def test_concurrent_host_calls_are_safe(state_dir: Path) -> None:
+    gpus = [dataclasses.replace(GPU, name=f"gpu-{i}", index=i, uuid=f"GPU-{i}") for i in range(4)]
+    errors: list[BaseException] = []
+    with EmulatorRunner(state_dir, gpus) as runner:
+
+        def churn(worker: int) -> None:
+            try:
+                for round_ in range(5):
+                    for gpu in runner.names:
+                        sid = f"w{worker}-r{round_}"
+                        runner.gpu(gpu).open_session(sid, sharing="time-sliced", memory_bytes=GPU.memory_bytes)
+                        runner.gpu(gpu).close_session(sid)
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=churn, args=(w,)) for w in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert errors == []
+        assert all(runner.gpu(name).session_ids == [] for name in runner.names)
+    assert _sockets(state_dir) == []
