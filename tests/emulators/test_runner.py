@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -93,4 +95,31 @@ def test_concurrent_host_calls_are_safe(state_dir: Path) -> None:
             thread.join(30)
         assert errors == []
         assert all(runner.gpu(name).session_ids == [] for name in runner.names)
+    assert _sockets(state_dir) == []
+
+
+CLI = [sys.executable, "-m", "fakedevices.emulator"]
+
+
+def test_standalone_runner_process(state_dir: Path, client: ClientRun) -> None:
+    config = state_dir / "devices.json"
+    fpga = {**dataclasses.asdict(FPGA), "bitstream": {"name": "crc32", "family": FPGA.family, "sha256": "a" * 64}}
+    config.write_text(json.dumps({"gpu": [dataclasses.asdict(GPU)], "fpga": [fpga]}))
+    proc = subprocess.Popen(
+        [*CLI, "--config", str(config), "--session", "demo", "--state-dir", str(state_dir / "run")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [json.loads(proc.stdout.readline()) for _ in range(3)]
+        assert lines[-1]["ready"] is True, proc.stderr.read() if proc.stderr else ""
+        env = {**lines[0]["env"], **lines[1]["env"]}
+        assert client("fpga-run", "--input", "abc", "--check", env=env).returncode == 0
+        assert client("gpu-run", "--check", env=env).returncode == 0
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+    assert proc.returncode == 0
     assert _sockets(state_dir) == []
