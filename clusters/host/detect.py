@@ -58,9 +58,7 @@ def capability_bounding_set() -> int:
 def can_lower_oom_score_adj() -> bool:
     """Whether a child process may write a negative oom_score_adj (containerd does for sandboxes)."""
     try:
-        proc = subprocess.run(
-            ["sh", "-c", "echo -998 > /proc/self/oom_score_adj"], capture_output=True, timeout=10
-        )
+        proc = subprocess.run(["sh", "-c", "echo -998 > /proc/self/oom_score_adj"], capture_output=True, timeout=10)
     except OSError:
         return False
     return proc.returncode == 0

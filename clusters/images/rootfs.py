@@ -44,8 +44,7 @@ def find_host_file(candidates: tuple[str, ...], package: str) -> Path:
         if Path(candidate).is_file():
             return Path(candidate)
     raise ImageInputError(
-        f"none of {list(candidates)} exists; install the Debian package `{package}` "
-        "(`make setup` does, as root)"
+        f"none of {list(candidates)} exists; install the Debian package `{package}` (`make setup` does, as root)"
     )
 
 
@@ -58,9 +57,7 @@ def _base_layout(root: Path) -> None:
             (root / link).symlink_to(target)
     (root / "tmp").chmod(0o1777)
     (root / "var/tmp").chmod(0o1777)
-    (root / "etc/passwd").write_text(
-        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"
-    )
+    (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
     (root / "etc/group").write_text("root:x:0:\nnogroup:x:65534:\n")
 
 

@@ -72,9 +72,7 @@ def kube_apiserver(cfg: LocalConfig, layout: Layout, b: Binaries, gates: dict[st
     ]
 
 
-def kube_controller_manager(
-    cfg: LocalConfig, layout: Layout, b: Binaries, gates: dict[str, bool]
-) -> list[str]:
+def kube_controller_manager(cfg: LocalConfig, layout: Layout, b: Binaries, gates: dict[str, bool]) -> list[str]:
     kubeconfig = layout.kubeconfigs / "controller-manager.conf"
     pki = layout.pki
     return [

@@ -81,9 +81,7 @@ def parse_network(field_name: str, value: str) -> ipaddress.IPv4Network:
     try:
         net = ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
-        raise ConfigError(
-            f"{field_name}={value!r} is not a network ({exc}); use a form like 198.18.0.0/24"
-        ) from None
+        raise ConfigError(f"{field_name}={value!r} is not a network ({exc}); use a form like 198.18.0.0/24") from None
     if not isinstance(net, ipaddress.IPv4Network) or not net.subnet_of(ALLOWED_V4):
         raise ConfigError(
             f"{field_name}={value!r} is outside {ALLOWED_NETWORK}; drafarm only creates networks in that "
@@ -111,13 +109,10 @@ def load(
     except versions.VersionError as exc:
         raise ConfigError(str(exc)) from None
     node_cidr = parse_network("DRAFARM_NODE_CIDR", os.environ.get("DRAFARM_NODE_CIDR", "198.18.0.0/24"))
-    service_cidr = parse_network(
-        "DRAFARM_SERVICE_CIDR", os.environ.get("DRAFARM_SERVICE_CIDR", "198.19.0.0/24")
-    )
+    service_cidr = parse_network("DRAFARM_SERVICE_CIDR", os.environ.get("DRAFARM_SERVICE_CIDR", "198.19.0.0/24"))
     if node_cidr.overlaps(service_cidr):
         raise ConfigError(
-            f"DRAFARM_NODE_CIDR={node_cidr} overlaps DRAFARM_SERVICE_CIDR={service_cidr}; "
-            "choose disjoint ranges"
+            f"DRAFARM_NODE_CIDR={node_cidr} overlaps DRAFARM_SERVICE_CIDR={service_cidr}; choose disjoint ranges"
         )
     bridge = os.environ.get("DRAFARM_BRIDGE", f"dfarm-{cluster_name}"[:15])
     if not re.match(r"^[A-Za-z0-9_.-]{1,15}$", bridge):

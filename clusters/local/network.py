@@ -92,9 +92,7 @@ def leftover_chains(before: dict[str, list[str]]) -> list[str]:
     for tool in _tools():
         for table in TABLES:
             known = set(before.get(f"{tool}/{table}", []))
-            left += [
-                f"{tool}/{table}/{c}" for c in chains(tool, table) - known if c.startswith(OWNED_PREFIXES)
-            ]
+            left += [f"{tool}/{table}/{c}" for c in chains(tool, table) - known if c.startswith(OWNED_PREFIXES)]
     return left
 
 

@@ -99,8 +99,7 @@ class LocalProvider(ClusterProvider):
     def kubeconfig(self) -> Path:
         if not self.layout.admin_kubeconfig.is_file():
             raise ClusterError(
-                f"cluster {self.cfg.name!r} is not up (no {self.layout.admin_kubeconfig}); "
-                "run `drafarm cluster up`"
+                f"cluster {self.cfg.name!r} is not up (no {self.layout.admin_kubeconfig}); run `drafarm cluster up`"
             )
         return self.layout.admin_kubeconfig
 
@@ -288,9 +287,7 @@ class LocalProvider(ClusterProvider):
             return
         log = self.layout.log(component)
         tail = hints.tail(log)
-        state = (
-            "exited" if pid is not None and not processes.alive(pid) else f"not ready after {timeout:.0f}s"
-        )
+        state = "exited" if pid is not None and not processes.alive(pid) else f"not ready after {timeout:.0f}s"
         raise ClusterError(
             f"{component} {state} (log: {log})\n--- last lines of {component}.log ---\n{tail}\n"
             f"--- likely fix: {hints.likely_fix(tail)}"
@@ -322,9 +319,7 @@ class LocalProvider(ClusterProvider):
         self._wait("etcd", lambda: readiness.etcd_ready(cfg.ports.etcd_client), t.etcd)
         step("starting kube-apiserver")
         self._start("kube-apiserver", commands.kube_apiserver(cfg, lay, bins, gates))
-        self._wait(
-            "containerd", lambda: readiness.containerd_ready(bins.ctr, lay.containerd_socket), t.containerd
-        )
+        self._wait("containerd", lambda: readiness.containerd_ready(bins.ctr, lay.containerd_socket), t.containerd)
         step("importing the pause and workload images into containerd")
         for spec in catalog.ALL:
             import_image(bins.ctr, lay.containerd_socket, catalog.build(spec))
@@ -333,9 +328,7 @@ class LocalProvider(ClusterProvider):
         self._start("kube-controller-manager", commands.kube_controller_manager(cfg, lay, bins, gates))
         self._start("kube-scheduler", commands.kube_scheduler(cfg, lay, bins, gates))
         self._start("kubelet", commands.kubelet(cfg, lay, bins), (bins.containerd.parent,))
-        self._wait(
-            "kube-controller-manager", lambda: readiness.healthz(cfg.ports.controller_manager), t.controllers
-        )
+        self._wait("kube-controller-manager", lambda: readiness.healthz(cfg.ports.controller_manager), t.controllers)
         self._wait("kube-scheduler", lambda: readiness.healthz(cfg.ports.scheduler), t.controllers)
         self._wait("kubelet", lambda: readiness.kubelet_healthz(cfg.ports.kubelet_healthz), t.kubelet)
         step(f"waiting for node {cfg.node_name} to be Ready")

@@ -144,9 +144,7 @@ def kubeconfig(cfg: LocalConfig, ca: Path, cert: Path, key: Path, user: str) -> 
         "clusters": [
             {"name": context, "cluster": {"server": cfg.apiserver_url, "certificate-authority-data": b64(ca)}}
         ],
-        "users": [
-            {"name": user, "user": {"client-certificate-data": b64(cert), "client-key-data": b64(key)}}
-        ],
+        "users": [{"name": user, "user": {"client-certificate-data": b64(cert), "client-key-data": b64(key)}}],
         "contexts": [{"name": context, "context": {"cluster": context, "user": user}}],
         "current-context": context,
     }

@@ -195,9 +195,7 @@ def build_binary(module: Module, binary: Binary, directory: Path) -> None:
     tmp.replace(target)
 
 
-def build(
-    modules: list[Module], report: Reporter | None = None, keep_going: bool = True
-) -> list[BuildResult]:
+def build(modules: list[Module], report: Reporter | None = None, keep_going: bool = True) -> list[BuildResult]:
     """Build every missing binary of `modules`; cached ones are verified, not rebuilt."""
     paths.toolchain_root().mkdir(parents=True, exist_ok=True)
     with FileLock(str(paths.toolchain_root() / ".build.lock"), timeout=BUILD_TIMEOUT_S):
@@ -226,9 +224,7 @@ def _build_locked(modules: list[Module], report: Reporter | None, keep_going: bo
                     directory = prepare_module(module)
                 build_binary(module, binary, directory)
             except (BuildError, OSError, subprocess.TimeoutExpired) as exc:
-                results.append(
-                    BuildResult(module.key, binary.name, "failed", time.monotonic() - start, str(exc))
-                )
+                results.append(BuildResult(module.key, binary.name, "failed", time.monotonic() - start, str(exc)))
                 notify(module.key, binary.name, "failed")
                 if not keep_going:
                     return results

@@ -74,8 +74,7 @@ def resolve(version: str | None) -> ToolPins:
     match = _VERSION_RE.match(text)
     if not match:
         raise VersionError(
-            f"k8s version {text!r} is not a version; use the form 1.36 or v1.36.3 "
-            f"(supported: {supported_list()})"
+            f"k8s version {text!r} is not a version; use the form 1.36 or v1.36.3 (supported: {supported_list()})"
         )
     major, minor, patch = match.group(1), int(match.group(2)), match.group(3)
     for pins in SUPPORTED:

@@ -1,0 +1,65 @@
+"""One cluster shared by every test process of a run (pytest-xdist workers included).
+
+Each process `acquire`s the cluster: under a file lock, the first brings it up (a no-op if it already
+runs) and every process registers itself. `release` unregisters; the last process out takes the
+cluster down, but only if a test process brought it up (a cluster a developer started stays up).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from filelock import FileLock
+
+from clusters.local import processes
+from clusters.provider import ClusterProvider
+
+LOCK_TIMEOUT_S = 1800.0
+
+
+def _paths(provider: ClusterProvider, root: Path) -> tuple[FileLock, Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    name = provider.status().name
+    return FileLock(str(root / f"{name}.lock"), timeout=LOCK_TIMEOUT_S), root / f"{name}.users.json"
+
+
+def _read(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {"users": [], "owned": False}
+    return data if isinstance(data, dict) else {"users": [], "owned": False}
+
+
+def _live_users(data: dict[str, object]) -> list[int]:
+    users = data.get("users", [])
+    return [u for u in users if isinstance(u, int) and processes.alive(u)] if isinstance(users, list) else []
+
+
+def acquire(provider: ClusterProvider, root: Path) -> None:
+    lock, users_file = _paths(provider, root)
+    with lock:
+        data = _read(users_file)
+        users = _live_users(data)
+        owned = bool(data.get("owned"))
+        if not provider.status().running:
+            provider.up()
+            owned = True
+        users.append(os.getpid())
+        users_file.write_text(json.dumps({"users": sorted(set(users)), "owned": owned}))
+
+
+def release(provider: ClusterProvider, root: Path) -> bool:
+    """Unregister this process; True if it was the last one and took the cluster down."""
+    lock, users_file = _paths(provider, root)
+    with lock:
+        data = _read(users_file)
+        users = [u for u in _live_users(data) if u != os.getpid()]
+        owned = bool(data.get("owned"))
+        users_file.write_text(json.dumps({"users": users, "owned": owned}))
+        if users or not owned or os.environ.get("DRAFARM_KEEP_CLUSTER"):
+            return False
+        provider.down()
+        return True

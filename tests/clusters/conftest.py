@@ -1,0 +1,74 @@
+"""Fixtures for the cluster tests: one real local cluster shared by every xdist worker of a run."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import pytest
+from lightkube import Client, KubeConfig
+from lightkube.codecs import from_dict
+from lightkube.core.exceptions import ApiError
+from lightkube.resources.core_v1 import Namespace, ServiceAccount
+
+from clusters import paths, shared
+from clusters.local.provider import LocalProvider
+
+T = TypeVar("T")
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float, what: str, seen: Callable[[], str]) -> T:
+    """Poll `probe` until it returns a truthy value; on timeout fail with what was last seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}; last seen: {seen()}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def local_cluster() -> Iterator[LocalProvider]:
+    if os.geteuid() != 0:
+        pytest.skip("a local cluster runs a kubelet and containerd, which need root")
+    provider = LocalProvider(k8s_version=os.environ.get("K8S_VERSION") or None)
+    root = paths.state_root()
+    shared.acquire(provider, root)
+    try:
+        running = provider.status().kubernetes_version
+        wanted = provider.cfg.pins.kubernetes
+        if running != wanted:
+            pytest.fail(
+                f"a cluster of {running} is already running, but K8S_VERSION asks for {wanted}: "
+                "run `drafarm cluster down` first"
+            )
+        yield provider
+    finally:
+        shared.release(provider, root)
+
+
+@pytest.fixture(scope="session")
+def kube(local_cluster: LocalProvider) -> Client:
+    return Client(KubeConfig.from_file(str(local_cluster.kubeconfig())), field_manager="drafarm-e2e")
+
+
+@pytest.fixture
+def namespace(kube: Client) -> Iterator[str]:
+    name = f"e2e-{uuid.uuid4().hex[:8]}"
+    kube.create(from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+
+    def default_account() -> bool:
+        try:
+            kube.get(ServiceAccount, "default", namespace=name)
+        except ApiError:
+            return False
+        return True
+
+    wait_for(default_account, 30, f"service account default in {name}", lambda: "not created yet")
+    yield name
+    kube.delete(Namespace, name)

@@ -1,0 +1,176 @@
+"""End to end on a real local cluster: node, workload pod, and the DRA path up to the kubelet."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from lightkube import Client
+from lightkube.codecs import from_dict
+from lightkube.core.exceptions import ApiError
+from lightkube.resources.core_v1 import Event, Node, Pod
+from lightkube.resources.resource_v1 import DeviceClass, ResourceClaim, ResourceSlice
+
+from clusters.images import catalog
+from clusters.local.provider import LocalProvider
+from tests.clusters.conftest import wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def _node_ready(kube: Client, name: str) -> bool:
+    node = kube.get(Node, name)
+    conditions = node.status.conditions if node.status and node.status.conditions else []
+    return any(c.type == "Ready" and c.status == "True" for c in conditions)
+
+
+def _pod_phase(kube: Client, name: str, namespace: str) -> str:
+    pod = kube.get(Pod, name, namespace=namespace)
+    return (pod.status.phase if pod.status else None) or "Unknown"
+
+
+def test_node_is_ready(kube: Client, local_cluster: LocalProvider) -> None:
+    [node] = local_cluster.nodes()
+    assert _node_ready(kube, node), f"node {node} is not Ready"
+
+
+def test_workload_pod_runs_and_logs_read_back(kube: Client, namespace: str) -> None:
+    script = 'echo drafarm-hello; python3 -c "import fakedevices.client; print(\\"client-importable\\")"; ls /bin/ls'
+    kube.create(
+        from_dict(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "hello", "namespace": namespace},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "main", "image": catalog.WORKLOAD.ref, "command": ["sh", "-c", script]}],
+                },
+            }
+        )
+    )
+    phase = wait_for(
+        lambda: (p := _pod_phase(kube, "hello", namespace)) in ("Succeeded", "Failed") and p,
+        90,
+        "pod hello to finish",
+        lambda: _pod_phase(kube, "hello", namespace),
+    )
+    logs = "\n".join(kube.log("hello", namespace=namespace))
+    assert phase == "Succeeded", f"pod ended {phase}; logs:\n{logs}"
+    assert "drafarm-hello" in logs
+    assert "client-importable" in logs
+    assert "/bin/ls" in logs
+
+
+@pytest.fixture
+def driver_objects(kube: Client, local_cluster: LocalProvider) -> Iterator[dict[str, str]]:
+    """A DeviceClass and a hand-published ResourceSlice for a driver that never registers."""
+    suffix = uuid.uuid4().hex[:8]
+    driver = f"e2e-{suffix}.drafarm.example.com"
+    names = {"driver": driver, "class": f"e2e-gpu-{suffix}", "slice": f"e2e-slice-{suffix}"}
+    [node] = local_cluster.nodes()
+    kube.create(
+        from_dict(
+            {
+                "apiVersion": "resource.k8s.io/v1",
+                "kind": "DeviceClass",
+                "metadata": {"name": names["class"]},
+                "spec": {"selectors": [{"cel": {"expression": f'device.driver == "{driver}"'}}]},
+            }
+        )
+    )
+    kube.create(
+        from_dict(
+            {
+                "apiVersion": "resource.k8s.io/v1",
+                "kind": "ResourceSlice",
+                "metadata": {"name": names["slice"]},
+                "spec": {
+                    "driver": driver,
+                    "nodeName": node,
+                    "pool": {"name": node, "generation": 1, "resourceSliceCount": 1},
+                    "devices": [
+                        {
+                            "name": "gpu-0",
+                            "attributes": {"model": {"string": "fake-a100"}},
+                            "capacity": {"memory": {"value": "40Gi"}},
+                        }
+                    ],
+                },
+            }
+        )
+    )
+    yield names
+    for kind, name in ((ResourceSlice, names["slice"]), (DeviceClass, names["class"])):
+        with contextlib.suppress(ApiError):
+            kube.delete(kind, name)
+
+
+def test_dra_claim_is_allocated_and_kubelet_reports_missing_driver(
+    kube: Client, namespace: str, driver_objects: dict[str, str], local_cluster: LocalProvider
+) -> None:
+    [node] = local_cluster.nodes()
+    kube.create(
+        from_dict(
+            {
+                "apiVersion": "resource.k8s.io/v1",
+                "kind": "ResourceClaim",
+                "metadata": {"name": "gpu", "namespace": namespace},
+                "spec": {
+                    "devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": driver_objects["class"]}}]}
+                },
+            }
+        )
+    )
+    kube.create(
+        from_dict(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "uses-gpu", "namespace": namespace},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "resourceClaims": [{"name": "gpu", "resourceClaimName": "gpu"}],
+                    "containers": [
+                        {
+                            "name": "main",
+                            "image": catalog.WORKLOAD.ref,
+                            "command": ["sh", "-c", "echo should-not-run"],
+                            "resources": {"claims": [{"name": "gpu"}]},
+                        }
+                    ],
+                },
+            }
+        )
+    )
+
+    def claim_state() -> str:
+        claim = kube.get(ResourceClaim, "gpu", namespace=namespace)
+        return str(claim.status.to_dict() if claim.status else None)
+
+    def allocation() -> list[object] | None:
+        claim = kube.get(ResourceClaim, "gpu", namespace=namespace)
+        alloc = claim.status.allocation if claim.status else None
+        return list(alloc.devices.results) if alloc and alloc.devices and alloc.devices.results else None
+
+    results = wait_for(allocation, 60, "the scheduler to allocate claim gpu", claim_state)
+    [result] = results
+    assert getattr(result, "driver", None) == driver_objects["driver"]
+    assert getattr(result, "device", None) == "gpu-0"
+    assert getattr(result, "pool", None) == node
+    pod = kube.get(Pod, "uses-gpu", namespace=namespace)
+    assert pod.spec is not None and pod.spec.nodeName == node
+
+    def prepare_failures() -> list[str]:
+        events = kube.list(Event, namespace=namespace, fields={"involvedObject.name": "uses-gpu"})
+        return [e.message or "" for e in events if e.reason == "FailedPrepareDynamicResources"]
+
+    def all_events() -> str:
+        events = kube.list(Event, namespace=namespace)
+        return "; ".join(f"{e.reason}: {e.message}" for e in events)
+
+    messages = wait_for(prepare_failures, 90, "the kubelet to report it cannot prepare the claim", all_events)
+    assert any(driver_objects["driver"] in m for m in messages), messages
+    assert _pod_phase(kube, "uses-gpu", namespace) == "Pending"
