@@ -98,6 +98,4 @@ def status(k8s_version: str | None) -> None:
     Console().print(table)
     missing = sum(1 for r in rows if not r.built)
     if missing:
-        Console(stderr=True).print(
-            f"{missing} missing: run `drafarm toolchain build --k8s-version {pins.kubernetes}`"
-        )
+        Console(stderr=True).print(f"{missing} missing: run `drafarm toolchain build --k8s-version {pins.kubernetes}`")
