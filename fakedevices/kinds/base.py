@@ -73,15 +73,28 @@ class ContainerEdits:
 
 @dataclass(frozen=True)
 class DeviceAccess:
-    """What the host side set up for one prepared device, from which the kind derives CDI edits."""
+    """One prepared device: what the emulator handed out for it, from which the kind derives CDI edits.
+
+    `endpoint` is the emulator's `SessionEndpoint` (a unix socket, or a TCP address and token).
+    """
 
     device: Device
     card: Card
-    ordinal: int
     request: str
-    endpoint: str
-    session_id: str
     config: Any
+    endpoint: Any
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """What the scheduler decided for one device of a claim, as the kind needs it to open a session."""
+
+    session_id: str
+    request: str
+    device: Device
+    card: Card
+    config: Any
+    consumed_capacity: Mapping[str, str]
 
 
 class DeviceKind(Protocol):
@@ -89,8 +102,8 @@ class DeviceKind(Protocol):
 
     `parse_options` reads the kind's block of the farm spec (including `count`) and reports problems
     into the reader; `build` turns the options into cards, published devices and counter sets;
-    `parse_config` validates an opaque configuration (raising `SpecError`); `container_edits` gives the
-    CDI edits for one prepared device.
+    `parse_config` validates an opaque configuration (raising `SpecError`); `emulator_config` and
+    `open_session` drive the card's emulator; `container_edits` gives the CDI edits for one device.
     """
 
     name: str
@@ -108,3 +121,9 @@ class DeviceKind(Protocol):
     def default_config(self) -> Any: ...
 
     def container_edits(self, access: DeviceAccess) -> ContainerEdits: ...
+
+    def emulator_config(self, card: Card) -> Any: ...
+
+    def open_session(self, emulator: Any, allocation: Allocation) -> Any:
+        """Hand the device to a claim on its emulator (limits, sharing, bitstream); idempotent."""
+        ...

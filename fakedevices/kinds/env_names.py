@@ -1,16 +1,20 @@
-"""Environment variable names a container's CDI edits set for each device (see docs/devices.md)."""
+"""Environment variable names a container's CDI edits set for each device.
+
+The in-container client reads DRAFARM_<KIND>_<ID>_<KEY> (fakedevices/client/env.py); the CDI edits add
+more facts about the device under the same prefix, e.g. DRAFARM_GPU_0_UUID.
+"""
 
 from __future__ import annotations
 
-import re
-
-PREFIX = "DRAFARM"
+from fakedevices.client import env as client_env
 
 
-def device_token(device_name: str) -> str:
-    """GPU_0 for gpu-0, GPU_0_1G_5GB_0 for a partition: unique per pool, safe in a variable name."""
-    return re.sub(r"[^A-Z0-9]", "_", device_name.upper())
+def device_id(kind: str, device_name: str) -> str:
+    """The <ID> of a device: its name without the kind prefix ("gpu-0-1g-5gb-0" -> "0_1G_5GB_0")."""
+    prefix = f"{kind}-"
+    name = device_name[len(prefix) :] if device_name.startswith(prefix) else device_name
+    return client_env.normalize_id(name)
 
 
-def device_var(device_name: str, field: str) -> str:
-    return f"{PREFIX}_{device_token(device_name)}_{field}"
+def device_var(kind: str, device_name: str, key: str) -> str:
+    return f"DRAFARM_{kind.upper()}_{device_id(kind, device_name)}_{key}"

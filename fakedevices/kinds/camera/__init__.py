@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fakedevices.kinds.base import BuildContext, ContainerEdits, DeviceAccess, Placement
+from fakedevices.kinds.base import Allocation, BuildContext, ContainerEdits, DeviceAccess, Placement
 from fakedevices.kinds.camera.cdi import camera_container_edits
 from fakedevices.kinds.camera.config import CameraConfig, parse_camera_config
 from fakedevices.kinds.camera.device import build_cameras
+from fakedevices.kinds.camera.host import camera_emulator_config, open_camera_session
 from fakedevices.kinds.camera.options import CameraOptions, parse_camera_options
-from fakedevices.model import Inventory
+from fakedevices.model import Card, Inventory
 from fakedevices.spec.reader import Reader
 
 
@@ -37,6 +38,12 @@ class CameraKind:
 
     def container_edits(self, access: DeviceAccess) -> ContainerEdits:
         return camera_container_edits(access)
+
+    def emulator_config(self, card: Card) -> Any:
+        return camera_emulator_config(card)
+
+    def open_session(self, emulator: Any, allocation: Allocation) -> Any:
+        return open_camera_session(emulator, allocation)
 
 
 KIND = CameraKind()

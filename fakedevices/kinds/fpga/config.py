@@ -42,9 +42,7 @@ def _read(r: Reader) -> FpgaConfig:
     if not r.has("bitstream"):
         r.problem(r.at("bitstream"), None, "required: {name, family, sha256} of the bitstream to program")
     config = FpgaConfig(
-        bitstream_name=bitstream.string(
-            "name", pattern=DNS_LABEL, pattern_help="a DNS label such as vector-add"
-        ),
+        bitstream_name=bitstream.string("name", pattern=DNS_LABEL, pattern_help="a DNS label such as vector-add"),
         family=bitstream.string("family", choices=tuple(FAMILIES)),
         sha256=bitstream.string(
             "sha256", pattern=SHA256, pattern_help="64 lowercase hex digits (sha256sum of the bitstream)"

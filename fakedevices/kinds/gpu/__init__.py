@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fakedevices.kinds.base import BuildContext, ContainerEdits, DeviceAccess, Placement
+from fakedevices.kinds.base import Allocation, BuildContext, ContainerEdits, DeviceAccess, Placement
 from fakedevices.kinds.gpu.cdi import gpu_container_edits
 from fakedevices.kinds.gpu.config import GpuConfig, parse_gpu_config
 from fakedevices.kinds.gpu.device import build_gpus
+from fakedevices.kinds.gpu.host import gpu_emulator_config, open_gpu_session
 from fakedevices.kinds.gpu.options import GpuOptions, parse_gpu_options
-from fakedevices.model import Inventory
+from fakedevices.model import Card, Inventory
 from fakedevices.spec.reader import Reader
 
 
@@ -36,6 +37,12 @@ class GpuKind:
 
     def container_edits(self, access: DeviceAccess) -> ContainerEdits:
         return gpu_container_edits(access)
+
+    def emulator_config(self, card: Card) -> Any:
+        return gpu_emulator_config(card)
+
+    def open_session(self, emulator: Any, allocation: Allocation) -> Any:
+        return open_gpu_session(emulator, allocation)
 
 
 KIND = GpuKind()

@@ -61,9 +61,7 @@ def build_gpus(ctx: BuildContext, o: GpuOptions) -> Inventory:
             firmware_version=stream.version((1, 9)),
             pci_address=f"0000:{stream.pci_bus():02x}:00.0",
             pcie_root=roots[index * o.pcie_roots // o.count],
-            interconnect_domain=interconnect_domain_id(
-                ctx.seed, ctx.pool, index * o.interconnect_domains // o.count
-            ),
+            interconnect_domain=interconnect_domain_id(ctx.seed, ctx.pool, index * o.interconnect_domains // o.count),
         )
         card = Card(f"gpu-{index}", "gpu", identity)
         if index >= shared_from and o.memory_sharing is not None:

@@ -99,9 +99,7 @@ def _parse_partitions(r: Reader, model: str, memory: int, slices: int) -> tuple[
         if not item.has("memory"):
             item.problem(item.at("memory"), None, "this field is required: a quantity such as 10Gi")
         if name in seen:
-            item.problem(
-                item.at("name"), name, "duplicate partition profile name; each profile needs its own"
-            )
+            item.problem(item.at("name"), name, "duplicate partition profile name; each profile needs its own")
         seen.add(name)
         if compute > slices:
             item.problem(

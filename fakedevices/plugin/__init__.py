@@ -1,0 +1,1 @@
+"""The DRA kubelet plugin: registration, prepare/unprepare, health, CDI specs and ResourceSlices."""

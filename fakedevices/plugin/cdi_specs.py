@@ -1,0 +1,56 @@
+"""One CDI spec file per prepared claim, written atomically and removed on unprepare."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fakedevices.kinds.base import ContainerEdits
+from fakedevices.plugin.atomic import write_atomically
+
+CDI_VERSION = "0.6.0"
+DYNAMIC_CDI_DIR = Path("/var/run/cdi")
+CDI_CLASS = "claim"
+
+
+@dataclass(frozen=True)
+class CdiDevice:
+    name: str
+    edits: ContainerEdits
+
+
+class CdiSpecs:
+    def __init__(self, directory: Path, driver: str) -> None:
+        self.directory = directory
+        self.kind = f"{driver}/{CDI_CLASS}"
+        self._file_prefix = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{driver}-{CDI_CLASS}")
+
+    def device_name(self, claim_uid: str, device: str) -> str:
+        """Claim UID in every name, so a CDI ID is never reused across claims (runtimes cache specs)."""
+        return f"{claim_uid}-{device}"
+
+    def qualified_id(self, name: str) -> str:
+        return f"{self.kind}={name}"
+
+    def path_for(self, claim_uid: str) -> Path:
+        return self.directory / f"{self._file_prefix}_{claim_uid}.json"
+
+    def write(self, claim_uid: str, devices: Sequence[CdiDevice]) -> Path:
+        spec = {
+            "cdiVersion": CDI_VERSION,
+            "kind": self.kind,
+            "devices": [{"name": d.name, "containerEdits": d.edits.to_cdi()} for d in devices],
+        }
+        path = self.path_for(claim_uid)
+        write_atomically(path, json.dumps(spec, indent=1).encode())
+        return path
+
+    def remove(self, claim_uid: str) -> None:
+        self.path_for(claim_uid).unlink(missing_ok=True)
+
+    def existing_claims(self) -> list[str]:
+        prefix = f"{self._file_prefix}_"
+        return [p.stem[len(prefix) :] for p in self.directory.glob(f"{prefix}*.json")]

@@ -1,0 +1,285 @@
+"""The node driver: prepares and unprepares claims on the farm's emulated devices, crash-safely.
+
+Order of prepare, so a crash at any point is repaired by a retry or a restart: open emulator sessions,
+write the CDI spec, checkpoint, answer. A restart re-opens the checkpointed sessions and removes CDI
+specs that no checkpointed claim owns.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from fakedevices.emulator.base import Emulator
+from fakedevices.emulator.errors import EmulatorError
+from fakedevices.emulator.health import Health
+from fakedevices.emulator.runner import EmulatorRunner, build_emulator
+from fakedevices.kinds import KINDS
+from fakedevices.kinds.base import Allocation, DeviceAccess
+from fakedevices.plugin.api import ClaimRef, DeviceHealthReport, PrepareOutcome
+from fakedevices.plugin.cdi_specs import CdiDevice, CdiSpecs
+from fakedevices.plugin.checkpoint import Checkpoint, PreparedClaim, PreparedDevice
+from fakedevices.plugin.claims import AllocatedClaim, AllocationResult, ClaimError, read_allocated_claim
+from fakedevices.plugin.faults import Faults
+from fakedevices.plugin.inventory import NodeInventory
+from fakedevices.plugin.metrics import METRICS
+from fakedevices.spec.problems import SpecError
+
+log = logging.getLogger(__name__)
+
+
+class ClaimReader(Protocol):
+    def get(self, namespace: str, name: str) -> Mapping[str, Any] | None:
+        """The claim as the API server returns it (JSON), or None when it does not exist."""
+        ...
+
+
+class NodeDriver:
+    def __init__(
+        self,
+        inventory: NodeInventory,
+        claims: ClaimReader,
+        state_dir: Path,
+        cdi_dir: Path,
+        *,
+        faults: Faults | None = None,
+        camera_hosts: Mapping[str, str] | None = None,
+    ) -> None:
+        self.inventory = inventory
+        self.driver = inventory.farm.driver
+        self.claims = claims
+        self.faults = faults or Faults()
+        self.cdi = CdiSpecs(cdi_dir, self.driver)
+        self.checkpoint = Checkpoint(state_dir / "checkpoint.json")
+        self.runner = EmulatorRunner(state_dir / "emulators")
+        self._claim_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._health_changed = threading.Condition()
+        self._health_generation = 0
+        hosts = camera_hosts or {}
+        for _pool, card in inventory.cards():
+            emulator = build_emulator(
+                KINDS[card.kind].emulator_config(card),
+                self.runner.state_dir,
+                camera_bind_host=hosts.get(card.name, "127.0.0.1"),
+            )
+            emulator.add_health_listener(self._on_health)
+            self.runner.add(emulator)
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.runner.start()
+        self._restore()
+
+    def stop(self) -> None:
+        self.runner.stop()
+
+    def _restore(self) -> None:
+        owned = set()
+        for claim in self.checkpoint.claims():
+            owned.add(claim.uid)
+            for device in claim.devices:
+                try:
+                    self._open(
+                        claim.uid,
+                        device.pool,
+                        device.device,
+                        device.request,
+                        device.parameters,
+                        device.consumed_capacity,
+                    )
+                except (EmulatorError, ClaimError, SpecError, ValueError) as exc:
+                    log.error("could not re-open %s for claim %s after restart: %s", device.device, claim.uid, exc)
+        for uid in self.cdi.existing_claims():
+            if uid not in owned:
+                log.warning("removing CDI spec of claim %s: no checkpoint entry (left by a crash)", uid)
+                self.cdi.remove(uid)
+        METRICS.prepared.set(len(owned))
+
+    # ---- prepare ---------------------------------------------------------------------------------
+    def prepare(self, claims: Sequence[ClaimRef]) -> dict[str, PrepareOutcome]:
+        out: dict[str, PrepareOutcome] = {}
+        for ref in claims:
+            with self._claim_lock(ref.uid):
+                try:
+                    out[ref.uid] = PrepareOutcome(devices=self._prepare_one(ref))
+                except (ClaimError, SpecError, EmulatorError, ValueError) as exc:
+                    log.warning("prepare %s/%s (%s) failed: %s", ref.namespace, ref.name, ref.uid, exc)
+                    out[ref.uid] = PrepareOutcome(error=_one_line(str(exc)))
+        METRICS.prepared.set(len(self.checkpoint.claims()))
+        return out
+
+    def _prepare_one(self, ref: ClaimRef) -> tuple[PreparedDevice, ...]:
+        where = f"claim {ref.namespace}/{ref.name}"
+        existing = self.checkpoint.get(ref.uid)
+        if existing is not None:
+            return existing.devices
+        self.faults.before_prepare(where)
+        obj = self.claims.get(ref.namespace, ref.name)
+        if obj is None:
+            raise ClaimError(f"{where} (UID {ref.uid}) does not exist in the API server; it was deleted")
+        allocated = read_allocated_claim(obj, self.driver, list(self.inventory.pools), ref.uid)
+        self._check_configs(allocated, where)
+        opened: list[tuple[PreparedDevice, CdiDevice]] = []
+        try:
+            for result in allocated.results:
+                opened.append(self._prepare_device(allocated, result, where))
+            devices = tuple(d for d, _ in opened)
+            spec_path = self.cdi.path_for(ref.uid)
+            if not self.faults.snapshot().skip_cdi_spec:
+                spec_path = self.cdi.write(ref.uid, [c for _, c in opened])
+            self.checkpoint.put(PreparedClaim(ref.uid, ref.namespace, ref.name, str(spec_path), devices))
+        except BaseException:
+            for device, _ in opened:
+                self._close(ref.uid, device.pool, device.device)
+            self.cdi.remove(ref.uid)
+            raise
+        return devices
+
+    def _check_configs(self, claim: AllocatedClaim, where: str) -> None:
+        known = [k.config_kind for k in KINDS.values()]
+        for config in claim.unknown_configs(known):
+            kind = config.parameters.get("kind") if isinstance(config.parameters, Mapping) else None
+            raise ClaimError(
+                f"{where}: config[{config.index}] ({config.source}) for {self.driver} has kind {kind!r}; "
+                f"use one of {', '.join(known)} with apiVersion drafarm.dev/v1alpha1"
+            )
+
+    def _prepare_device(
+        self, claim: AllocatedClaim, result: AllocationResult, where: str
+    ) -> tuple[PreparedDevice, CdiDevice]:
+        device = self.inventory.device(result.pool, result.device)
+        if device is None:
+            raise ClaimError(
+                f"{where}: request {result.request!r} was allocated {result.pool}/{result.device}, which this "
+                "node no longer has (the device went away): delete the pod so the claim is allocated anew"
+            )
+        kind = KINDS[device.kind]
+        chosen = claim.config_for(result.request, kind.config_kind)
+        parameters = chosen.parameters if chosen is not None else None
+        endpoint, config = self._open(
+            claim.uid, result.pool, result.device, result.request, parameters, result.consumed_capacity, where
+        )
+        card = self.inventory.card_of(result.pool, device)
+        name = self.cdi.device_name(claim.uid, device.name)
+        edits = kind.container_edits(DeviceAccess(device, card, result.base_request, config, endpoint))
+        prepared = PreparedDevice(
+            request=result.request,
+            pool=result.pool,
+            device=device.name,
+            kind=device.kind,
+            physical=device.physical,
+            cdi_id=self.cdi.qualified_id(name),
+            session_id=_session_id(claim.uid, device.name),
+            endpoint=str(endpoint.socket_path or endpoint.addr),
+            share_id=result.share_id,
+            parameters=parameters,
+            consumed_capacity=dict(result.consumed_capacity),
+        )
+        return prepared, CdiDevice(name, edits)
+
+    def _open(
+        self,
+        uid: str,
+        pool: str,
+        device_name: str,
+        request: str,
+        parameters: Any,
+        consumed: Mapping[str, str],
+        where: str = "",
+    ) -> tuple[Any, Any]:
+        device = self.inventory.device(pool, device_name)
+        if device is None:
+            raise ClaimError(f"{where or uid}: device {pool}/{device_name} is not on this node")
+        kind = KINDS[device.kind]
+        if parameters is None:
+            config = kind.default_config()
+        else:
+            try:
+                config = kind.parse_config(parameters, f"request {request!r} opaque config")
+            except SpecError as exc:
+                problems = "; ".join(str(p) for p in exc.problems)
+                raise ClaimError(f"{where}: bad opaque config for request {request!r}: {problems}") from exc
+        card = self.inventory.card_of(pool, device)
+        allocation = Allocation(_session_id(uid, device_name), request, device, card, config, consumed)
+        try:
+            endpoint = kind.open_session(self.runner.get(card.name), allocation)
+        except (EmulatorError, ValueError) as exc:
+            raise ClaimError(f"{where}: request {request!r}, device {device_name}: {exc}") from exc
+        return endpoint, config
+
+    # ---- unprepare -------------------------------------------------------------------------------
+    def unprepare(self, claims: Sequence[ClaimRef]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for ref in claims:
+            with self._claim_lock(ref.uid):
+                try:
+                    self._unprepare_one(ref.uid)
+                    out[ref.uid] = ""
+                except (OSError, EmulatorError) as exc:
+                    out[ref.uid] = f"claim {ref.namespace}/{ref.name}: unprepare failed: {exc}"
+        METRICS.prepared.set(len(self.checkpoint.claims()))
+        return out
+
+    def _unprepare_one(self, uid: str) -> None:
+        claim = self.checkpoint.get(uid)
+        if claim is not None:
+            for device in claim.devices:
+                self._close(uid, device.pool, device.device)
+        if self.faults.snapshot().leak_on_unprepare:
+            return
+        self.cdi.remove(uid)
+        self.checkpoint.remove(uid)
+
+    def _close(self, uid: str, pool: str, device_name: str) -> None:
+        device = self.inventory.device(pool, device_name)
+        if device is not None:
+            self.runner.get(device.physical).close_session(_session_id(uid, device_name))
+
+    def _claim_lock(self, uid: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._claim_locks.setdefault(uid, threading.Lock())
+
+    # ---- health ----------------------------------------------------------------------------------
+    def _on_health(self, emulator: Emulator[Any], health: Health, reason: str) -> None:
+        with self._health_changed:
+            self._health_generation += 1
+            self._health_changed.notify_all()
+
+    def health_snapshot(self) -> tuple[int, list[DeviceHealthReport]]:
+        with self._health_changed:
+            generation = self._health_generation
+        reports = []
+        for pool, device in self.inventory.devices():
+            emulator = self.runner.get(device.physical)
+            reports.append(
+                DeviceHealthReport(pool, device.name, emulator.health.dra_value, int(emulator.health_changed_at))
+            )
+        return generation, reports
+
+    def wait_health_change(self, generation: int, timeout: float) -> int:
+        with self._health_changed:
+            self._health_changed.wait_for(lambda: self._health_generation != generation, timeout)
+            return self._health_generation
+
+    def set_health(self, device_or_card: str, health: str, reason: str = "") -> list[str]:
+        """Mark a card (and so every device it backs) healthy/unhealthy/unknown; returns the devices."""
+        names = [d.name for _, d in self.inventory.devices() if device_or_card in (d.name, d.physical)]
+        cards = {d.physical for _, d in self.inventory.devices() if d.name in names}
+        if not cards:
+            known = ", ".join(sorted({d.physical for _, d in self.inventory.devices()}))
+            raise ValueError(f"no device {device_or_card!r} on node {self.inventory.node.name}; devices: {known}")
+        for card in cards:
+            self.runner.get(card).set_health(Health.parse(health), reason)
+        return names
+
+
+def _session_id(uid: str, device: str) -> str:
+    return f"{uid}-{device}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

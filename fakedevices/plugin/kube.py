@@ -1,0 +1,69 @@
+"""The plugin's API-server access through lightkube: claims, slices, the node's version."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lightkube import ApiError, Client, KubeConfig, codecs
+from lightkube.resources.core_v1 import Node
+from lightkube.resources.resource_v1 import ResourceClaim, ResourceSlice
+
+from fakedevices.plugin.slice_builder import POOL_LABEL
+
+
+def make_client(kubeconfig: Path | None) -> Any:
+    if kubeconfig is None:
+        return Client(field_manager="drafarm-plugin")
+    return Client(KubeConfig.from_file(str(kubeconfig)), field_manager="drafarm-plugin")
+
+
+class KubeClaims:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def get(self, namespace: str, name: str) -> Mapping[str, Any] | None:
+        try:
+            claim = self.client.get(ResourceClaim, name, namespace=namespace)
+        except ApiError as exc:
+            if exc.status.code == 404:
+                return None
+            raise
+        result: Mapping[str, Any] = claim.to_dict()
+        return result
+
+
+class KubeSlices:
+    def __init__(self, client: Any, driver: str) -> None:
+        self.client = client
+        self.driver = driver
+
+    def list_pool(self, pool: str) -> list[dict[str, Any]]:
+        found = self.client.list(ResourceSlice, labels={POOL_LABEL: pool}, fields={"spec.driver": self.driver})
+        return [s.to_dict() for s in found]
+
+    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        stored: dict[str, Any] = self.client.create(codecs.from_dict(obj)).to_dict()
+        return stored
+
+    def replace(self, obj: dict[str, Any]) -> dict[str, Any]:
+        stored: dict[str, Any] = self.client.replace(codecs.from_dict(obj)).to_dict()
+        return stored
+
+    def delete(self, name: str) -> None:
+        try:
+            self.client.delete(ResourceSlice, name)
+        except ApiError as exc:
+            if exc.status.code != 404:
+                raise
+
+
+def kubelet_minor(client: Any, node: str) -> int | None:
+    """The node's kubelet minor version (36 for v1.36.3), or None if the node is not there yet."""
+    try:
+        version = client.get(Node, node).status.nodeInfo.kubeletVersion
+    except ApiError:
+        return None
+    parts = str(version).lstrip("v").split(".")
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None

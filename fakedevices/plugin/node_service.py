@@ -1,0 +1,121 @@
+"""The DRAPlugin gRPC service (v1 and v1beta1) and the DRAResourceHealth stream, over one socket."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+
+from fakedevices.plugin.api import ClaimRef, DriverCore
+from fakedevices.plugin.metrics import METRICS
+from fakedevices.proto.stubs import (
+    dra_v1_pb2,
+    dra_v1_pb2_grpc,
+    dra_v1beta1_pb2,
+    dra_v1beta1_pb2_grpc,
+    health_v1alpha1_pb2,
+    health_v1alpha1_pb2_grpc,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _refs(request: Any) -> list[ClaimRef]:
+    return [ClaimRef(c.namespace, c.uid, c.name) for c in request.claims]
+
+
+class _NodeService:
+    """Shared by both wire versions; `pb` is the version's message module."""
+
+    pb: Any
+    with_share_id: bool
+
+    def __init__(self, core: DriverCore) -> None:
+        self.core = core
+
+    def NodePrepareResources(self, request: Any, context: grpc.ServicerContext) -> Any:
+        started = time.perf_counter()
+        outcomes = self.core.prepare(_refs(request))
+        response = self.pb.NodePrepareResourcesResponse()
+        for uid, outcome in outcomes.items():
+            entry = response.claims[uid]
+            if outcome.error:
+                entry.error = outcome.error
+                METRICS.errors.labels("prepare").inc()
+                continue
+            for device in outcome.devices:
+                wire = entry.devices.add(
+                    request_names=[device.request.split("/", 1)[0]],
+                    pool_name=device.pool,
+                    device_name=device.device,
+                    cdi_device_ids=[device.cdi_id],
+                )
+                if self.with_share_id and device.share_id:
+                    wire.share_id = device.share_id
+        METRICS.latency.labels("prepare").observe(time.perf_counter() - started)
+        return response
+
+    def NodeUnprepareResources(self, request: Any, context: grpc.ServicerContext) -> Any:
+        started = time.perf_counter()
+        errors = self.core.unprepare(_refs(request))
+        response = self.pb.NodeUnprepareResourcesResponse()
+        for uid, error in errors.items():
+            response.claims[uid].error = error
+            if error:
+                METRICS.errors.labels("unprepare").inc()
+        METRICS.latency.labels("unprepare").observe(time.perf_counter() - started)
+        return response
+
+
+class NodeServiceV1(_NodeService, dra_v1_pb2_grpc.DRAPluginServicer):  # type: ignore[misc]
+    pb = dra_v1_pb2
+    with_share_id = True
+
+
+class NodeServiceV1beta1(_NodeService, dra_v1beta1_pb2_grpc.DRAPluginServicer):  # type: ignore[misc]
+    pb = dra_v1beta1_pb2
+    with_share_id = False
+
+
+class HealthService(health_v1alpha1_pb2_grpc.DRAResourceHealthServicer):  # type: ignore[misc]
+    """Sends the complete device list on connect and again whenever any device's health changes."""
+
+    poll_seconds = 0.5
+
+    def __init__(self, core: DriverCore) -> None:
+        self.core = core
+
+    def NodeWatchResources(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Iterator[health_v1alpha1_pb2.NodeWatchResourcesResponse]:
+        generation, reports = self.core.health_snapshot()
+        yield self._message(reports)
+        while context.is_active():
+            changed = self.core.wait_health_change(generation, self.poll_seconds)
+            if changed != generation:
+                generation, reports = self.core.health_snapshot()
+                yield self._message(reports)
+
+    @staticmethod
+    def _message(reports: list[Any]) -> health_v1alpha1_pb2.NodeWatchResourcesResponse:
+        pb = health_v1alpha1_pb2
+        return pb.NodeWatchResourcesResponse(
+            devices=[
+                pb.DeviceHealth(
+                    device=pb.DeviceIdentifier(pool_name=r.pool, device_name=r.device),
+                    health=r.health,
+                    last_updated_time=r.updated_at,
+                    health_check_timeout_seconds=r.timeout_seconds,
+                )
+                for r in reports
+            ]
+        )
+
+
+def add_node_services(server: grpc.Server, core: DriverCore) -> None:
+    dra_v1_pb2_grpc.add_DRAPluginServicer_to_server(NodeServiceV1(core), server)
+    dra_v1beta1_pb2_grpc.add_DRAPluginServicer_to_server(NodeServiceV1beta1(core), server)
+    health_v1alpha1_pb2_grpc.add_DRAResourceHealthServicer_to_server(HealthService(core), server)

@@ -1,0 +1,84 @@
+"""One node's plugin process: the driver, its gRPC sockets, the control API and the slice publisher."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from fakedevices.plugin.control import ControlServer
+from fakedevices.plugin.driver import NodeDriver
+from fakedevices.plugin.node_service import add_node_services
+from fakedevices.plugin.registration import RegistrationService
+from fakedevices.plugin.slice_publisher import SlicePublisher
+from fakedevices.plugin.sockets import serve_unix, stop_unix
+from fakedevices.proto.stubs import pluginregistration_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PluginPaths:
+    kubelet_root: Path
+    driver: str
+
+    @property
+    def registration_socket(self) -> Path:
+        return self.kubelet_root / "plugins_registry" / f"{self.driver}-reg.sock"
+
+    @property
+    def service_socket(self) -> Path:
+        return self.kubelet_root / "plugins" / self.driver / "dra.sock"
+
+
+class PluginServer:
+    def __init__(
+        self,
+        driver: NodeDriver,
+        paths: PluginPaths,
+        *,
+        control_socket: Path | None = None,
+        publisher: SlicePublisher | None = None,
+        register: bool = True,
+    ) -> None:
+        self.driver = driver
+        self.paths = paths
+        self.publisher = publisher
+        self.register = register
+        self.control = ControlServer(control_socket, driver) if control_socket else None
+        self.registration = RegistrationService(paths.driver, str(paths.service_socket))
+        self._servers: list[tuple[grpc.Server, Path]] = []
+
+    def start(self) -> None:
+        self.driver.start()
+        service, service_path = serve_unix(self.paths.service_socket)
+        add_node_services(service, self.driver)
+        self._start(service, service_path)
+        if self.control is not None:
+            self.control.start()
+        if self.publisher is not None:
+            self.publisher.start()
+        if self.register:
+            registration, registration_path = serve_unix(self.paths.registration_socket, max_workers=2)
+            pluginregistration_pb2_grpc.add_RegistrationServicer_to_server(self.registration, registration)
+            self._start(registration, registration_path)
+        log.info("plugin for node %s serving on %s", self.driver.inventory.node.name, service_path)
+
+    def _start(self, server: grpc.Server, path: Path) -> None:
+        server.start()
+        os.chmod(path, 0o600)
+        self._servers.append((server, path))
+
+    def stop(self) -> None:
+        """Deregister first (remove the registration socket), then stop serving and the emulators."""
+        for server, path in reversed(self._servers):
+            stop_unix(server, path)
+        self._servers.clear()
+        if self.publisher is not None:
+            self.publisher.stop()
+        if self.control is not None:
+            self.control.stop()
+        self.driver.stop()

@@ -1,0 +1,30 @@
+"""gRPC servers on unix sockets: stale sockets replaced, owner-only permissions, removed on stop."""
+
+from __future__ import annotations
+
+import os
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+
+MAX_WORKERS = 16
+
+
+def serve_unix(path: Path, *, max_workers: int = MAX_WORKERS) -> tuple[grpc.Server, Path]:
+    """A started-later gRPC server bound to `path` (not started: add services, then `start()`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=path.name))
+    old = os.umask(0o077)
+    try:
+        server.add_insecure_port(f"unix://{path}")
+    finally:
+        os.umask(old)
+    return server, path
+
+
+def stop_unix(server: grpc.Server, path: Path, grace: float = 1.0) -> None:
+    server.stop(grace).wait(grace + 1)
+    path.unlink(missing_ok=True)

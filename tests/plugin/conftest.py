@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fakedevices.farm import build_farm
+from fakedevices.plugin.driver import NodeDriver
+from fakedevices.plugin.faults import Faults
+from fakedevices.plugin.inventory import NodeInventory
+from fakedevices.plugin.server import PluginPaths, PluginServer
+from fakedevices.spec.loader import load_farm_spec
+from tests.plugin.kit import DRIVER, NODE, ClaimStore, FakeKubelet
+
+
+class PluginUnderTest:
+    def __init__(self, root: Path, claims: ClaimStore) -> None:
+        self.root = root
+        self.claims = claims
+        self.kubelet_root = root / "kubelet"
+        self.cdi_dir = root / "cdi"
+        self.state_dir = root / "state"
+        self.control_socket = root / "control.sock"
+        self.farm = build_farm(load_farm_spec("small"))
+        self.faults = Faults()
+        self.paths = PluginPaths(self.kubelet_root, DRIVER)
+        self.server: PluginServer | None = None
+
+    def start(self) -> PluginServer:
+        driver = NodeDriver(
+            NodeInventory(self.farm, NODE), self.claims, self.state_dir, self.cdi_dir, faults=self.faults
+        )
+        self.server = PluginServer(driver, self.paths, control_socket=self.control_socket)
+        self.server.start()
+        return self.server
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    @property
+    def driver(self) -> NodeDriver:
+        assert self.server is not None
+        return self.server.driver
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """Unix socket paths must stay under 108 bytes: pytest's tmp_path can be too long."""
+    path = Path(tempfile.mkdtemp(prefix="dfp-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def claims() -> ClaimStore:
+    return ClaimStore()
+
+
+@pytest.fixture
+def plugin(short_tmp: Path, claims: ClaimStore) -> Iterator[PluginUnderTest]:
+    under_test = PluginUnderTest(short_tmp, claims)
+    under_test.start()
+    yield under_test
+    under_test.stop()
+
+
+@pytest.fixture
+def kubelet(plugin: PluginUnderTest) -> Iterator[FakeKubelet]:
+    fake = FakeKubelet(plugin.paths.registration_socket)
+    fake.register()
+    yield fake
+    fake.close()
