@@ -6,6 +6,7 @@ import click
 
 from harness.cli_cluster import cluster
 from harness.cli_farm import farm
+from harness.cli_plugin import fault, plugin
 from harness.cli_toolchain import toolchain
 
 
@@ -18,6 +19,8 @@ def cli() -> None:
 cli.add_command(farm)
 cli.add_command(toolchain)
 cli.add_command(cluster)
+cli.add_command(plugin)
+cli.add_command(fault)
 
 
 def main() -> None:

@@ -1,0 +1,136 @@
+"""Running one node's plugin as a host process: wiring, structured logs, metrics, signals."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import start_http_server
+
+from fakedevices.model import Farm
+from fakedevices.plugin.driver import NodeDriver
+from fakedevices.plugin.faults import Faults
+from fakedevices.plugin.inventory import NodeInventory
+from fakedevices.plugin.kube import KubeClaims, KubeSlices, kubelet_minor, make_client
+from fakedevices.plugin.metrics import METRICS
+from fakedevices.plugin.server import PluginPaths, PluginServer
+from fakedevices.plugin.slice_builder import PoolPlacement
+from fakedevices.plugin.slice_publisher import PublishedPool, SlicePublisher
+
+log = logging.getLogger("drafarm.plugin")
+FIRST_MINOR_WITH_SEPARATE_COUNTERS = 35
+
+
+@dataclass(frozen=True)
+class PluginOptions:
+    node: str
+    kubeconfig: Path | None
+    kubelet_root: Path
+    state_dir: Path
+    cdi_dir: Path
+    metrics_port: int | None = None
+    camera_hosts: str = "loopback"  # "loopback" or "own-address" (each camera on its ipAddress)
+    counters_in_own_slice: str = "auto"  # auto | true | false
+    register: bool = True
+    publish: bool = True
+
+    @property
+    def control_socket(self) -> Path:
+        return self.state_dir / "control.sock"
+
+
+class JsonLogFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": round(record.created, 3),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def setup_logging(fmt: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonLogFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _counters_separate(options: PluginOptions, client: Any) -> bool:
+    if options.counters_in_own_slice != "auto":
+        return options.counters_in_own_slice == "true"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        minor = kubelet_minor(client, options.node)
+        if minor is not None:
+            return minor >= FIRST_MINOR_WITH_SEPARATE_COUNTERS
+        time.sleep(1)  # poll: the node object appears once its kubelet registers
+    log.warning("node %s did not appear in 60 s; assuming Kubernetes >= 1.35 for counter slices", options.node)
+    return True
+
+
+def build_plugin(farm: Farm, options: PluginOptions) -> PluginServer:
+    inventory = NodeInventory(farm, options.node)
+    client = make_client(options.kubeconfig)
+    faults = Faults()
+    hosts: dict[str, str] = {}
+    if options.camera_hosts == "own-address":
+        for pool in inventory.pools.values():
+            for card in pool.inventory.cards:
+                address = getattr(card.identity, "ip_address", None)
+                if address:
+                    hosts[card.name] = address
+    driver = NodeDriver(
+        inventory, KubeClaims(client), options.state_dir, options.cdi_dir, faults=faults, camera_hosts=hosts
+    )
+    publisher = None
+    if options.publish:
+        pools = [
+            PublishedPool(inventory.node.name, inventory.node.inventory, PoolPlacement(node_name=inventory.node.name))
+        ]
+        for pool in inventory.pools.values():
+            if pool.network is not None and inventory.publishes_network_pool(pool):
+                pools.append(
+                    PublishedPool(pool.name, pool.inventory, PoolPlacement(reachable_nodes=pool.network.nodes))
+                )
+        publisher = SlicePublisher(
+            KubeSlices(client, farm.driver),
+            farm.driver,
+            pools,
+            counters_separate=_counters_separate(options, client),
+            faults=faults,
+        )
+    return PluginServer(
+        driver,
+        PluginPaths(options.kubelet_root, farm.driver),
+        control_socket=options.control_socket,
+        publisher=publisher,
+        register=options.register,
+    )
+
+
+def run_plugin(farm: Farm, options: PluginOptions) -> None:
+    """Serve until SIGTERM or SIGINT, then deregister and stop cleanly."""
+    server = build_plugin(farm, options)
+    if options.metrics_port is not None:
+        start_http_server(options.metrics_port, addr="127.0.0.1", registry=METRICS.registry)
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    server.start()
+    log.info("plugin ready: node=%s driver=%s control=%s", options.node, farm.driver, options.control_socket)
+    stopping.wait()
+    log.info("stopping plugin for node %s", options.node)
+    server.stop()

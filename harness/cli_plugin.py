@@ -1,0 +1,163 @@
+"""`drafarm plugin run` and `drafarm fault ...`: run a node's DRA plugin, inject faults into it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fakedevices.farm import build_farm
+from fakedevices.plugin.control_client import ControlError, call
+from fakedevices.plugin.runner import PluginOptions, run_plugin, setup_logging
+from harness.cli_farm import _load
+
+DEFAULT_STATE_ROOT = Path("/run/drafarm")
+
+
+@click.group()
+def plugin() -> None:
+    """The farm's DRA kubelet plugin."""
+
+
+@plugin.command("run")
+@click.option("--node", required=True, help="The node (from the farm spec) whose devices to serve.")
+@click.option("--farm", "spec", required=True, help="Farm spec: a path or an example name.")
+@click.option("--seed", type=int, help="Override the spec's seed.")
+@click.option("--kubeconfig", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--kubelet-root", type=click.Path(path_type=Path), default=Path("/var/lib/kubelet"), show_default=True)
+@click.option("--state-dir", type=click.Path(path_type=Path), help="Default: /run/drafarm/<node>.")
+@click.option("--cdi-dir", type=click.Path(path_type=Path), default=Path("/var/run/cdi"), show_default=True)
+@click.option("--metrics-port", type=click.IntRange(0, 65535), help="Serve Prometheus metrics on 127.0.0.1:PORT.")
+@click.option(
+    "--camera-hosts",
+    type=click.Choice(["loopback", "own-address"]),
+    default="loopback",
+    show_default=True,
+    help="Where cameras listen: 127.0.0.1, or each camera's ipAddress (which must exist on the host).",
+)
+@click.option(
+    "--counters-in-own-slice", type=click.Choice(["auto", "true", "false"]), default="auto", show_default=True
+)
+@click.option("--no-register", is_flag=True, help="Do not create the kubelet registration socket.")
+@click.option("--no-publish", is_flag=True, help="Do not publish ResourceSlices.")
+@click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True)
+def run(
+    node: str,
+    spec: str,
+    seed: int | None,
+    kubeconfig: Path | None,
+    kubelet_root: Path,
+    state_dir: Path | None,
+    cdi_dir: Path,
+    metrics_port: int | None,
+    camera_hosts: str,
+    counters_in_own_slice: str,
+    no_register: bool,
+    no_publish: bool,
+    log_format: str,
+) -> None:
+    """Run NODE's plugin as a host process until SIGTERM/SIGINT."""
+    farm = build_farm(_load(spec), seed)
+    if node not in {n.name for n in farm.nodes}:
+        names = ", ".join(n.name for n in farm.nodes[:8])
+        raise click.BadParameter(f"{node!r} is not a node of farm {farm.name!r}; nodes: {names}", param_hint="--node")
+    setup_logging(log_format)
+    run_plugin(
+        farm,
+        PluginOptions(
+            node=node,
+            kubeconfig=kubeconfig,
+            kubelet_root=kubelet_root,
+            state_dir=state_dir or DEFAULT_STATE_ROOT / node,
+            cdi_dir=cdi_dir,
+            metrics_port=metrics_port,
+            camera_hosts=camera_hosts,
+            counters_in_own_slice=counters_in_own_slice,
+            register=not no_register,
+            publish=not no_publish,
+        ),
+    )
+
+
+@click.group()
+@click.option("--node", help="Node whose plugin to talk to (its control socket is /run/drafarm/<node>/control.sock).")
+@click.option("--control-socket", type=click.Path(path_type=Path), help="The plugin's control socket.")
+@click.pass_context
+def fault(ctx: click.Context, node: str | None, control_socket: Path | None) -> None:
+    """Inject faults into a running plugin: device health, failing or slow prepares, driver bugs, crashes."""
+    if control_socket is None:
+        if node is None:
+            raise click.UsageError("give --node NAME or --control-socket PATH")
+        control_socket = DEFAULT_STATE_ROOT / node / "control.sock"
+    ctx.obj = control_socket
+
+
+def _send(ctx: click.Context, request: dict[str, Any]) -> None:
+    try:
+        response = call(ctx.obj, request)
+    except (ControlError, OSError) as exc:
+        click.echo(f"drafarm fault: {exc}", err=True)
+        sys.exit(1)
+    response.pop("ok", None)
+    click.echo(json.dumps(response, indent=2))
+
+
+@fault.command("status")
+@click.pass_context
+def fault_status(ctx: click.Context) -> None:
+    """Faults in force, device health and prepared claims."""
+    _send(ctx, {"op": "status"})
+
+
+@fault.command("set-health")
+@click.argument("device")
+@click.argument("health", type=click.Choice(["healthy", "unhealthy", "unknown"]))
+@click.option("--reason", default="", help="Shown by the emulator to the workload.")
+@click.pass_context
+def set_health(ctx: click.Context, device: str, health: str, reason: str) -> None:
+    """Mark DEVICE (or the card behind it, and so all its partitions) HEALTH."""
+    _send(ctx, {"op": "set-health", "device": device, "health": health, "reason": reason})
+
+
+@fault.command("fail-prepares")
+@click.option("--count", type=click.IntRange(0), default=1, show_default=True, help="Fail the next N prepares.")
+@click.option("--permanent", is_flag=True, help="Fail every prepare until `clear`.")
+@click.option("--message", default="injected prepare failure", show_default=True)
+@click.pass_context
+def fail_prepares(ctx: click.Context, count: int, permanent: bool, message: str) -> None:
+    """Make prepares fail (transient: the next N; permanent: all)."""
+    _send(ctx, {"op": "fail-prepares", "count": count, "permanent": permanent, "message": message})
+
+
+@fault.command("delay-prepares")
+@click.argument("seconds", type=click.FloatRange(0, 40))
+@click.pass_context
+def delay_prepares(ctx: click.Context, seconds: float) -> None:
+    """Delay every prepare by SECONDS."""
+    _send(ctx, {"op": "delay-prepares", "seconds": seconds})
+
+
+@fault.command("driver-bug")
+@click.argument("bug", type=click.Choice(["skip-cdi-spec", "leak-on-unprepare", "stale-slice-generation"]))
+@click.option("--off", is_flag=True, help="Turn the bug off again.")
+@click.pass_context
+def driver_bug(ctx: click.Context, bug: str, off: bool) -> None:
+    """Imitate a common driver bug, for checking that the conformance suite catches it."""
+    _send(ctx, {"op": "driver-bug", "bug": bug, "on": not off})
+
+
+@fault.command("clear")
+@click.pass_context
+def clear(ctx: click.Context) -> None:
+    """Remove every injected fault (device health is left as it is)."""
+    _send(ctx, {"op": "clear"})
+
+
+@fault.command("kill")
+@click.pass_context
+def kill(ctx: click.Context) -> None:
+    """Make the plugin exit at once, like a crash."""
+    _send(ctx, {"op": "kill"})
