@@ -10,7 +10,7 @@ from pathlib import Path
 from clusters.local.config import LocalConfig
 
 TABLES = ("filter", "nat", "mangle")
-OWNED_PREFIXES = ("KUBE-", "CNI-")
+OWNED_PREFIXES = ("KUBE-", "CNI-", "DRAFARM-")
 CNI_RESULTS = Path("/var/lib/cni/results")
 NETNS_DIR = Path("/run/netns")
 
@@ -44,6 +44,43 @@ def ensure_bridge(cfg: LocalConfig) -> None:
 def delete_bridge(cfg: LocalConfig) -> None:
     if link_exists(cfg.bridge):
         _run(["ip", "link", "del", cfg.bridge], check=False)
+
+
+def service_chain(cfg: LocalConfig) -> str:
+    return f"DRAFARM-{cfg.name}"[:28].upper()
+
+
+def ensure_kubernetes_service(cfg: LocalConfig) -> None:
+    """Send the `kubernetes` Service address to the apiserver, so pods reach it by in-cluster config.
+
+    A local cluster runs no kube-proxy; this one DNAT rule (in a chain of our own, removed by `down`)
+    is what kube-proxy would do for the apiserver's Service.
+    """
+    chain = service_chain(cfg)
+    ipt = ["iptables", "-w", "-t", "nat"]
+    if _run([*ipt, "-S", chain], check=False).returncode != 0:
+        _run([*ipt, "-N", chain])
+    _run([*ipt, "-F", chain])
+    _run(
+        [
+            *ipt,
+            "-A",
+            chain,
+            "-d",
+            f"{cfg.kubernetes_service_ip}/32",
+            "-p",
+            "tcp",
+            "--dport",
+            "443",
+            "-j",
+            "DNAT",
+            "--to-destination",
+            f"{cfg.node_ip}:{cfg.ports.apiserver}",
+        ]
+    )
+    for hook in ("PREROUTING", "OUTPUT"):
+        if _run([*ipt, "-C", hook, "-j", chain], check=False).returncode != 0:
+            _run([*ipt, "-I", hook, "-j", chain])
 
 
 def _tools() -> list[str]:

@@ -312,6 +312,7 @@ class LocalProvider(ClusterProvider):
         self._write_files(facts, bins, gates)
         step(f"network: bridge {cfg.bridge} with {cfg.node_ip}/{cfg.node_cidr.prefixlen}")
         network.ensure_bridge(cfg)
+        network.ensure_kubernetes_service(cfg)
         step("starting etcd and containerd")
         self._start("etcd", commands.etcd(cfg, lay, bins))
         ctr_dirs = (bins.containerd.parent, bins.cni_bin_dir)

@@ -174,3 +174,43 @@ def test_dra_claim_is_allocated_and_kubelet_reports_missing_driver(
     messages = wait_for(prepare_failures, 90, "the kubelet to report it cannot prepare the claim", all_events)
     assert any(driver_objects["driver"] in m for m in messages), messages
     assert _pod_phase(kube, "uses-gpu", namespace) == "Pending"
+
+
+IN_CLUSTER_CLIENT = """
+import json, os, ssl, urllib.request
+sa = "/var/run/secrets/kubernetes.io/serviceaccount"
+host, port = os.environ["KUBERNETES_SERVICE_HOST"], os.environ["KUBERNETES_SERVICE_PORT"]
+ctx = ssl.create_default_context(cafile=sa + "/ca.crt")
+req = urllib.request.Request(f"https://{host}:{port}/version")
+req.add_header("Authorization", "Bearer " + open(sa + "/token").read())
+print("apiserver", json.load(urllib.request.urlopen(req, context=ctx, timeout=10))["gitVersion"])
+"""
+
+
+def test_pod_reaches_the_apiserver_through_the_kubernetes_service(
+    kube: Client, namespace: str, local_cluster: LocalProvider
+) -> None:
+    kube.create(
+        from_dict(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "in-cluster", "namespace": namespace},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {"name": "main", "image": catalog.WORKLOAD.ref, "command": ["python3", "-c", IN_CLUSTER_CLIENT]}
+                    ],
+                },
+            }
+        )
+    )
+    phase = wait_for(
+        lambda: (p := _pod_phase(kube, "in-cluster", namespace)) in ("Succeeded", "Failed") and p,
+        90,
+        "pod in-cluster to finish",
+        lambda: _pod_phase(kube, "in-cluster", namespace),
+    )
+    logs = "\n".join(kube.log("in-cluster", namespace=namespace))
+    assert phase == "Succeeded", f"pod ended {phase}; logs:\n{logs}"
+    assert f"apiserver {local_cluster.cfg.pins.kubernetes}" in logs
