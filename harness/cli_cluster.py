@@ -78,7 +78,7 @@ def up(provider_name: str, k8s_version: str | None, cluster_name: str | None, fa
             if farm is not None:
                 prov.deploy_farm(farm)
         except ClusterError as exc:
-            _err.print(f"[red]cluster up failed[/]: {exc}", highlight=False, markup=False)
+            _err.print(f"cluster up failed: {exc}", highlight=False, markup=False, soft_wrap=True)
             sys.exit(1)
     _err.print(f"cluster {st.name!r} up in {time.monotonic() - start:.1f}s ({st.kubernetes_version})")
     click.echo(f"export KUBECONFIG={st.kubeconfig}")

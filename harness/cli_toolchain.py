@@ -89,8 +89,9 @@ def status(k8s_version: str | None) -> None:
     """List the toolchain's binaries and whether each is built."""
     pins = _pins(k8s_version)
     table = Table(title=f"toolchain for Kubernetes {pins.kubernetes}")
-    for col in ("module", "binary", "state", "path"):
-        table.add_column(col)
+    for col in ("module", "binary", "state"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("path", overflow="fold")
     rows = builder.status(components.modules(pins))
     for row in rows:
         state = "[green]built[/]" if row.built else "[yellow]missing[/]"

@@ -196,38 +196,63 @@ def build_binary(module: Module, binary: Binary, directory: Path) -> None:
 
 
 def build(modules: list[Module], report: Reporter | None = None, keep_going: bool = True) -> list[BuildResult]:
-    """Build every missing binary of `modules`; cached ones are verified, not rebuilt."""
-    paths.toolchain_root().mkdir(parents=True, exist_ok=True)
-    with FileLock(str(paths.toolchain_root() / ".build.lock"), timeout=BUILD_TIMEOUT_S):
-        return _build_locked(modules, report, keep_going)
+    """Build every missing binary of `modules`; cached ones are verified, not rebuilt.
 
-
-def _build_locked(modules: list[Module], report: Reporter | None, keep_going: bool) -> list[BuildResult]:
+    Each module is built under its own file lock, so two processes never build the same module at
+    once, and checking a cached module never waits for another module's build.
+    """
     results: list[BuildResult] = []
     notify = report or (lambda _m, _b, _p: None)
     for module in modules:
+        module_results = _build_module(module, notify)
+        results += module_results
+        if not keep_going and any(r.outcome == "failed" for r in module_results):
+            break
+    return results
+
+
+def _cached(module: Module, binary: Binary) -> bool:
+    path = binary_path(module, binary)
+    if not os.access(path, os.X_OK):
+        return False
+    try:
+        verify(path, binary)
+    except BuildError:
+        path.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _build_module(module: Module, notify: Reporter) -> list[BuildResult]:
+    results: list[BuildResult] = []
+    todo: list[Binary] = []
+    for binary in module.binaries:
+        notify(module.key, binary.name, "start")
+        if _cached(module, binary):
+            results.append(BuildResult(module.key, binary.name, "cached", 0.0))
+            notify(module.key, binary.name, "cached")
+        else:
+            todo.append(binary)
+    if not todo:
+        return results
+    lock_dir = paths.toolchain_root() / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(lock_dir / f"{module.key}.lock"), timeout=BUILD_TIMEOUT_S):
         directory: Path | None = None
-        for binary in module.binaries:
+        for binary in todo:
             start = time.monotonic()
-            path = binary_path(module, binary)
-            notify(module.key, binary.name, "start")
             try:
-                if os.access(path, os.X_OK):
-                    try:
-                        verify(path, binary)
-                        results.append(BuildResult(module.key, binary.name, "cached", 0.0))
-                        notify(module.key, binary.name, "cached")
-                        continue
-                    except BuildError:
-                        path.unlink()
+                if _cached(module, binary):  # another process built it while we waited
+                    results.append(BuildResult(module.key, binary.name, "cached", 0.0))
+                    notify(module.key, binary.name, "cached")
+                    continue
                 if directory is None:
                     directory = prepare_module(module)
                 build_binary(module, binary, directory)
             except (BuildError, OSError, subprocess.TimeoutExpired) as exc:
-                results.append(BuildResult(module.key, binary.name, "failed", time.monotonic() - start, str(exc)))
+                elapsed = time.monotonic() - start
+                results.append(BuildResult(module.key, binary.name, "failed", elapsed, str(exc)))
                 notify(module.key, binary.name, "failed")
-                if not keep_going:
-                    return results
                 continue
             results.append(BuildResult(module.key, binary.name, "built", time.monotonic() - start))
             notify(module.key, binary.name, "built")
