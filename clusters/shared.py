@@ -16,7 +16,9 @@ from filelock import FileLock
 from clusters.local import processes
 from clusters.provider import ClusterProvider
 
-LOCK_TIMEOUT_S = 1800.0
+LOCK_TIMEOUT_S = 3 * 3600.0  # the first `up` on a fresh machine builds the toolchain
+_holds: dict[str, int] = {}
+"""In-process count of acquisitions per cluster (a fixture may be registered from two conftest files)."""
 
 
 def _paths(provider: ClusterProvider, root: Path) -> tuple[FileLock, Path]:
@@ -40,6 +42,7 @@ def _live_users(data: dict[str, object]) -> list[int]:
 
 def acquire(provider: ClusterProvider, root: Path) -> None:
     lock, users_file = _paths(provider, root)
+    key = str(users_file)
     with lock:
         data = _read(users_file)
         users = _live_users(data)
@@ -49,12 +52,17 @@ def acquire(provider: ClusterProvider, root: Path) -> None:
             owned = True
         users.append(os.getpid())
         users_file.write_text(json.dumps({"users": sorted(set(users)), "owned": owned}))
+        _holds[key] = _holds.get(key, 0) + 1
 
 
 def release(provider: ClusterProvider, root: Path) -> bool:
     """Unregister this process; True if it was the last one and took the cluster down."""
     lock, users_file = _paths(provider, root)
+    key = str(users_file)
     with lock:
+        _holds[key] = max(_holds.get(key, 0) - 1, 0)
+        if _holds[key] > 0:
+            return False
         data = _read(users_file)
         users = [u for u in _live_users(data) if u != os.getpid()]
         owned = bool(data.get("owned"))
