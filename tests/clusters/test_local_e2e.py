@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -214,3 +216,91 @@ def test_pod_reaches_the_apiserver_through_the_kubernetes_service(
     logs = "\n".join(kube.log("in-cluster", namespace=namespace))
     assert phase == "Succeeded", f"pod ended {phase}; logs:\n{logs}"
     assert f"apiserver {local_cluster.cfg.pins.kubernetes}" in logs
+
+
+@pytest.fixture
+def host_server(local_cluster: LocalProvider) -> Iterator[tuple[str, int]]:
+    """A TCP server of the test process on the node's bridge address, answering one line."""
+    server = socket.create_server((local_cluster.cfg.node_ip, 0))
+    server.settimeout(0.5)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.sendall(b"hello-from-host\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield local_cluster.cfg.node_ip, server.getsockname()[1]
+    stop.set()
+    thread.join(timeout=5)
+    server.close()
+
+
+def test_pod_reaches_a_server_on_the_host(kube: Client, namespace: str, host_server: tuple[str, int]) -> None:
+    host, port = host_server
+    client = f"import socket; print(socket.create_connection(({host!r}, {port}), timeout=10).recv(64).decode())"
+    kube.create(
+        from_dict(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "to-host", "namespace": namespace},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {"name": "main", "image": catalog.WORKLOAD.ref, "command": ["python3", "-c", client]}
+                    ],
+                },
+            }
+        )
+    )
+    phase = wait_for(
+        lambda: (p := _pod_phase(kube, "to-host", namespace)) in ("Succeeded", "Failed") and p,
+        90,
+        "pod to-host to finish",
+        lambda: _pod_phase(kube, "to-host", namespace),
+    )
+    logs = "\n".join(kube.log("to-host", namespace=namespace))
+    assert phase == "Succeeded", f"pod ended {phase}; logs:\n{logs}"
+    assert "hello-from-host" in logs
+
+
+def test_alpha_and_beta_dra_fields_survive_the_apiserver(kube: Client, local_cluster: LocalProvider) -> None:
+    """The apiserver drops fields of disabled gates silently: device taints (DRADeviceTaints) and
+    allowMultipleAllocations (DRAConsumableCapacity) come back only if the gates are on."""
+    [node] = local_cluster.nodes()
+    name = f"e2e-gates-{uuid.uuid4().hex[:8]}"
+    kube.create(
+        from_dict(
+            {
+                "apiVersion": "resource.k8s.io/v1",
+                "kind": "ResourceSlice",
+                "metadata": {"name": name},
+                "spec": {
+                    "driver": f"{name}.drafarm.example.com",
+                    "nodeName": node,
+                    "pool": {"name": node, "generation": 1, "resourceSliceCount": 1},
+                    "devices": [
+                        {
+                            "name": "dev-0",
+                            "allowMultipleAllocations": True,
+                            "taints": [{"key": "drafarm.example.com/broken", "value": "yes", "effect": "NoSchedule"}],
+                        }
+                    ],
+                },
+            }
+        )
+    )
+    try:
+        got = kube.get(ResourceSlice, name)
+        [device] = got.spec.devices or []
+        assert device.taints and device.taints[0].key == "drafarm.example.com/broken", "DRADeviceTaints is off"
+        assert device.allowMultipleAllocations is True, "DRAConsumableCapacity is off"
+    finally:
+        kube.delete(ResourceSlice, name)
