@@ -154,3 +154,22 @@ def write_archive(rootfs: Path, config: ImageConfig, out: Path) -> str:
             tar.addfile(info, io.BytesIO(data))
     tmp.replace(out)
     return manifest_digest
+
+
+def archive_refs(archive: Path) -> list[str]:
+    """Image names an archive carries: OCI `io.containerd.image.name` annotations, else docker RepoTags."""
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+        refs: list[str] = []
+        if "index.json" in names:
+            member = tar.extractfile("index.json")
+            index = json.load(member) if member else {}
+            for entry in index.get("manifests", []):
+                ref = entry.get("annotations", {}).get("io.containerd.image.name")
+                if ref:
+                    refs.append(ref)
+        if not refs and "manifest.json" in names:
+            member = tar.extractfile("manifest.json")
+            for entry in json.load(member) if member else []:
+                refs += entry.get("RepoTags") or []
+    return refs

@@ -64,3 +64,37 @@ def remove_cgroups(before: list[str]) -> list[str]:
             except OSError:
                 left.append(str(d))
     return left
+
+
+# Kernel settings the kubelet sets at start (its "kernel defaults"); restored by `down`.
+KUBELET_SYSCTLS = (
+    "vm/overcommit_memory",
+    "vm/panic_on_oom",
+    "kernel/panic",
+    "kernel/panic_on_oops",
+    "kernel/keys/root_maxkeys",
+    "kernel/keys/root_maxbytes",
+)
+
+
+def snapshot_sysctls() -> dict[str, str]:
+    values = {}
+    for key in KUBELET_SYSCTLS:
+        try:
+            values[key] = (Path("/proc/sys") / key).read_text().strip()
+        except OSError:
+            continue
+    return values
+
+
+def restore_sysctls(before: dict[str, str]) -> list[str]:
+    """Write back values the kubelet changed; return the keys that could not be restored."""
+    failed = []
+    for key, value in before.items():
+        path = Path("/proc/sys") / key
+        try:
+            if path.read_text().strip() != value:
+                path.write_text(value)
+        except OSError:
+            failed.append(key)
+    return failed

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clusters.host import detect
-from clusters.images import catalog
+from clusters.images import catalog, oci
 from clusters.local import cleanup, commands, featuregates, hints, network, pki, processes, readiness, render
 from clusters.local.config import LocalConfig, load
 from clusters.local.layout import Layout
@@ -307,6 +307,7 @@ class LocalProvider(ClusterProvider):
             iptables_before=network.snapshot_chains(),
             netns_before=network.snapshot_netns(),
             cgroups_before=[str(p) for p in cleanup.cgroup_dirs()],
+            sysctls_before=cleanup.snapshot_sysctls(),
             bridge=cfg.bridge,
         )
         self._write_files(facts, bins, gates)
@@ -373,6 +374,9 @@ class LocalProvider(ClusterProvider):
         netns_before = state.get("netns_before")
         network.remove_cni_state(self.cfg, netns_before if isinstance(netns_before, list) else [])
         network.delete_bridge(self.cfg)
+        sysctls_before = state.get("sysctls_before")
+        if isinstance(sysctls_before, dict):
+            cleanup.restore_sysctls({str(k): str(v) for k, v in sysctls_before.items()})
         cgroups_before = state.get("cgroups_before")
         if state:
             cleanup.remove_cgroups(cgroups_before if isinstance(cgroups_before, list) else [])
@@ -423,19 +427,22 @@ class LocalProvider(ClusterProvider):
 
 def import_image(ctr: Path, socket: Path, archive: Path) -> list[str]:
     """`ctr images import` into the CRI namespace, then pin each imported image against GC."""
+    refs = oci.archive_refs(archive)
+    if not refs:
+        raise ClusterError(f"{archive} names no image (no index.json annotation or RepoTags); rebuild it")
     base = [str(ctr), "--address", str(socket), "--namespace", "k8s.io"]
-    proc = subprocess.run(
-        [*base, "images", "import", "--no-unpack", str(archive)], capture_output=True, text=True, timeout=300
-    )
+    proc = subprocess.run([*base, "images", "import", str(archive)], capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         raise ClusterError(
-            f"`ctr images import {archive}` failed: {proc.stderr.strip()}; "
-            "rebuild the image (delete it from the cache) and retry"
+            f"`ctr images import {archive}` failed: {proc.stderr.strip()}; rebuild the image archive and retry"
         )
-    names = [line.split()[0] for line in proc.stdout.splitlines() if line.strip()]
-    refs = [n for n in names if ":" in n] or names
     for ref in refs:
-        subprocess.run(
-            [*base, "images", "label", ref, f"{catalog.PINNED_LABEL}=pinned"], capture_output=True, timeout=60
+        label = subprocess.run(
+            [*base, "images", "label", ref, f"{catalog.PINNED_LABEL}=pinned"],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
+        if label.returncode != 0:
+            raise ClusterError(f"image {ref} from {archive} is not in containerd after import: {label.stderr.strip()}")
     return refs

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from lightkube import Client
@@ -15,7 +17,7 @@ from lightkube.core.exceptions import ApiError
 from lightkube.resources.core_v1 import Event, Node, Pod
 from lightkube.resources.resource_v1 import DeviceClass, ResourceClaim, ResourceSlice
 
-from clusters.images import catalog
+from clusters.images import catalog, oci, rootfs
 from clusters.local.provider import LocalProvider
 from tests.clusters.conftest import wait_for
 
@@ -304,3 +306,37 @@ def test_alpha_and_beta_dra_fields_survive_the_apiserver(kube: Client, local_clu
         assert device.allowMultipleAllocations is True, "DRAConsumableCapacity is off"
     finally:
         kube.delete(ResourceSlice, name)
+
+
+def test_collect_logs_copies_every_component_log(local_cluster: LocalProvider, tmp_path: Path) -> None:
+    written = {p.name for p in local_cluster.collect_logs(tmp_path / "logs")}
+    for component in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "containerd", "kubelet"):
+        assert f"{component}.log" in written
+
+
+def test_load_image_then_run_it(kube: Client, namespace: str, local_cluster: LocalProvider, tmp_path: Path) -> None:
+    root = tmp_path / "rootfs"
+    (root / "bin").mkdir(parents=True)
+    shutil.copy2(rootfs.find_host_file(rootfs.BUSYBOX_CANDIDATES, "busybox-static"), root / "bin" / "busybox")
+    ref = f"drafarm.local/e2e-{uuid.uuid4().hex[:8]}:1"
+    archive = tmp_path / "image.tar"
+    oci.write_archive(root, oci.ImageConfig(ref=ref, entrypoint=["/bin/busybox", "echo", "loaded-image-runs"]), archive)
+    assert ref in local_cluster.load_image(archive)
+    kube.create(
+        from_dict(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "loaded", "namespace": namespace},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "main", "image": ref}]},
+            }
+        )
+    )
+    phase = wait_for(
+        lambda: (p := _pod_phase(kube, "loaded", namespace)) in ("Succeeded", "Failed") and p,
+        90,
+        "pod loaded to finish",
+        lambda: _pod_phase(kube, "loaded", namespace),
+    )
+    assert phase == "Succeeded"
+    assert "loaded-image-runs" in "\n".join(kube.log("loaded", namespace=namespace))
