@@ -145,7 +145,26 @@ def remove_cni_state(cfg: LocalConfig, netns_before: list[str]) -> None:
             if entry.name.startswith(prefix):
                 entry.unlink(missing_ok=True)
     if NETNS_DIR.is_dir():
+        in_use = _netns_in_use()
         for entry in NETNS_DIR.iterdir():
-            if entry.name.startswith("cni-") and entry.name not in netns_before:
-                _run(["umount", str(entry)], check=False)
-                entry.unlink(missing_ok=True)
+            if not entry.name.startswith("cni-") or entry.name in netns_before:
+                continue
+            try:
+                inode = entry.stat().st_ino
+            except OSError:
+                continue
+            if inode in in_use:
+                continue  # a live pod (of any cluster) still runs in it: not ours to remove
+            _run(["umount", str(entry)], check=False)
+            entry.unlink(missing_ok=True)
+
+
+def _netns_in_use() -> set[int]:
+    inodes = set()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                inodes.add((proc / "ns" / "net").stat().st_ino)
+            except OSError:
+                continue
+    return inodes

@@ -421,8 +421,21 @@ class LocalProvider(ClusterProvider):
             left.append(f"bridge {self.cfg.bridge}")
         if self.layout.root.exists():
             left.append(f"directory {self.layout.root}")
-        left += [f"cgroup {p}" for p in cleanup.cgroup_dirs()]
+        if not _kubelet_running_elsewhere(self.layout.root):
+            left += [f"cgroup {p}" for p in cleanup.cgroup_dirs()]
         return left
+
+
+def _kubelet_running_elsewhere(root: Path) -> bool:
+    """Whether a kubelet of another cluster runs (its kubepods cgroups are then not our leftovers)."""
+    for pid in processes.processes_mentioning("--root-dir="):
+        try:
+            exe = os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            continue
+        if os.path.basename(exe) == "kubelet" and pid not in processes.processes_mentioning(str(root)):
+            return True
+    return False
 
 
 def import_image(ctr: Path, socket: Path, archive: Path) -> list[str]:

@@ -19,6 +19,7 @@ from lightkube.resources.resource_v1 import DeviceClass, ResourceClaim, Resource
 
 from clusters.images import catalog, oci, rootfs
 from clusters.local.provider import LocalProvider
+from clusters.provider import ClusterError
 from tests.clusters.conftest import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -340,3 +341,38 @@ def test_load_image_then_run_it(kube: Client, namespace: str, local_cluster: Loc
     )
     assert phase == "Succeeded"
     assert "loaded-image-runs" in "\n".join(kube.log("loaded", namespace=namespace))
+
+
+def test_failed_up_tears_down_and_shows_the_log_tail_and_fix(
+    local_cluster: LocalProvider, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A second cluster on its own ports and ranges whose etcd port is taken: `up` must fail at etcd,
+    name the log and the fix, and leave nothing behind (the shared cluster keeps running)."""
+    blocker = socket.create_server(("127.0.0.1", 0))
+    env = {
+        "DRAFARM_NODE_CIDR": "198.18.250.0/24",
+        "DRAFARM_SERVICE_CIDR": "198.19.250.0/24",
+        "DRAFARM_ETCD_PORT": str(blocker.getsockname()[1]),
+        "DRAFARM_ETCD_PEER_PORT": "23850",
+        "DRAFARM_APISERVER_PORT": "16450",
+        "DRAFARM_CONTROLLER_MANAGER_PORT": "10357",
+        "DRAFARM_SCHEDULER_PORT": "10359",
+        "DRAFARM_KUBELET_PORT": "10350",
+        "DRAFARM_KUBELET_HEALTHZ_PORT": "10348",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    broken = LocalProvider(
+        k8s_version=local_cluster.cfg.pins.kubernetes, cluster_name="e2efail", state_dir=tmp_path / "e2efail"
+    )
+    try:
+        with pytest.raises(ClusterError) as failure:
+            broken.up()
+    finally:
+        blocker.close()
+    message = str(failure.value)
+    assert "etcd exited" in message
+    assert "address already in use" in message
+    assert "likely fix: another process holds this port" in message
+    assert broken.leftovers() == []
+    assert local_cluster.status().running
