@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from clusters import paths, shared
 from clusters.images import catalog
 from clusters.local.provider import LocalProvider
 from clusters.toolchain import lookup
@@ -23,6 +24,12 @@ DOWN_TARGET_S = 10.0
 
 def run(runs: int, out_dir: Path) -> Path:
     provider = LocalProvider(k8s_version=os.environ.get("K8S_VERSION") or None)
+    # Test runs that start meanwhile wait for the benchmark instead of sharing a cluster it takes down.
+    with shared.cluster_lock(provider, paths.state_root()):
+        return _run_locked(provider, runs, out_dir)
+
+
+def _run_locked(provider: LocalProvider, runs: int, out_dir: Path) -> Path:
     if provider.status().running:
         raise SystemExit(f"cluster {provider.cfg.name!r} is running; `drafarm cluster down` first, then re-run")
     print(f"preparing: toolchain {provider.cfg.pins.kubernetes} and images (not timed)", flush=True)

@@ -21,6 +21,16 @@ _holds: dict[str, int] = {}
 """In-process count of acquisitions per cluster (a fixture may be registered from two conftest files)."""
 
 
+def cluster_lock(provider: ClusterProvider, root: Path) -> FileLock:
+    """The lock test processes take to join or leave the cluster (the benchmark holds it throughout)."""
+    return _paths(provider, root)[0]
+
+
+def live_users(provider: ClusterProvider, root: Path) -> list[int]:
+    """PIDs of test processes (other than this one) that use the cluster now."""
+    return [u for u in _live_users(_read(_paths(provider, root)[1])) if u != os.getpid()]
+
+
 def _paths(provider: ClusterProvider, root: Path) -> tuple[FileLock, Path]:
     root.mkdir(parents=True, exist_ok=True)
     name = provider.status().name

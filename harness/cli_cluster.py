@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from clusters import paths, shared
 from clusters import provider as providers
 from clusters.local.config import ConfigError
 from clusters.provider import ClusterError, ClusterProvider
@@ -86,9 +87,15 @@ def up(provider_name: str, k8s_version: str | None, cluster_name: str | None, fa
 
 @cluster.command()
 @_common
-def down(provider_name: str, k8s_version: str | None, cluster_name: str | None) -> None:
+@click.option("--force", is_flag=True, help="Take the cluster down even while test runs use it.")
+def down(provider_name: str, k8s_version: str | None, cluster_name: str | None, force: bool) -> None:
     """Stop everything the cluster started and remove its state."""
     prov = _provider(provider_name, k8s_version, cluster_name)
+    users = shared.live_users(prov, paths.state_root())
+    if users and not force:
+        raise click.ClickException(
+            f"test processes {users} are using this cluster; wait for them, or use --force to stop it anyway"
+        )
     start = time.monotonic()
     with _err.status("stopping") as spinner:
 
@@ -124,3 +131,25 @@ def kubeconfig(provider_name: str, k8s_version: str | None, cluster_name: str | 
         click.echo(str(_provider(provider_name, k8s_version, cluster_name).kubeconfig()))
     except ClusterError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@cluster.command("load-image")
+@_common
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def load_image(provider_name: str, k8s_version: str | None, cluster_name: str | None, archive: Path) -> None:
+    """Import an image archive (OCI or docker-archive tarball) into the cluster's nodes."""
+    try:
+        refs = _provider(provider_name, k8s_version, cluster_name).load_image(archive)
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for ref in refs:
+        click.echo(ref)
+
+
+@cluster.command()
+@_common
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+def logs(provider_name: str, k8s_version: str | None, cluster_name: str | None, dest: Path) -> None:
+    """Copy every component's log (and the cluster state) into DEST."""
+    for path in _provider(provider_name, k8s_version, cluster_name).collect_logs(dest):
+        click.echo(str(path))

@@ -32,7 +32,9 @@ class ImageSpec:
 def _client_files() -> list[Path]:
     if not rootfs.CLIENT_DIR.is_dir():
         return []
-    return sorted(p for p in rootfs.CLIENT_DIR.rglob("*.py") if "__pycache__" not in p.parts)
+    return sorted(
+        p for p in rootfs.CLIENT_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
 
 
 PAUSE = ImageSpec(

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
+
 from clusters.host import detect
 from clusters.images import catalog, oci
 from clusters.local import cleanup, commands, featuregates, hints, network, pki, processes, readiness, render
@@ -23,6 +25,7 @@ from clusters.toolchain.lookup import ToolchainMissingError
 
 # Start order; `down` stops in reverse.
 COMPONENTS = ("etcd", "containerd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet")
+OP_LOCK_TIMEOUT_S = 3 * 3600.0  # an `up` on a fresh machine builds the toolchain first
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -50,6 +53,9 @@ class LocalProvider(ClusterProvider):
         self.cfg: LocalConfig = load(k8s_version, cluster_name, state_dir)
         self.layout = Layout(self.cfg.state_dir)
         self.timeouts = timeouts or Timeouts()
+        # One `up`/`down` at a time per cluster, across processes (reentrant: `up` calls `down`).
+        self.cfg.state_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._op_lock = FileLock(str(self.cfg.state_dir.parent / f"{self.cfg.name}.op.lock"), timeout=OP_LOCK_TIMEOUT_S)
 
     # -- state ---------------------------------------------------------------------------------------
 
@@ -135,6 +141,10 @@ class LocalProvider(ClusterProvider):
     # -- up ------------------------------------------------------------------------------------------
 
     def up(self, report: StepReporter | None = None) -> ClusterStatus:
+        with self._op_lock:
+            return self._up_locked(report)
+
+    def _up_locked(self, report: StepReporter | None) -> ClusterStatus:
         step = report or (lambda _s: None)
         if self._state() and self._running():
             step("already running")
@@ -350,6 +360,10 @@ class LocalProvider(ClusterProvider):
     # -- down ----------------------------------------------------------------------------------------
 
     def down(self, report: StepReporter | None = None) -> None:
+        with self._op_lock:
+            self._down_locked(report)
+
+    def _down_locked(self, report: StepReporter | None) -> None:
         step = report or (lambda _s: None)
         lay = self.layout
         state = self._state()
