@@ -81,6 +81,11 @@ class LocalProvider(ClusterProvider):
             return False
         return readiness.apiserver_ready(self.cfg.apiserver_url, self.layout)
 
+    @property
+    def kubelet_root_dir(self) -> Path:
+        """The kubelet's --root-dir: DRA plugins register in `plugins_registry/` and serve in `plugins/`."""
+        return self.layout.kubelet_root
+
     # -- interface -----------------------------------------------------------------------------------
 
     def status(self) -> ClusterStatus:
