@@ -21,6 +21,7 @@ from clusters.local.config import LocalConfig, load
 from clusters.local.layout import Layout
 from clusters.provider import ClusterError, ClusterProvider, ClusterStatus, StepReporter
 from clusters.toolchain import lookup
+from clusters.toolchain.goenv import GoMissingError
 from clusters.toolchain.lookup import ToolchainMissingError
 
 # Start order; `down` stops in reverse.
@@ -161,7 +162,7 @@ class LocalProvider(ClusterProvider):
         step("toolchain: checking binaries (builds what is missing)")
         try:
             bins = self._binaries(step)
-        except ToolchainMissingError as exc:
+        except (ToolchainMissingError, GoMissingError) as exc:
             raise ClusterError(str(exc)) from exc
         try:
             self._up(facts, bins, step)
