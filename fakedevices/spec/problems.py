@@ -19,6 +19,9 @@ class _Missing:
     def __repr__(self) -> str:
         return "<missing>"
 
+    def __bool__(self) -> bool:
+        return False
+
 
 _MISSING: Any = _Missing()
 MISSING: Any = _MISSING

@@ -1,0 +1,85 @@
+"""The harness's Kubernetes access: plain JSON dicts in and out, through lightkube."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from lightkube import ApiError, Client, KubeConfig
+from lightkube.codecs import from_dict
+from lightkube.core.resource import Resource
+from lightkube.resources.core_v1 import Event, Namespace, Pod
+from lightkube.resources.resource_v1 import (
+    DeviceClass,
+    ResourceClaim,
+    ResourceClaimTemplate,
+    ResourceSlice,
+)
+
+KINDS: dict[str, type[Resource]] = {
+    "Pod": Pod,
+    "Namespace": Namespace,
+    "DeviceClass": DeviceClass,
+    "ResourceClaim": ResourceClaim,
+    "ResourceClaimTemplate": ResourceClaimTemplate,
+    "ResourceSlice": ResourceSlice,
+    "Event": Event,
+}
+
+
+class Kube:
+    def __init__(self, kubeconfig: Path, field_manager: str = "drafarm-harness") -> None:
+        self.kubeconfig = kubeconfig
+        self.client: Any = Client(KubeConfig.from_file(str(kubeconfig)), field_manager=field_manager)
+
+    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        created: dict[str, Any] = self.client.create(from_dict(obj)).to_dict()
+        return created
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        try:
+            found: dict[str, Any] = self.client.get(KINDS[kind], name, namespace=namespace).to_dict()
+        except ApiError as exc:
+            if exc.status.code == 404:
+                return None
+            raise
+        return found
+
+    def items(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        *,
+        labels: dict[str, str] | None = None,
+        fields: dict[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        items: Iterable[Any] = self.client.list(
+            KINDS[kind],
+            namespace=namespace or ("*" if kind not in ("Namespace", "DeviceClass", "ResourceSlice") else None),
+            labels=labels,
+            fields=fields,
+        )
+        return [i.to_dict() for i in items]
+
+    def delete(self, kind: str, name: str, namespace: str | None = None, *, grace: int | None = None) -> None:
+        try:
+            self.client.delete(KINDS[kind], name, namespace=namespace, grace_period=grace)
+        except ApiError as exc:
+            if exc.status.code != 404:
+                raise
+
+    def patch_status(self, kind: str, name: str, namespace: str | None, patch: dict[str, Any]) -> None:
+        status_kind: Any = KINDS[kind].Status  # type: ignore[attr-defined]
+        self.client.patch(status_kind, name, patch, namespace=namespace)
+
+    def events(self, namespace: str, involved: str | None = None) -> list[dict[str, Any]]:
+        fields = {"involvedObject.name": involved} if involved else None
+        events = self.items("Event", namespace, fields=fields)
+        return sorted(events, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+
+    def logs(self, pod: str, namespace: str, container: str | None = None) -> str:
+        try:
+            return "\n".join(self.client.log(pod, namespace=namespace, container=container))
+        except ApiError as exc:
+            return f"<no logs: {exc.status.message}>"

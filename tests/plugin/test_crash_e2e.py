@@ -1,0 +1,146 @@
+"""SIGKILL during a loop of prepares, then a restart: no leaked CDI spec, no corrupt checkpoint, every
+claim prepared or unprepared as the kubelet asked. The plugin is the real `drafarm plugin run` process
+reading real claims from the local cluster's API server; the test plays the kubelet."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from lightkube import Client
+from lightkube.codecs import from_dict
+from lightkube.resources.core_v1 import Namespace
+from lightkube.resources.resource_v1 import ResourceClaim
+
+from clusters.local.provider import LocalProvider
+from fakedevices.plugin.checkpoint import Checkpoint
+from tests.plugin.kit import NODE, Claim, FakeKubelet
+
+pytestmark = pytest.mark.e2e
+PARTITIONS = [f"gpu-{g}-1g-5gb-{i}" for g in range(3) for i in range(7)]
+
+
+def _start_plugin(root: Path, kubeconfig: Path) -> subprocess.Popen[bytes]:
+    log = (root / "plugin.log").open("ab")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "plugin",
+            "run",
+            "--node",
+            NODE,
+            "--farm",
+            "small",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--kubelet-root",
+            str(root / "kubelet"),
+            "--state-dir",
+            str(root / "state"),
+            "--cdi-dir",
+            str(root / "cdi"),
+            "--no-publish",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _connect(root: Path) -> FakeKubelet:
+    registration = root / "kubelet" / "plugins_registry" / "drafarm.dev-reg.sock"
+    deadline = time.monotonic() + 60
+    while not registration.exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"plugin did not create {registration}: {(root / 'plugin.log').read_text()[-2000:]}")
+        time.sleep(0.1)  # poll
+    kubelet = FakeKubelet(registration)
+    kubelet.register()
+    return kubelet
+
+
+@pytest.fixture
+def claims_ns(kube: Client) -> Iterator[str]:
+    name = f"crash-{uuid.uuid4().hex[:6]}"
+    kube.create(from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+    yield name
+    kube.delete(Namespace, name)
+
+
+def _allocated_claim(kube: Client, namespace: str, name: str, device: str) -> Claim:
+    created = kube.create(
+        from_dict(
+            {
+                "apiVersion": "resource.k8s.io/v1",
+                "kind": "ResourceClaim",
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {"devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": "drafarm-gpu"}}]}},
+            }
+        )
+    )
+    allocation = {"devices": {"results": [{"request": "gpu", "driver": "drafarm.dev", "pool": NODE, "device": device}]}}
+    kube.patch(ResourceClaim.Status, name, {"status": {"allocation": allocation}}, namespace=namespace)
+    return Claim(name, [], namespace=namespace, uid=created.metadata.uid)
+
+
+def test_sigkill_during_prepares_then_restart(
+    kube: Client,
+    local_cluster: LocalProvider,
+    claims_ns: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    root = Path(os.path.realpath("/tmp")) / f"dfk-{uuid.uuid4().hex[:6]}"
+    root.mkdir()
+    claims = [_allocated_claim(kube, claims_ns, f"c{i}", device) for i, device in enumerate(PARTITIONS)]
+    process = _start_plugin(root, local_cluster.kubeconfig())
+    try:
+        kubelet = _connect(root)
+        asked: dict[str, str] = {}
+        killed_at = None
+        for i, claim in enumerate(claims):
+            if i == 12:
+                killed_at = i
+                os.kill(process.pid, signal.SIGKILL)
+            try:
+                kubelet.prepare(claim)
+                asked[claim.uid] = "prepared"
+                if i % 3 == 0:
+                    kubelet.unprepare(claim)
+                    asked[claim.uid] = "unprepared"
+            except grpc.RpcError:
+                break
+        assert killed_at is not None
+        process.wait(timeout=30)
+        kubelet.close()
+
+        process = _start_plugin(root, local_cluster.kubeconfig())
+        kubelet = _connect(root)
+        for claim in claims[killed_at:]:
+            assert kubelet.prepare(claim).claims[claim.uid].error == ""
+            asked[claim.uid] = "prepared"
+        for claim in claims:
+            if asked.get(claim.uid) == "prepared" and claims.index(claim) % 2 == 0:
+                assert kubelet.unprepare(claim).claims[claim.uid].error == ""
+                asked[claim.uid] = "unprepared"
+
+        checkpoint = Checkpoint(root / "state" / "checkpoint.json")
+        prepared = {c.uid for c in checkpoint.claims()}
+        assert prepared == {uid for uid, state in asked.items() if state == "prepared"}
+        specs = {json.loads(p.read_text())["devices"][0]["name"][:36] for p in (root / "cdi").glob("*.json")}
+        assert specs == prepared
+        assert not list((root / "state").glob(".checkpoint.json.*.tmp"))
+        kubelet.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    assert not (root / "kubelet" / "plugins_registry" / "drafarm.dev-reg.sock").exists()
