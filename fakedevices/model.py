@@ -7,7 +7,7 @@ same objects feed `drafarm farm show -o json` and the kubelet plugin's ResourceS
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 AttributeType = Literal["int", "bool", "string", "version"]
@@ -185,6 +185,18 @@ class Farm:
                 return node
         known = ", ".join(n.name for n in self.nodes[:5])
         raise KeyError(f"node {name!r} is not in farm {self.name!r} (nodes: {known}...)")
+
+    def bind_nodes(self, names: Mapping[str, str]) -> Farm:
+        """The same farm with nodes renamed to the cluster's node names (farm name -> node name).
+
+        Identities stay those of the farm's names, so a farm replays the same on any cluster.
+        """
+        unknown = sorted(set(names) - {n.name for n in self.nodes})
+        if unknown:
+            raise KeyError(f"nodes {unknown} are not in farm {self.name!r}")
+        nodes = tuple(replace(n, name=names.get(n.name, n.name)) for n in self.nodes)
+        pools = tuple(replace(p, nodes=tuple(names.get(n, n) for n in p.nodes)) for p in self.pools)
+        return replace(self, nodes=nodes, pools=pools)
 
     def all_devices(self) -> list[tuple[str, Device]]:
         """Every published device with its pool name (the node name, or the network pool's)."""

@@ -60,9 +60,9 @@ def cluster() -> None:
 @_common
 @click.option(
     "--farm",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
-    help="Farm spec to deploy once the cluster is up.",
+    help="Farm spec (a path or an example name: small, mixed, large) to deploy once the cluster is up.",
 )
 def up(provider_name: str, k8s_version: str | None, cluster_name: str | None, farm: Path | None) -> None:
     """Bring the cluster up to a Ready node (a no-op when it is running)."""
@@ -77,7 +77,9 @@ def up(provider_name: str, k8s_version: str | None, cluster_name: str | None, fa
         try:
             st = prov.up(report)
             if farm is not None:
+                report(f"deploying farm {farm}: emulators and the DRA kubelet plugin")
                 prov.deploy_farm(farm)
+                report("the kubelet registered the farm's DRA plugin")
         except ClusterError as exc:
             _err.print(f"cluster up failed: {exc}", highlight=False, markup=False, soft_wrap=True)
             sys.exit(1)

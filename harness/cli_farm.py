@@ -36,17 +36,13 @@ def validate(spec: str) -> None:
     """Check SPEC (a path, or an example name: small, mixed, large); exit 2 listing every problem."""
     parsed = _load(spec)
     nodes = sum(g.count for g in parsed.node_groups)
-    click.echo(
-        f"{spec}: valid farm {parsed.name!r}: {nodes} nodes, {len(parsed.network_pools)} network pools"
-    )
+    click.echo(f"{spec}: valid farm {parsed.name!r}: {nodes} nodes, {len(parsed.network_pools)} network pools")
 
 
 @farm.command()
 @click.argument("spec")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Override the spec's seed.")
-@click.option(
-    "-o", "--output", "output", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True
-)
+@click.option("-o", "--output", "output", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True)
 def show(spec: str, seed: int | None, output: str) -> None:
     """Print the nodes and devices SPEC gives, with every attribute and capacity."""
     parsed = _load(spec)

@@ -24,6 +24,7 @@ def plugin() -> None:
 
 @plugin.command("run")
 @click.option("--node", required=True, help="The node (from the farm spec) whose devices to serve.")
+@click.option("--kube-node", help="The cluster's name for that node, when it differs from the farm's.")
 @click.option("--farm", "spec", required=True, help="Farm spec: a path or an example name.")
 @click.option("--seed", type=int, help="Override the spec's seed.")
 @click.option("--kubeconfig", type=click.Path(path_type=Path, exists=True, dir_okay=False))
@@ -46,6 +47,7 @@ def plugin() -> None:
 @click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True)
 def run(
     node: str,
+    kube_node: str | None,
     spec: str,
     seed: int | None,
     kubeconfig: Path | None,
@@ -64,6 +66,9 @@ def run(
     if node not in {n.name for n in farm.nodes}:
         names = ", ".join(n.name for n in farm.nodes[:8])
         raise click.BadParameter(f"{node!r} is not a node of farm {farm.name!r}; nodes: {names}", param_hint="--node")
+    if kube_node and kube_node != node:
+        farm = farm.bind_nodes({node: kube_node})
+        node = kube_node
     setup_logging(log_format)
     run_plugin(
         farm,

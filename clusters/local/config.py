@@ -33,6 +33,7 @@ class Ports:
     scheduler: int = 10259
     kubelet: int = 10250
     kubelet_healthz: int = 10248
+    plugin_metrics: int = 10290
 
 
 @dataclass(frozen=True)

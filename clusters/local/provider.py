@@ -17,6 +17,7 @@ from filelock import FileLock
 from clusters.host import detect
 from clusters.images import catalog, oci
 from clusters.local import cleanup, commands, featuregates, hints, network, pki, processes, readiness, render
+from clusters.local import farm as local_farm
 from clusters.local.config import LocalConfig, load
 from clusters.local.layout import Layout
 from clusters.provider import ClusterError, ClusterProvider, ClusterStatus, StepReporter
@@ -123,12 +124,21 @@ class LocalProvider(ClusterProvider):
         return import_image(bins["ctr"], self.layout.containerd_socket, archive)
 
     def deploy_farm(self, spec: Path) -> None:
-        """Hook for the DRA kubelet plugin issue: it will load the farm image with `load_image`, apply the
-        plugin DaemonSet (its kubelet root dir is `self.layout.kubelet_root`) and wait for the slices."""
-        raise ClusterError(
-            f"deploying a farm ({spec}) is not implemented yet: it arrives with the DRA kubelet plugin; "
-            "run the cluster without --farm for now"
-        )
+        """Start the farm's DRA plugin (and its emulators) for this node; a no-op if it already serves `spec`."""
+        path, farm = local_farm.load_farm(spec)
+        state = self._state()
+        pid = processes.read_pid(self.layout, local_farm.PLUGIN)
+        if pid is not None and processes.alive(pid) and state.get("farm") == str(path.resolve()):
+            return
+        if not self._running():
+            raise ClusterError(f"cluster {self.cfg.name!r} is not up; run `drafarm cluster up` before deploying a farm")
+        local_farm.stop_plugin(self.layout, str(state.get("driver") or "") or None)
+        added = local_farm.add_camera_addresses(local_farm.camera_addresses(farm, farm.nodes[0].name))
+        known = state.get("camera_addresses")
+        self._save_state(camera_addresses=sorted({*added, *(known if isinstance(known, list) else [])}))
+        pid = local_farm.start_plugin(self.cfg, self.layout, path, farm, self.kubelet_root_dir)
+        self._save_state(farm=str(path.resolve()), driver=farm.driver, farm_node=farm.nodes[0].name)
+        local_farm.wait_registered(self.layout, self.kubelet_root_dir, farm.driver, pid)
 
     def collect_logs(self, dest: Path) -> list[Path]:
         dest.mkdir(parents=True, exist_ok=True)
@@ -373,6 +383,11 @@ class LocalProvider(ClusterProvider):
         step = report or (lambda _s: None)
         lay = self.layout
         state = self._state()
+        if processes.read_pid(lay, local_farm.PLUGIN) is not None:
+            step("stopping the farm's DRA plugin")
+            local_farm.stop_plugin(lay, str(state.get("driver") or "") or None)
+        cameras = state.get("camera_addresses")
+        local_farm.remove_camera_addresses([str(a) for a in cameras] if isinstance(cameras, list) else [])
         kubelet_pid = processes.read_pid(lay, "kubelet")
         if kubelet_pid is not None:
             step("stopping kubelet")

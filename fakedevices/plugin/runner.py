@@ -66,6 +66,8 @@ def setup_logging(fmt: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for noisy in ("httpx", "httpx2", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _counters_separate(options: PluginOptions, client: Any) -> bool:

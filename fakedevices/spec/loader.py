@@ -24,9 +24,7 @@ def resolve_spec_path(spec: str | Path) -> Path:
     if path.suffix == "" and (EXAMPLES / f"{path.name}.yaml").exists():
         return EXAMPLES / f"{path.name}.yaml"
     names = ", ".join(example_names())
-    raise SpecError(
-        str(spec), [Problem("file", str(spec), f"no such file; give a path or an example name ({names})")]
-    )
+    raise SpecError(str(spec), [Problem("file", str(spec), f"no such file; give a path or an example name ({names})")])
 
 
 def load_farm_spec(spec: str | Path) -> FarmSpec:
@@ -36,7 +34,5 @@ def load_farm_spec(spec: str | Path) -> FarmSpec:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "document"
-        raise SpecError(
-            str(path), [Problem(where, str(getattr(exc, "problem", exc)), "not valid YAML")]
-        ) from exc
+        raise SpecError(str(path), [Problem(where, str(getattr(exc, "problem", exc)), "not valid YAML")]) from exc
     return parse_farm_spec(document, str(path))

@@ -68,3 +68,11 @@ def test_identities_look_real() -> None:
     mac = str(camera.attributes["macAddress"].value)
     assert int(mac.split(":")[0], 16) & 0x02  # locally administered, never a vendor's OUI
     assert str(camera.attributes["ipAddress"].value).startswith("198.19.")
+
+
+def test_binding_farm_nodes_to_cluster_nodes_keeps_identities() -> None:
+    farm = build_farm(SMALL)
+    bound = farm.bind_nodes({"drafarm-worker-0": "kind-worker"})
+    assert [n.name for n in bound.nodes] == ["kind-worker"]
+    assert bound.pools[0].nodes == ("kind-worker",)
+    assert [d.to_api() for d in bound.nodes[0].devices] == [d.to_api() for d in farm.nodes[0].devices]

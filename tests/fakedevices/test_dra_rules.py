@@ -46,9 +46,7 @@ def test_device_names_are_unique_per_pool() -> None:
         ("camera", {"resolution", "fps", "codec", "zone", "serial", "ipAddress"}, {"bandwidth"}),
     ],
 )
-def test_each_kind_publishes_its_attributes_and_capacity(
-    kind: str, attributes: set[str], capacity: set[str]
-) -> None:
+def test_each_kind_publishes_its_attributes_and_capacity(kind: str, attributes: set[str], capacity: set[str]) -> None:
     farm = build_farm(load_farm_spec("small"))
     devices = [d for _, d in farm.all_devices() if d.kind == kind]
     assert devices

@@ -108,13 +108,9 @@ def test_bitstream_for_another_family_is_a_clear_error() -> None:
 
 def test_camera_modes() -> None:
     assert _parse("camera", {"apiVersion": API, "kind": "CameraConfig"}) == CameraConfig()
-    control = _parse(
-        "camera", {"apiVersion": API, "kind": "CameraConfig", "mode": "control", "bandwidthMbps": 20}
-    )
+    control = _parse("camera", {"apiVersion": API, "kind": "CameraConfig", "mode": "control", "bandwidthMbps": 20})
     assert control == CameraConfig("control", 20)
-    assert 'mode: got "steal"' in _error(
-        "camera", {"apiVersion": API, "kind": "CameraConfig", "mode": "steal"}
-    )
+    assert 'mode: got "steal"' in _error("camera", {"apiVersion": API, "kind": "CameraConfig", "mode": "steal"})
 
 
 def test_config_kind_lookup() -> None:

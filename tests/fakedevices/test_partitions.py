@@ -48,9 +48,7 @@ def test_instances_of_one_profile_fit_together(node: Node) -> None:
     limits = {k: parse_quantity(v) for k, v in counter_set.counters.items()}
     partitions = [d for d in node.devices if d.attributes["type"].value == "partition"]
     by_profile = itertools.groupby(
-        sorted(
-            (d for d in partitions if d.physical == "gpu-0"), key=lambda d: str(d.attributes["profile"].value)
-        ),
+        sorted((d for d in partitions if d.physical == "gpu-0"), key=lambda d: str(d.attributes["profile"].value)),
         key=lambda d: d.attributes["profile"].value,
     )
     counted = 0

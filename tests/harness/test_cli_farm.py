@@ -41,8 +41,7 @@ def test_validate_bad_spec_exits_2_with_one_line_per_problem(tmp_path: Path) -> 
     assert len(lines) == 2, result.stderr
     assert any('spec.seed: got "x"' in line for line in lines)
     assert any(
-        "spec.nodeGroups[0].devices.gpu.count: got 99; allowed: an integer from 0 to 64" in line
-        for line in lines
+        "spec.nodeGroups[0].devices.gpu.count: got 99; allowed: an integer from 0 to 64" in line for line in lines
     )
     assert spec.read_bytes() == before
 
@@ -78,9 +77,7 @@ def test_show_seed_override_changes_identities() -> None:
     a = json.loads(_run("farm", "show", "small", "-o", "json").stdout)
     b = json.loads(_run("farm", "show", "small", "--seed", "43", "-o", "json").stdout)
     assert b["seed"] == 43
-    assert (
-        a["nodes"][0]["devices"][0]["attributes"]["uuid"] != b["nodes"][0]["devices"][0]["attributes"]["uuid"]
-    )
+    assert a["nodes"][0]["devices"][0]["attributes"]["uuid"] != b["nodes"][0]["devices"][0]["attributes"]["uuid"]
 
 
 def test_show_table_and_yaml() -> None:

@@ -1,0 +1,132 @@
+"""Deploying the fake device farm onto the local cluster: camera addresses, then the plugin process.
+
+The plugin runs as a host process next to the kubelet (`drafarm plugin run`), with the farm's first
+node bound to the cluster's node. Cameras of the pools that node reaches listen on their own
+addresses (198.19.x.y), put on the host's loopback so pods reach them through the node.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from clusters.local import processes
+from clusters.local.config import LocalConfig
+from clusters.local.layout import Layout
+from clusters.provider import ClusterError
+from fakedevices.farm import build_farm
+from fakedevices.model import Farm
+from fakedevices.spec.loader import load_farm_spec, resolve_spec_path
+from fakedevices.spec.problems import SpecError
+
+PLUGIN = "drafarm-plugin"
+CAMERA_LINK = "lo"
+CDI_DIR = Path("/var/run/cdi")
+REGISTER_TIMEOUT_S = 60.0
+
+
+def plugin_state_dir(cfg: LocalConfig) -> Path:
+    """Short on purpose: emulator session sockets live below it (unix socket paths <= 107 bytes)."""
+    return Path("/run/drafarm") / cfg.name
+
+
+def load_farm(spec: Path | str) -> tuple[Path, Farm]:
+    try:
+        path = resolve_spec_path(spec)
+        return path, build_farm(load_farm_spec(path))
+    except SpecError as exc:
+        raise ClusterError(f"farm spec {spec} is not valid:\n{exc}") from exc
+
+
+def camera_addresses(farm: Farm, node: str) -> list[str]:
+    return sorted(
+        {
+            str(card.identity.ip_address)
+            for pool in farm.pools
+            if node in pool.nodes
+            for card in pool.inventory.cards
+            if getattr(card.identity, "ip_address", None)
+        }
+    )
+
+
+def add_camera_addresses(addresses: list[str]) -> list[str]:
+    """Put each camera address on the host's loopback (as /32), so pods reach it through the node.
+
+    Returns the addresses this call added (to remove on `down`); ones already present are left alone.
+    """
+    present = _ip("-o", "addr", "show", "dev", CAMERA_LINK).stdout
+    added = []
+    for address in addresses:
+        if f" {address}/32 " not in present:
+            _ip("addr", "add", f"{address}/32", "dev", CAMERA_LINK)
+            added.append(address)
+    return added
+
+
+def remove_camera_addresses(addresses: list[str]) -> None:
+    for address in addresses:
+        subprocess.run(
+            ["ip", "addr", "del", f"{address}/32", "dev", CAMERA_LINK], capture_output=True, timeout=30, check=False
+        )
+
+
+def _ip(*args: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30)
+    if proc.returncode != 0:
+        raise ClusterError(
+            f"`ip {' '.join(args)}` failed: {proc.stderr.strip()}; is iproute2 installed, and are we root?"
+        )
+    return proc
+
+
+def start_plugin(cfg: LocalConfig, layout: Layout, spec: Path, farm: Farm, kubelet_root: Path) -> int:
+    farm_node = farm.nodes[0].name
+    argv = [
+        sys.executable, "-m", "harness", "plugin", "run",
+        "--node", farm_node, "--kube-node", cfg.node_name, "--farm", str(spec),
+        "--kubeconfig", str(layout.admin_kubeconfig), "--kubelet-root", str(kubelet_root),
+        "--state-dir", str(plugin_state_dir(cfg)), "--cdi-dir", str(CDI_DIR),
+        "--camera-hosts", "own-address", "--metrics-port", str(cfg.ports.plugin_metrics),
+    ]  # fmt: skip
+    return processes.start(layout, PLUGIN, argv)
+
+
+def wait_registered(layout: Layout, kubelet_root: Path, driver: str, pid: int) -> None:
+    """Wait for the kubelet's NotifyRegistrationStatus, which the plugin logs; fail clearly otherwise."""
+    socket = kubelet_root / "plugins_registry" / f"{driver}-reg.sock"
+    log = layout.log(PLUGIN)
+    header = f"==== drafarm: starting {PLUGIN}"
+    deadline = time.monotonic() + REGISTER_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if not processes.alive(pid):
+            raise ClusterError(f"the DRA plugin exited during start (log: {log}):\n{_tail(log)}")
+        text = log.read_text(errors="replace").rsplit(header, 1)[-1] if log.exists() else ""
+        if f"kubelet registered driver {driver}" in text:
+            return
+        if "kubelet rejected driver" in text:
+            raise ClusterError(f"the kubelet rejected DRA driver {driver}:\n{_tail(log)}")
+        time.sleep(0.2)  # poll
+    raise ClusterError(
+        f"the kubelet did not register DRA driver {driver} within {REGISTER_TIMEOUT_S:.0f}s "
+        f"(socket {socket} {'exists' if socket.exists() else 'missing'}); is the kubelet's --root-dir "
+        f"{kubelet_root.parent}? plugin log:\n{_tail(log)}"
+    )
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "<no log>"
+
+
+def stop_plugin(layout: Layout, driver: str | None) -> None:
+    if processes.read_pid(layout, PLUGIN) is not None:
+        processes.stop(layout, PLUGIN, 15.0)
+    if driver:
+        prefix = driver.replace("/", "_") + "-claim_"
+        for leftover in CDI_DIR.glob(f"{prefix}*.json"):
+            leftover.unlink(missing_ok=True)
