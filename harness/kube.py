@@ -37,6 +37,18 @@ class Kube:
         created: dict[str, Any] = self.client.create(from_dict(obj)).to_dict()
         return created
 
+    def ensure(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Create `obj` unless an object of that name exists (cluster-scoped fixtures shared by workers)."""
+        try:
+            return self.create(obj)
+        except ApiError as exc:
+            if exc.status.code != 409:
+                raise
+        meta = obj["metadata"]
+        found = self.get(obj["kind"], meta["name"], meta.get("namespace"))
+        assert found is not None
+        return found
+
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         try:
             found: dict[str, Any] = self.client.get(KINDS[kind], name, namespace=namespace).to_dict()

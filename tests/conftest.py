@@ -1,3 +1,25 @@
-"""Fixtures every test directory shares: the run's one local cluster and its API client."""
+"""Fixtures every test directory shares: the run's one local cluster, its API client, the farm on it."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clusters.local.provider import LocalProvider
+from harness.kube import Kube
 from tests.clusters.conftest import kube, local_cluster, namespace  # noqa: F401
+
+FARM = "small"
+
+
+@pytest.fixture(scope="session")
+def farm_cluster(local_cluster: LocalProvider) -> LocalProvider:  # noqa: F811
+    """The local cluster with the `small` farm's plugin registered (started once, shared by workers)."""
+    local_cluster.deploy_farm(Path(FARM))
+    return local_cluster
+
+
+@pytest.fixture(scope="session")
+def hkube(farm_cluster: LocalProvider) -> Kube:
+    return Kube(farm_cluster.kubeconfig())

@@ -24,6 +24,7 @@ from clusters.provider import ClusterError, ClusterProvider, ClusterStatus, Step
 from clusters.toolchain import lookup
 from clusters.toolchain.goenv import GoMissingError
 from clusters.toolchain.lookup import ToolchainMissingError
+from fakedevices.model import Farm
 
 # Start order; `down` stops in reverse.
 COMPONENTS = ("etcd", "containerd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet")
@@ -126,6 +127,10 @@ class LocalProvider(ClusterProvider):
     def deploy_farm(self, spec: Path) -> None:
         """Start the farm's DRA plugin (and its emulators) for this node; a no-op if it already serves `spec`."""
         path, farm = local_farm.load_farm(spec)
+        with self._op_lock:
+            self._deploy_farm_locked(path, farm)
+
+    def _deploy_farm_locked(self, path: Path, farm: Farm) -> None:
         state = self._state()
         pid = processes.read_pid(self.layout, local_farm.PLUGIN)
         if pid is not None and processes.alive(pid) and state.get("farm") == str(path.resolve()):

@@ -14,6 +14,7 @@ import yaml
 from clusters.host.detect import HostFacts
 from clusters.local.config import LocalConfig
 from clusters.local.layout import Layout
+from fakedevices.kinds.camera.device import CAMERA_NETWORK_CIDR
 
 CDI_SPEC_DIRS = ("/etc/cdi", "/var/run/cdi")
 
@@ -74,7 +75,8 @@ def containerd_config(
 
 
 def cni_conflist(cfg: LocalConfig, layout: Layout) -> str:
-    """A bridge network on the node CIDR; no masquerade, since pods only talk to the host and each other."""
+    """A bridge network on the node CIDR with no default route: pods reach each other, the host, services and
+    the farm's network-attached devices (on the host), nothing else."""
     conf = {
         "cniVersion": "1.0.0",
         "name": f"drafarm-{cfg.name}",
@@ -88,7 +90,11 @@ def cni_conflist(cfg: LocalConfig, layout: Layout) -> str:
                 "ipam": {
                     "type": "host-local",
                     "ranges": [[{"subnet": str(cfg.node_cidr), "gateway": cfg.node_ip}]],
-                    "routes": [{"dst": str(cfg.node_cidr)}, {"dst": str(cfg.service_cidr)}],
+                    "routes": [
+                        {"dst": str(cfg.node_cidr)},
+                        {"dst": str(cfg.service_cidr)},
+                        {"dst": CAMERA_NETWORK_CIDR},  # network-attached farm devices, served by the node
+                    ],
                     "dataDir": str(layout.cni_ipam_dir),
                 },
             },

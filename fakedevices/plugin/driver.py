@@ -19,6 +19,7 @@ from fakedevices.emulator.health import Health
 from fakedevices.emulator.runner import EmulatorRunner, build_emulator
 from fakedevices.kinds import KINDS
 from fakedevices.kinds.base import Allocation, DeviceAccess
+from fakedevices.kinds.camera.emulator import CameraEmulator
 from fakedevices.plugin.api import ClaimRef, DeviceHealthReport, PrepareOutcome
 from fakedevices.plugin.cdi_specs import CdiDevice, CdiSpecs
 from fakedevices.plugin.checkpoint import Checkpoint, PreparedClaim, PreparedDevice
@@ -29,6 +30,7 @@ from fakedevices.plugin.metrics import METRICS
 from fakedevices.spec.problems import SpecError
 
 log = logging.getLogger(__name__)
+CAMERA_PORT = 8554
 
 
 class ClaimReader(Protocol):
@@ -61,11 +63,14 @@ class NodeDriver:
         self._health_generation = 0
         hosts = camera_hosts or {}
         for _pool, card in inventory.cards():
-            emulator = build_emulator(
-                KINDS[card.kind].emulator_config(card),
-                self.runner.state_dir,
-                camera_bind_host=hosts.get(card.name, "127.0.0.1"),
-            )
+            config = KINDS[card.kind].emulator_config(card)
+            if card.name in hosts:
+                # A camera on its own address keeps one well-known port, so it is found again after a restart.
+                emulator: Emulator[Any] = CameraEmulator(
+                    config, self.runner.state_dir, bind_host=hosts[card.name], port=CAMERA_PORT
+                )
+            else:
+                emulator = build_emulator(config, self.runner.state_dir)
             emulator.add_health_listener(self._on_health)
             self.runner.add(emulator)
 

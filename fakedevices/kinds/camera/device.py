@@ -12,6 +12,7 @@ from fakedevices.quantity import format_decimal
 
 CAMERA_MODELS = ("DFC-210 Dome", "DFC-340 Bullet", "DFC-500 PTZ", "DFC-120 Fisheye")
 CAMERA_NETWORK = "198.19"
+CAMERA_NETWORK_CIDR = "198.19.0.0/16"  # pool p gets 198.19.<p+1>.0/24
 
 
 @dataclass(frozen=True)
