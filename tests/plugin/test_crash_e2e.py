@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -93,54 +95,79 @@ def _allocated_claim(kube: Client, namespace: str, name: str, device: str) -> Cl
     return Claim(name, [], namespace=namespace, uid=created.metadata.uid)
 
 
-def test_sigkill_during_prepares_then_restart(
-    kube: Client,
-    local_cluster: LocalProvider,
-    claims_ns: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
-    root = Path(os.path.realpath("/tmp")) / f"dfk-{uuid.uuid4().hex[:6]}"
+def _prepare_loop(kubelet: FakeKubelet, claims: list[Claim], asked: dict[str, str], stop: threading.Event) -> None:
+    """Play a busy kubelet: prepare every claim, unprepare every third, until the plugin goes away."""
+    for i, claim in enumerate(claims):
+        if stop.is_set():
+            return
+        try:
+            asked[claim.uid] = "preparing"
+            if kubelet.prepare(claim).claims[claim.uid].error == "":
+                asked[claim.uid] = "prepared"
+            if i % 3 == 0:
+                asked[claim.uid] = "unpreparing"
+                kubelet.unprepare(claim)
+                asked[claim.uid] = "unprepared"
+        except grpc.RpcError:
+            return
+
+
+def _check_consistent(root: Path) -> set[str]:
+    """The checkpoint reads back, and CDI specs and checkpoint entries are the same set of claims."""
+    checkpoint = Checkpoint(root / "state" / "checkpoint.json")
+    prepared = {c.uid for c in checkpoint.claims()}
+    specs = {json.loads(p.read_text())["devices"][0]["name"][:36] for p in (root / "cdi").glob("*.json")}
+    assert specs == prepared, (
+        f"CDI specs without checkpoint: {specs - prepared}; entries without spec: {prepared - specs}"
+    )
+    assert not list((root / "state").glob(".checkpoint.json.*.tmp"))
+    return prepared
+
+
+def test_sigkill_during_prepares_then_restart(kube: Client, local_cluster: LocalProvider, claims_ns: str) -> None:
+    root = Path("/tmp") / f"dfk-{uuid.uuid4().hex[:6]}"
     root.mkdir()
     claims = [_allocated_claim(kube, claims_ns, f"c{i}", device) for i, device in enumerate(PARTITIONS)]
+    asked: dict[str, str] = {}
     process = _start_plugin(root, local_cluster.kubeconfig())
     try:
-        kubelet = _connect(root)
-        asked: dict[str, str] = {}
-        killed_at = None
-        for i, claim in enumerate(claims):
-            if i == 12:
-                killed_at = i
-                os.kill(process.pid, signal.SIGKILL)
-            try:
-                kubelet.prepare(claim)
-                asked[claim.uid] = "prepared"
-                if i % 3 == 0:
-                    kubelet.unprepare(claim)
-                    asked[claim.uid] = "unprepared"
-            except grpc.RpcError:
-                break
-        assert killed_at is not None
-        process.wait(timeout=30)
-        kubelet.close()
+        for round_ in range(3):
+            kubelet = _connect(root)
+            stop = threading.Event()
+            workers = [
+                threading.Thread(target=_prepare_loop, args=(kubelet, claims[w::3], asked, stop), daemon=True)
+                for w in range(3)
+            ]
+            for worker in workers:
+                worker.start()
+            time.sleep(0.2 + 0.15 * round_)  # let prepares be in flight, then crash
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+            stop.set()
+            for worker in workers:
+                worker.join(timeout=60)
+            kubelet.close()
+            prepared = _check_consistent(root)
+            assert {u for u, s in asked.items() if s == "prepared"} <= prepared
+            assert not ({u for u, s in asked.items() if s == "unprepared"} & prepared)
+            process = _start_plugin(root, local_cluster.kubeconfig())
 
-        process = _start_plugin(root, local_cluster.kubeconfig())
         kubelet = _connect(root)
-        for claim in claims[killed_at:]:
-            assert kubelet.prepare(claim).claims[claim.uid].error == ""
-            asked[claim.uid] = "prepared"
-        for claim in claims:
-            if asked.get(claim.uid) == "prepared" and claims.index(claim) % 2 == 0:
+        for claim in claims:  # the kubelet retries what it had not seen finish
+            if asked.get(claim.uid) in (None, "preparing", "prepared"):
+                assert kubelet.prepare(claim).claims[claim.uid].error == ""
+                asked[claim.uid] = "prepared"
+            elif asked[claim.uid] == "unpreparing":
                 assert kubelet.unprepare(claim).claims[claim.uid].error == ""
                 asked[claim.uid] = "unprepared"
-
-        checkpoint = Checkpoint(root / "state" / "checkpoint.json")
-        prepared = {c.uid for c in checkpoint.claims()}
+        prepared = _check_consistent(root)
         assert prepared == {uid for uid, state in asked.items() if state == "prepared"}
-        specs = {json.loads(p.read_text())["devices"][0]["name"][:36] for p in (root / "cdi").glob("*.json")}
-        assert specs == prepared
-        assert not list((root / "state").glob(".checkpoint.json.*.tmp"))
+        for claim in claims:
+            assert kubelet.unprepare(claim).claims[claim.uid].error == ""
+        assert _check_consistent(root) == set()
         kubelet.close()
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
     assert not (root / "kubelet" / "plugins_registry" / "drafarm.dev-reg.sock").exists()
+    shutil.rmtree(root, ignore_errors=True)
