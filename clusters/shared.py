@@ -56,7 +56,9 @@ def acquire(provider: ClusterProvider, root: Path) -> None:
     with lock:
         data = _read(users_file)
         users = _live_users(data)
-        owned = bool(data.get("owned"))
+        # Ownership passes between test processes only while one of them still uses the cluster; a
+        # cluster found running with no test users was started by someone else and stays up.
+        owned = bool(data.get("owned")) and bool(users)
         if not provider.status().running:
             provider.up()
             owned = True

@@ -131,18 +131,21 @@ def set_health(ctx: click.Context, device: str, health: str, reason: str) -> Non
 @click.option("--count", type=click.IntRange(0), default=1, show_default=True, help="Fail the next N prepares.")
 @click.option("--permanent", is_flag=True, help="Fail every prepare until `clear`.")
 @click.option("--message", default="injected prepare failure", show_default=True)
+@click.option("--namespace", default="", help="Only claims in this namespace (default: every claim).")
 @click.pass_context
-def fail_prepares(ctx: click.Context, count: int, permanent: bool, message: str) -> None:
+def fail_prepares(ctx: click.Context, count: int, permanent: bool, message: str, namespace: str) -> None:
     """Make prepares fail (transient: the next N; permanent: all)."""
-    _send(ctx, {"op": "fail-prepares", "count": count, "permanent": permanent, "message": message})
+    request = {"op": "fail-prepares", "count": count, "permanent": permanent, "message": message}
+    _send(ctx, {**request, "namespace": namespace})
 
 
 @fault.command("delay-prepares")
 @click.argument("seconds", type=click.FloatRange(0, 40))
+@click.option("--namespace", default="", help="Only claims in this namespace (default: every claim).")
 @click.pass_context
-def delay_prepares(ctx: click.Context, seconds: float) -> None:
+def delay_prepares(ctx: click.Context, seconds: float, namespace: str) -> None:
     """Delay every prepare by SECONDS."""
-    _send(ctx, {"op": "delay-prepares", "seconds": seconds})
+    _send(ctx, {"op": "delay-prepares", "seconds": seconds, "namespace": namespace})
 
 
 @fault.command("driver-bug")

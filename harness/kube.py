@@ -9,7 +9,7 @@ from typing import Any
 from lightkube import ApiError, Client, KubeConfig
 from lightkube.codecs import from_dict
 from lightkube.core.resource import Resource
-from lightkube.resources.core_v1 import Event, Namespace, Pod
+from lightkube.resources.core_v1 import Event, Namespace, Node, Pod, ServiceAccount
 from lightkube.resources.resource_v1 import (
     DeviceClass,
     ResourceClaim,
@@ -25,6 +25,8 @@ KINDS: dict[str, type[Resource]] = {
     "ResourceClaimTemplate": ResourceClaimTemplate,
     "ResourceSlice": ResourceSlice,
     "Event": Event,
+    "Node": Node,
+    "ServiceAccount": ServiceAccount,
 }
 
 

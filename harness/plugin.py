@@ -1,17 +1,52 @@
-"""The drafarm pytest plugin: registered through the `pytest11` entry point.
+"""The drafarm pytest plugin (entry point `pytest11: drafarm`): options, markers and fixtures.
 
-It registers drafarm's markers and options; fixtures for clusters, namespaces and builders live in
-their own modules and are added here as the harness grows.
+Fixtures: `dra_env` (the run's cluster and driver profile, set up once per process; under xdist one
+cluster is shared by all workers), `dra` (a fresh namespace and builders for one test) and
+`farm_control` (fault injection into the built-in fake farm).
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+
+from harness.dratest import DraTest, FarmControl
+from harness.environment import DraEnvironment, HarnessOptions, close_environment, open_environment
+from harness.profiles import device_class_object
 
 MARKERS = {
     "e2e": "needs a real cluster (slow); deselect with -m 'not e2e'",
+    "suite": "a test of suites/ (added automatically)",
+    "smoke": "part of the small slice of the suites that `make test` runs",
+    "area(name)": "the feature area a test belongs to, for the report's matrix",
     "dra_gate(name)": "needs the named DRA feature gate on the cluster; skipped with the reason otherwise",
+    "capability(name)": "needs the driver profile to claim this capability; skipped otherwise",
+    "needs_farm": "needs the built-in fake farm (fault control, known devices); skipped for other drivers",
 }
+_ENV_KEY = pytest.StashKey[DraEnvironment]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("drafarm")
+    group.addoption(
+        "--drafarm-cluster",
+        choices=("local", "existing"),
+        default="local",
+        help="bring up the local cluster (default), or use --drafarm-kubeconfig",
+    )
+    group.addoption("--drafarm-kubeconfig", default=None, help="test an existing cluster through this kubeconfig")
+    group.addoption("--drafarm-k8s-version", default=None, help="Kubernetes version of the local cluster")
+    group.addoption(
+        "--drafarm-farm",
+        default="small",
+        help="farm spec deployed on the local cluster (path or example name; 'none' for no farm)",
+    )
+    group.addoption("--drafarm-profile", default="drafarm", help="driver profile: a built-in name or a YAML path")
+    group.addoption("--drafarm-keep-cluster", action="store_true", help="leave the cluster up after the run")
+    group.addoption("--drafarm-gates", default="", help="override detected feature gates: NAME=true,NAME=false")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -19,10 +54,84 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {help_text}")
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("drafarm")
-    group.addoption(
-        "--drafarm-farm",
-        default="small",
-        help="farm spec (path or example name) the run's cluster carries [default: small]",
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        if "suites" in parts:
+            item.add_marker(pytest.mark.suite)
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def dra_env(pytestconfig: pytest.Config) -> Iterator[DraEnvironment]:
+    env = open_environment(HarnessOptions.from_config(pytestconfig))
+    pytestconfig.stash[_ENV_KEY] = env
+    for klass in env.profile.classes.values():
+        if klass.create:
+            env.kube.ensure(device_class_object(klass))
+    try:
+        yield env
+    finally:
+        close_environment(env)
+
+
+@pytest.fixture(autouse=True)
+def _dra_requirements(request: pytest.FixtureRequest) -> None:
+    """Skip, with the reason, tests whose gate or capability the cluster or driver lacks."""
+    gates = [m.args[0] for m in request.node.iter_markers("dra_gate")]
+    capabilities = [m.args[0] for m in request.node.iter_markers("capability")]
+    needs_farm = request.node.get_closest_marker("needs_farm") is not None
+    if not (gates or capabilities or needs_farm):
+        return
+    env: DraEnvironment = request.getfixturevalue("dra_env")
+    for capability in capabilities:
+        if not env.profile.has(capability):
+            pytest.skip(f"driver profile {env.profile.name!r} does not claim capability {capability!r}")
+    for gate in gates:
+        state = env.gate(gate)
+        if state is False:
+            pytest.skip(f"feature gate {gate} is off on this cluster; turn it on in every component to run this")
+        if state is None:
+            pytest.skip(f"feature gate {gate}: cannot tell whether it is on (pass --drafarm-gates {gate}=true)")
+    if needs_farm and (env.farm is None or env.control_socket is None):
+        pytest.skip("needs drafarm's own fake farm (fault control); this run tests another driver")
+
+
+@pytest.fixture
+def dra(dra_env: DraEnvironment, request: pytest.FixtureRequest) -> Iterator[DraTest]:
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    dra_env.kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    test = DraTest(dra_env, name)
+    test.wait.until(
+        f"service account default in {name}",
+        lambda: dra_env.kube.get("ServiceAccount", "default", name) is not None,
+        60,
     )
+    yield test
+    leftovers = _leftovers(test)
+    if leftovers:
+        request.node.user_properties.append(("leftovers", leftovers))
+    dra_env.kube.delete("Namespace", name)
+
+
+def _leftovers(test: DraTest) -> str:
+    """Claims still reserved by pods, or pods not finished, when the test ended."""
+    notes = []
+    for claim in test.kube.items("ResourceClaim", test.ns):
+        reserved = (claim.get("status") or {}).get("reservedFor") or []
+        if reserved:
+            notes.append(f"claim {claim['metadata']['name']} still reserved for {[r.get('name') for r in reserved]}")
+    for pod in test.kube.items("Pod", test.ns):
+        phase = (pod.get("status") or {}).get("phase")
+        if phase not in ("Succeeded", "Failed"):
+            notes.append(f"pod {pod['metadata']['name']} still {phase}")
+    return "; ".join(notes)
+
+
+@pytest.fixture
+def farm_control(dra_env: DraEnvironment, dra: DraTest) -> Iterator[FarmControl]:
+    if dra_env.control_socket is None or not dra_env.control_socket.exists():
+        pytest.skip("needs drafarm's own fake farm (fault control); this run tests another driver")
+    control = FarmControl(dra_env.control_socket, dra.ns)
+    yield control
+    control.restore()

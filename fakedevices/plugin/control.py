@@ -70,6 +70,8 @@ class ControlServer:
             except ValueError as exc:
                 raise RequestError(str(exc)) from exc
             return ok(devices=changed)
+        if op in ("fail-prepares", "delay-prepares"):
+            faults.update(namespace=str(request.get("namespace", "")))
         if op == "fail-prepares":
             message = str(request.get("message", "injected prepare failure"))
             if request.get("permanent"):

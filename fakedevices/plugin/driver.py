@@ -122,7 +122,7 @@ class NodeDriver:
         existing = self.checkpoint.get(ref.uid)
         if existing is not None:
             return existing.devices
-        self.faults.before_prepare(where)
+        self.faults.before_prepare(where, ref.namespace)
         obj = self.claims.get(ref.namespace, ref.name)
         if obj is None:
             raise ClaimError(f"{where} (UID {ref.uid}) does not exist in the API server; it was deleted")

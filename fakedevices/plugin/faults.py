@@ -15,6 +15,7 @@ class FaultState:
     fail_all_prepares: bool = False
     prepare_delay_seconds: float = 0.0
     message: str = "injected prepare failure"
+    namespace: str = ""  # when set, prepare faults hit only claims in this namespace
     skip_cdi_spec: bool = False
     leak_on_unprepare: bool = False
     stale_slice_generation: bool = False
@@ -44,8 +45,10 @@ class Faults:
         with self._lock:
             return FaultState(**self.state.__dict__)
 
-    def before_prepare(self, claim: str) -> None:
+    def before_prepare(self, claim: str, namespace: str = "") -> None:
         with self._lock:
+            if self.state.namespace and namespace != self.state.namespace:
+                return
             delay = self.state.prepare_delay_seconds
             fail = self.state.fail_all_prepares or self.state.fail_next_prepares > 0
             if self.state.fail_next_prepares > 0:

@@ -59,11 +59,12 @@ class KubeSlices:
                 raise
 
 
-def kubelet_minor(client: Any, node: str) -> int | None:
-    """The node's kubelet minor version (36 for v1.36.3), or None if the node is not there yet."""
+def node_facts(client: Any, node: str) -> tuple[int | None, str] | None:
+    """(kubelet minor version, node UID) of `node`, or None if the node is not there yet."""
     try:
-        version = client.get(Node, node).status.nodeInfo.kubeletVersion
+        found = client.get(Node, node)
     except ApiError:
         return None
-    parts = str(version).lstrip("v").split(".")
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    parts = str(found.status.nodeInfo.kubeletVersion).lstrip("v").split(".")
+    minor = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    return minor, str(found.metadata.uid)

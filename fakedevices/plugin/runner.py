@@ -17,7 +17,7 @@ from fakedevices.model import Farm
 from fakedevices.plugin.driver import NodeDriver
 from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.inventory import NodeInventory
-from fakedevices.plugin.kube import KubeClaims, KubeSlices, kubelet_minor, make_client
+from fakedevices.plugin.kube import KubeClaims, KubeSlices, make_client, node_facts
 from fakedevices.plugin.metrics import METRICS
 from fakedevices.plugin.server import PluginPaths, PluginServer
 from fakedevices.plugin.slice_builder import PoolPlacement
@@ -70,17 +70,22 @@ def setup_logging(fmt: str, level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _counters_separate(options: PluginOptions, client: Any) -> bool:
-    if options.counters_in_own_slice != "auto":
-        return options.counters_in_own_slice == "true"
+def _node_facts(options: PluginOptions, client: Any) -> tuple[int | None, str | None]:
+    """The node's kubelet minor and UID, waiting up to a minute for the node to register."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        minor = kubelet_minor(client, options.node)
-        if minor is not None:
-            return minor >= FIRST_MINOR_WITH_SEPARATE_COUNTERS
+        facts = node_facts(client, options.node)
+        if facts is not None:
+            return facts
         time.sleep(1)  # poll: the node object appears once its kubelet registers
-    log.warning("node %s did not appear in 60 s; assuming Kubernetes >= 1.35 for counter slices", options.node)
-    return True
+    log.warning("node %s did not appear in 60 s: slices get no owner, counters go in their own slices", options.node)
+    return None, None
+
+
+def _counters_separate(options: PluginOptions, minor: int | None) -> bool:
+    if options.counters_in_own_slice != "auto":
+        return options.counters_in_own_slice == "true"
+    return minor is None or minor >= FIRST_MINOR_WITH_SEPARATE_COUNTERS
 
 
 def build_plugin(farm: Farm, options: PluginOptions) -> PluginServer:
@@ -99,9 +104,9 @@ def build_plugin(farm: Farm, options: PluginOptions) -> PluginServer:
     )
     publisher = None
     if options.publish:
-        pools = [
-            PublishedPool(inventory.node.name, inventory.node.inventory, PoolPlacement(node_name=inventory.node.name))
-        ]
+        minor, node_uid = _node_facts(options, client)
+        placement = PoolPlacement(node_name=inventory.node.name, node_uid=node_uid)
+        pools = [PublishedPool(inventory.node.name, inventory.node.inventory, placement)]
         for pool in inventory.pools.values():
             if pool.network is not None and inventory.publishes_network_pool(pool):
                 pools.append(
@@ -111,7 +116,7 @@ def build_plugin(farm: Farm, options: PluginOptions) -> PluginServer:
             KubeSlices(client, farm.driver),
             farm.driver,
             pools,
-            counters_separate=_counters_separate(options, client),
+            counters_separate=_counters_separate(options, minor),
             faults=faults,
         )
     return PluginServer(

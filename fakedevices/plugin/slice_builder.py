@@ -31,6 +31,13 @@ class PoolPlacement:
 
     node_name: str | None = None
     reachable_nodes: tuple[str, ...] = ()
+    node_uid: str | None = None
+
+    def owner_references(self) -> list[dict[str, Any]]:
+        """Node-local slices are owned by their Node, so they go when the node goes."""
+        if self.node_name is None or self.node_uid is None:
+            return []
+        return [{"apiVersion": "v1", "kind": "Node", "name": self.node_name, "uid": self.node_uid, "controller": True}]
 
     def to_spec(self) -> dict[str, Any]:
         if self.node_name is not None:
@@ -104,6 +111,7 @@ def build_pool_slices(
                     "name": slice_name(pool, driver, index),
                     "labels": {POOL_LABEL: pool},
                     "annotations": {HASH_ANNOTATION: content_hash(content)},
+                    **({"ownerReferences": placement.owner_references()} if placement.owner_references() else {}),
                 },
                 "spec": spec,
             }
