@@ -98,7 +98,11 @@ class DraTest:
         self.pod(name, script, **kwargs)
         return self.wait.pod_succeeded(name, timeout=timeout)
 
-    def proof_script(self) -> str:
+    def proof_script(self, then: str = "") -> str:
+        """The profile's proof that the container got its device; with `then`, that script runs after
+        it (whatever the proof found) instead of the proof's exit."""
+        if then:
+            return self.profile.proof.shell_check(exit_at_end=False) + "\n" + then
         return self.profile.proof.shell_check()
 
     # ---- reading state ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from lightkube.resources.resource_v1 import (
     ResourceSlice,
 )
 
+CLUSTER_SCOPED = ("Namespace", "DeviceClass", "ResourceSlice", "Node")
 KINDS: dict[str, type[Resource]] = {
     "Pod": Pod,
     "Namespace": Namespace,
@@ -70,7 +71,7 @@ class Kube:
     ) -> list[dict[str, Any]]:
         items: Iterable[Any] = self.client.list(
             KINDS[kind],
-            namespace=namespace or ("*" if kind not in ("Namespace", "DeviceClass", "ResourceSlice") else None),
+            namespace=namespace or ("*" if kind not in CLUSTER_SCOPED else None),
             labels=labels,
             fields=fields,
         )

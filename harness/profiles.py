@@ -62,9 +62,10 @@ class Proof:
     device_nodes: tuple[str, ...] = ()
     command: str | None = None
 
-    def shell_check(self) -> str:
-        """A POSIX shell script that exits non-zero unless the container shows the device."""
-        lines = ["set -e", "env | sort", "ok=0"]
+    def shell_check(self, exit_at_end: bool = True) -> str:
+        """A POSIX shell script that prints drafarm-proof-ok when the container shows the device, and
+        (with `exit_at_end`) exits non-zero otherwise."""
+        lines = ["env | sort", "ok=0"]
         for pattern in self.env:
             name_re = pattern.replace("*", ".*")
             lines.append(f"env | grep -Eq '^{name_re}=' || {{ echo 'missing env {pattern}'; ok=1; }}")
@@ -72,8 +73,9 @@ class Proof:
             lines.append(f"ls -l {pattern} >/dev/null 2>&1 || {{ echo 'missing device node {pattern}'; ok=1; }}")
         if self.command:
             lines.append(f"{self.command} || {{ echo 'proof command failed: {self.command}'; ok=1; }}")
-        lines.append('[ "$ok" = 0 ] && echo drafarm-proof-ok')
-        lines.append('exit "$ok"')
+        lines.append('if [ "$ok" = 0 ]; then echo drafarm-proof-ok; fi')
+        if exit_at_end:
+            lines.append('exit "$ok"')
         return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ from harness.dratest import DraTest
 from harness.waiters import WaitTimeout
 
 pytestmark = pytest.mark.area("prepare")
-HOLD = "; echo drafarm-holding; sleep 600"
+HOLD = "echo drafarm-holding; sleep 600"
 
 
 def _cdi_failure(dra: DraTest, pod: str) -> str:
@@ -21,7 +21,7 @@ def _cdi_failure(dra: DraTest, pod: str) -> str:
 
 
 def _run_holding(dra: DraTest, pod: str, claim: str) -> None:
-    dra.pod(pod, dra.proof_script() + HOLD, claims={"dev": claim})
+    dra.pod(pod, dra.proof_script(then=HOLD), claims={"dev": claim})
     try:
         dra.wait.until(
             f"pod {pod} to show its device", lambda: "drafarm-holding" in dra.kube.logs(pod, dra.ns), 120, pod=pod
