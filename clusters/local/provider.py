@@ -145,6 +145,32 @@ class LocalProvider(ClusterProvider):
         self._save_state(farm=str(path.resolve()), driver=farm.driver, farm_node=farm.nodes[0].name)
         local_farm.wait_registered(self.layout, self.kubelet_root_dir, farm.driver, pid)
 
+    def restart_kubelet(self) -> None:
+        """Stop the kubelet and start it again (running containers stay up), then wait for node Ready."""
+        with self._op_lock:
+            if not self._running():
+                raise ClusterError(f"cluster {self.cfg.name!r} is not up; nothing to restart")
+            bins = self._binaries(lambda _s: None)
+            processes.stop(self.layout, "kubelet", self.timeouts.stop)
+            self._start("kubelet", commands.kubelet(self.cfg, self.layout, bins), (bins.containerd.parent,))
+            self._wait(
+                "kubelet", lambda: readiness.kubelet_healthz(self.cfg.ports.kubelet_healthz), self.timeouts.kubelet
+            )
+            ok = processes.wait_until(
+                lambda: readiness.node_ready(self.cfg.apiserver_url, self.layout, self.cfg.node_name),
+                self.timeouts.node_ready,
+                0.2,
+            )
+            if not ok:
+                raise ClusterError(f"node {self.cfg.node_name} not Ready after the kubelet restarted")
+
+    def restart_plugin(self) -> None:
+        """Start the farm's plugin again if it is not running (after a crash or a kill)."""
+        farm_spec = self._state().get("farm")
+        if not isinstance(farm_spec, str):
+            raise ClusterError("no farm is deployed on this cluster; run `drafarm cluster up --farm SPEC`")
+        self.deploy_farm(Path(farm_spec))
+
     def collect_logs(self, dest: Path) -> list[Path]:
         dest.mkdir(parents=True, exist_ok=True)
         written = []
