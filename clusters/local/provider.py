@@ -137,7 +137,7 @@ class LocalProvider(ClusterProvider):
             return
         if not self._running():
             raise ClusterError(f"cluster {self.cfg.name!r} is not up; run `drafarm cluster up` before deploying a farm")
-        local_farm.stop_plugin(self.layout, str(state.get("driver") or "") or None)
+        local_farm.stop_plugin(self.layout, None)  # a restart: prepared claims keep their CDI specs
         added = local_farm.add_camera_addresses(local_farm.camera_addresses(farm, farm.nodes[0].name))
         known = state.get("camera_addresses")
         self._save_state(camera_addresses=sorted({*added, *(known if isinstance(known, list) else [])}))

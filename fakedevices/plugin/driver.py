@@ -83,12 +83,15 @@ class NodeDriver:
         self.runner.stop()
 
     def _restore(self) -> None:
+        """After a restart: re-open every checkpointed claim's sessions and re-write its CDI spec;
+        remove CDI specs no checkpointed claim owns (a crash between writing one and checkpointing)."""
         owned = set()
         for claim in self.checkpoint.claims():
             owned.add(claim.uid)
+            cdi_devices = []
             for device in claim.devices:
                 try:
-                    self._open(
+                    endpoint, config = self._open(
                         claim.uid,
                         device.pool,
                         device.device,
@@ -98,6 +101,20 @@ class NodeDriver:
                     )
                 except (EmulatorError, ClaimError, SpecError, ValueError) as exc:
                     log.error("could not re-open %s for claim %s after restart: %s", device.device, claim.uid, exc)
+                    continue
+                published = self.inventory.device(device.pool, device.device)
+                assert published is not None
+                access = DeviceAccess(
+                    published,
+                    self.inventory.card_of(device.pool, published),
+                    device.request.split("/", 1)[0],
+                    config,
+                    endpoint,
+                )
+                edits = KINDS[published.kind].container_edits(access)
+                cdi_devices.append(CdiDevice(self.cdi.device_name(claim.uid, device.device), edits))
+            if not self.faults.snapshot().skip_cdi_spec:
+                self.cdi.write(claim.uid, cdi_devices)
         for uid in self.cdi.existing_claims():
             if uid not in owned:
                 log.warning("removing CDI spec of claim %s: no checkpoint entry (left by a crash)", uid)

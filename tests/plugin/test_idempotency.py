@@ -49,7 +49,10 @@ def test_restart_keeps_prepared_claims_and_devices_working(
     ids = [i for d in before.devices for i in d.cdi_device_ids]
     plugin.stop()
     claims.delete(claim)
+    for spec in plugin.cdi_dir.glob("*.json"):
+        spec.unlink()  # lost with a tmpfs /var/run on reboot: the restart writes it again
     plugin.start()
+    assert len(list(plugin.cdi_dir.glob("*.json"))) == 1
     fresh = FakeKubelet(plugin.paths.registration_socket)
     fresh.register()
     after = fresh.prepare(claim).claims[claim.uid]
