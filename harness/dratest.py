@@ -28,6 +28,7 @@ class DraTest:
         self.profile = env.profile
         self.driver = env.profile.driver
         self.wait = Waiter(self.kube, namespace, plugin_log=env.plugin_log_tail)
+        self._seen_allocations: dict[str, dict[str, Any]] = {}
 
     # ---- objects ---------------------------------------------------------------------------------
     def create(self, obj: dict[str, Any]) -> dict[str, Any]:
@@ -94,9 +95,29 @@ class DraTest:
         )
 
     def run(self, name: str, script: str, timeout: float = 120, **kwargs: Any) -> str:
-        """Run a pod to completion; its logs, or an assertion error with diagnostics."""
+        """Run a pod to completion; its logs, or an assertion error with diagnostics.
+
+        A claim is deallocated once its last pod finishes, so the allocations of the pod's claims are
+        recorded while it runs: `results()` returns them afterwards.
+        """
         self.pod(name, script, **kwargs)
-        return self.wait.pod_succeeded(name, timeout=timeout)
+
+        def finished() -> str | None:
+            self._remember_allocations(name)
+            phase = ((self.get("Pod", name) or {}).get("status") or {}).get("phase")
+            return phase if phase in ("Succeeded", "Failed") else None
+
+        self.wait.until(f"pod {self.ns}/{name} to finish", finished, timeout, pod=name)
+        return self.wait.pod_succeeded(name, timeout=5)
+
+    def _remember_allocations(self, pod: str) -> None:
+        obj = self.get("Pod", pod) or {}
+        names = [c.get("resourceClaimName") for c in (obj.get("spec") or {}).get("resourceClaims") or []]
+        names += [c.get("resourceClaimName") for c in (obj.get("status") or {}).get("resourceClaimStatuses") or []]
+        for claim in filter(None, names):
+            live = self._live_allocation(str(claim))
+            if live:
+                self._seen_allocations[str(claim)] = live
 
     def proof_script(self, then: str = "") -> str:
         """The profile's proof that the container got its device; with `then`, that script runs after
@@ -109,10 +130,17 @@ class DraTest:
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         return self.kube.get(kind, name, self.ns if kind in NAMESPACED else None)
 
+    def allocation(self, claim_name: str) -> dict[str, Any]:
+        """The claim's allocation: live, or as last seen while a pod of `run()` used it (a claim is
+        deallocated when its last pod finishes)."""
+        return self._live_allocation(claim_name) or self._seen_allocations.get(claim_name, {})
+
     def results(self, claim_name: str) -> list[dict[str, Any]]:
+        return list((self.allocation(claim_name).get("devices") or {}).get("results") or [])
+
+    def _live_allocation(self, claim_name: str) -> dict[str, Any]:
         claim = self.get("ResourceClaim", claim_name) or {}
-        allocation = (claim.get("status") or {}).get("allocation") or {}
-        return list((allocation.get("devices") or {}).get("results") or [])
+        return dict((claim.get("status") or {}).get("allocation") or {})
 
     def pod_claim_name(self, pod: str, pod_claim: str) -> str:
         obj = self.get("Pod", pod) or {}

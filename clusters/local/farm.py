@@ -28,8 +28,9 @@ REGISTER_TIMEOUT_S = 60.0
 
 
 def plugin_state_dir(cfg: LocalConfig) -> Path:
-    """Short on purpose: emulator session sockets live below it (unix socket paths <= 107 bytes)."""
-    return Path("/run/drafarm") / cfg.name
+    """`/run/drafarm/<node>`, the default `drafarm plugin run` and `drafarm fault --node` agree on; short on
+    purpose: emulator session sockets live below it (unix socket paths <= 107 bytes)."""
+    return Path("/run/drafarm") / cfg.node_name
 
 
 def load_farm(spec: Path | str) -> tuple[Path, Farm]:

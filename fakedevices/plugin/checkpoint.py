@@ -30,6 +30,7 @@ class PreparedDevice:
     share_id: str | None = None
     parameters: Any = None
     consumed_capacity: dict[str, str] = field(default_factory=dict)
+    admin_access: bool = False
 
 
 @dataclass(frozen=True)

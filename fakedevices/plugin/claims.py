@@ -18,6 +18,7 @@ class AllocationResult:
     device: str
     share_id: str | None
     consumed_capacity: Mapping[str, str]
+    admin_access: bool = False
 
     @property
     def base_request(self) -> str:
@@ -85,6 +86,7 @@ def read_allocated_claim(obj: Mapping[str, Any], driver: str, pools: Sequence[st
             device=r.get("device", ""),
             share_id=r.get("shareID"),
             consumed_capacity=dict(r.get("consumedCapacity") or {}),
+            admin_access=bool(r.get("adminAccess")),
         )
         for r in devices.get("results") or []
         if r.get("driver") == driver and r.get("pool") in pools

@@ -18,8 +18,10 @@ from fakedevices.emulator.errors import EmulatorError
 from fakedevices.emulator.health import Health
 from fakedevices.emulator.runner import EmulatorRunner, build_emulator
 from fakedevices.kinds import KINDS
-from fakedevices.kinds.base import Allocation, DeviceAccess
+from fakedevices.kinds.base import Allocation, ContainerEdits, DeviceAccess, DeviceNode
 from fakedevices.kinds.camera.emulator import CameraEmulator
+from fakedevices.kinds.env_names import device_var
+from fakedevices.model import Device
 from fakedevices.plugin.api import ClaimRef, DeviceHealthReport, PrepareOutcome
 from fakedevices.plugin.cdi_specs import CdiDevice, CdiSpecs
 from fakedevices.plugin.checkpoint import Checkpoint, PreparedClaim, PreparedDevice
@@ -90,6 +92,15 @@ class NodeDriver:
             owned.add(claim.uid)
             cdi_devices = []
             for device in claim.devices:
+                published = self.inventory.device(device.pool, device.device)
+                if device.admin_access and published is not None:
+                    cdi_devices.append(
+                        CdiDevice(
+                            self.cdi.device_name(claim.uid, device.device),
+                            admin_edits(published, device.request.split("/", 1)[0]),
+                        )
+                    )
+                    continue
                 try:
                     endpoint, config = self._open(
                         claim.uid,
@@ -180,6 +191,8 @@ class NodeDriver:
                 "node no longer has (the device went away): delete the pod so the claim is allocated anew"
             )
         kind = KINDS[device.kind]
+        if result.admin_access:
+            return self._prepare_admin(claim.uid, result, device)
         chosen = claim.config_for(result.request, kind.config_kind)
         parameters = chosen.parameters if chosen is not None else None
         endpoint, config = self._open(
@@ -202,6 +215,24 @@ class NodeDriver:
             consumed_capacity=dict(result.consumed_capacity),
         )
         return prepared, CdiDevice(name, edits)
+
+    def _prepare_admin(self, uid: str, result: AllocationResult, device: Device) -> tuple[PreparedDevice, CdiDevice]:
+        """Admin access (monitoring a device others may hold): identity and the device node, no session,
+        so the owner's exclusive use and programmed state are left alone."""
+        name = self.cdi.device_name(uid, device.name)
+        prepared = PreparedDevice(
+            request=result.request,
+            pool=result.pool,
+            device=device.name,
+            kind=device.kind,
+            physical=device.physical,
+            cdi_id=self.cdi.qualified_id(name),
+            session_id="",
+            endpoint="",
+            share_id=result.share_id,
+            admin_access=True,
+        )
+        return prepared, CdiDevice(name, admin_edits(device, result.base_request))
 
     def _open(
         self,
@@ -250,7 +281,8 @@ class NodeDriver:
         claim = self.checkpoint.get(uid)
         if claim is not None:
             for device in claim.devices:
-                self._close(uid, device.pool, device.device)
+                if not device.admin_access:
+                    self._close(uid, device.pool, device.device)
         if self.faults.snapshot().leak_on_unprepare:
             return
         self.cdi.remove(uid)
@@ -297,6 +329,18 @@ class NodeDriver:
         for card in cards:
             self.runner.get(card).set_health(Health.parse(health), reason)
         return names
+
+
+def admin_edits(device: Device, request: str) -> ContainerEdits:
+    identity = [f"{key}={value.value}" for key, value in sorted(device.attributes.items()) if key in ("uuid", "serial")]
+    env = [
+        f"{device_var(device.kind, device.name, 'ADMIN')}=true",
+        f"{device_var(device.kind, device.name, 'REQUEST')}={request}",
+    ]
+    env += [
+        f"{device_var(device.kind, device.name, key.split('=')[0].upper())}={key.split('=', 1)[1]}" for key in identity
+    ]
+    return ContainerEdits(env=tuple(env), device_nodes=(DeviceNode(f"/dev/drafarm/{device.name}", "/dev/null"),))
 
 
 def _session_id(uid: str, device: str) -> str:

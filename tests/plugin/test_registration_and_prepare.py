@@ -163,3 +163,21 @@ def test_v1beta1_has_no_share_id(plugin: PluginUnderTest, kubelet: FakeKubelet, 
     refused = view.client("gpu-alloc", "9Gi")
     assert refused.returncode == 1 and "out of memory" in (refused.stdout + refused.stderr)
     assert view.client("gpu-alloc", "7Gi").returncode == 0
+
+
+def test_admin_access_monitors_a_device_without_disturbing_its_owner(
+    plugin: PluginUnderTest, kubelet: FakeKubelet, claims: ClaimStore
+) -> None:
+    bitstream = opaque({"kind": "FpgaConfig", "bitstream": {"name": "reverse", "family": "agilex7", "sha256": SHA}})
+    owner = claims.add(Claim("owner", [result("fpga", "fpga-0")], [bitstream]))
+    monitor = claims.add(Claim("monitor", [result("fpga", "fpga-0", adminAccess=True)]))
+    [owned] = kubelet.prepare(owner).claims[owner.uid].devices
+    [watched] = kubelet.prepare(monitor).claims[monitor.uid].devices
+    admin_view = apply_cdi(plugin.cdi_dir, list(watched.cdi_device_ids))
+    assert admin_view.env["DRAFARM_FPGA_0_ADMIN"] == "true"
+    assert admin_view.device_nodes == ["/dev/drafarm/fpga-0"]
+    assert not any(k.endswith("_SOCKET") for k in admin_view.env)
+    assert kubelet.unprepare(monitor).claims[monitor.uid].error == ""
+    owner_view = apply_cdi(plugin.cdi_dir, list(owned.cdi_device_ids))
+    run = owner_view.client("fpga-run", "--input", "abc")
+    assert run.returncode == 0 and "cba" in run.stdout, run.stdout + run.stderr
