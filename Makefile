@@ -36,8 +36,20 @@ lint: setup
 unit: setup
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e" tests
 
+# The project's own tests, plus the smoke slice of the suites, on the shared local cluster.
 test: lint
-	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests suites -m "not suite or smoke" --drafarm-report-dir reports/test
+
+# The suites against the default cluster and farm (or any driver: PROFILE=my-profile.yaml
+# KUBECONFIG_UNDER_TEST=~/.kube/config); reports land in $(REPORT_DIR).
+PROFILE ?= drafarm
+FARM ?= small
+REPORT_DIR ?= reports/conformance
+CONFORMANCE_WORKERS ?= 2
+conformance: setup
+	$(BIN)/pytest -n $(CONFORMANCE_WORKERS) suites --drafarm-profile $(PROFILE) --drafarm-farm $(FARM) \
+		--drafarm-report-dir $(REPORT_DIR) $(if $(KEEP_CLUSTER),--drafarm-keep-cluster) \
+		$(if $(KUBECONFIG_UNDER_TEST),--drafarm-kubeconfig $(KUBECONFIG_UNDER_TEST))
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -60,6 +60,7 @@ class DraEnvironment:
     control_socket: Path | None = None
     cdi_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
+    busiest_snapshot: dict[str, Any] | None = None
 
     def gate(self, name: str) -> bool | None:
         return gate_on(self.gates, name, self.minor)

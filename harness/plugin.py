@@ -13,9 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from fakedevices.plugin.control_client import ControlError, call
 from harness.dratest import DraTest, FarmControl
 from harness.environment import DraEnvironment, HarnessOptions, close_environment, open_environment
 from harness.profiles import device_class_object
+from harness.report import set_farm_snapshot, set_run_metadata, snapshot_from_cluster
+
+pytest_plugins = ["harness.report.hooks"]
 
 MARKERS = {
     "e2e": "needs a real cluster (slow); deselect with -m 'not e2e'",
@@ -66,13 +70,48 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def dra_env(pytestconfig: pytest.Config) -> Iterator[DraEnvironment]:
     env = open_environment(HarnessOptions.from_config(pytestconfig))
     pytestconfig.stash[_ENV_KEY] = env
+    set_run_metadata(
+        pytestconfig,
+        kubernetes_version=f"1.{env.minor}" if env.minor is not None else "unknown",
+        driver=env.profile.driver,
+        profile=env.profile.name,
+        farm=env.options.farm or "none",
+        cluster=env.options.cluster,
+    )
     for klass in env.profile.classes.values():
         if klass.create:
             env.kube.ensure(device_class_object(klass))
     try:
         yield env
     finally:
+        set_farm_snapshot(pytestconfig, env.busiest_snapshot or _snapshot(env))
         close_environment(env)
+
+
+def _snapshot(env: DraEnvironment) -> dict[str, object]:
+    """The farm as the cluster sees it now: the driver's devices, who holds them, their health."""
+    slices = env.kube.items("ResourceSlice", fields={"spec.driver": env.profile.driver})
+    claims = env.kube.items("ResourceClaim")
+    health = None
+    if env.control_socket is not None and env.control_socket.exists():
+        try:
+            status = call(env.control_socket, {"op": "status"})
+            health = {str(k): "healthy" if v == 1 else "unhealthy" for k, v in status.get("health", {}).items()}
+        except (ControlError, OSError):
+            health = None
+    return dict(snapshot_from_cluster(slices, claims, health))
+
+
+def _remember_busiest(env: DraEnvironment) -> None:
+    snapshot = _snapshot(env)
+    used = _busy(snapshot)
+    if used >= _busy(env.busiest_snapshot or {}):
+        env.busiest_snapshot = snapshot
+
+
+def _busy(snapshot: dict[str, object]) -> int:
+    groups = [*(snapshot.get("nodes") or []), *(snapshot.get("pools") or [])]  # type: ignore[misc]
+    return sum(1 for g in groups for d in g.get("devices", []) if d.get("state") != "free")
 
 
 @pytest.fixture(autouse=True)
@@ -108,6 +147,7 @@ def dra(dra_env: DraEnvironment, request: pytest.FixtureRequest) -> Iterator[Dra
         60,
     )
     yield test
+    _remember_busiest(dra_env)
     leftovers = _leftovers(test)
     if leftovers:
         request.node.user_properties.append(("leftovers", leftovers))
