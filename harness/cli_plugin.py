@@ -10,8 +10,9 @@ from typing import Any
 import click
 
 from fakedevices.farm import build_farm
+from fakedevices.model import Farm
 from fakedevices.plugin.control_client import ControlError, call
-from fakedevices.plugin.runner import PluginOptions, run_plugin, setup_logging
+from fakedevices.plugin.runner import AlreadyRunning, PluginOptions, run_plugin, setup_logging
 from harness.cli_farm import _load
 
 DEFAULT_STATE_ROOT = Path("/run/drafarm")
@@ -70,6 +71,38 @@ def run(
         farm = farm.bind_nodes({node: kube_node})
         node = kube_node
     setup_logging(log_format)
+    try:
+        _run(
+            farm,
+            node,
+            kubeconfig,
+            kubelet_root,
+            state_dir,
+            cdi_dir,
+            metrics_port,
+            camera_hosts,
+            counters_in_own_slice,
+            no_register,
+            no_publish,
+        )
+    except AlreadyRunning as exc:
+        click.echo(f"drafarm plugin run: {exc}", err=True)
+        sys.exit(1)
+
+
+def _run(
+    farm: Farm,
+    node: str,
+    kubeconfig: Path | None,
+    kubelet_root: Path,
+    state_dir: Path | None,
+    cdi_dir: Path,
+    metrics_port: int | None,
+    camera_hosts: str,
+    counters_in_own_slice: str,
+    no_register: bool,
+    no_publish: bool,
+) -> None:
     run_plugin(
         farm,
         PluginOptions(

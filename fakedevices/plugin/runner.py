@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -128,8 +130,31 @@ def build_plugin(farm: Farm, options: PluginOptions) -> PluginServer:
     )
 
 
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+def lock_state_dir(state_dir: Path) -> int:
+    """One plugin per state dir: two instances would fight over the same sockets, checkpoint and slices."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(state_dir / "plugin.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise AlreadyRunning(
+            f"another plugin (pid {holder}) already serves from {state_dir}; stop it, or give this one its own "
+            "--state-dir (and a different driver name, or the two will fight over the same ResourceSlices)"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
+
+
 def run_plugin(farm: Farm, options: PluginOptions) -> None:
     """Serve until SIGTERM or SIGINT, then deregister and stop cleanly."""
+    lock_state_dir(options.state_dir)
     server = build_plugin(farm, options)
     if options.metrics_port is not None:
         start_http_server(options.metrics_port, addr="127.0.0.1", registry=METRICS.registry)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from fakedevices.plugin.runner import AlreadyRunning, lock_state_dir
 from fakedevices.proto.stubs import health_v1alpha1_pb2 as hpb
 from tests.plugin.conftest import PluginUnderTest
 from tests.plugin.kit import NODE, Claim, ClaimStore, FakeKubelet, apply_cdi, result, watching_health
@@ -120,3 +125,14 @@ def test_fault_cli_errors_are_clear(plugin: PluginUnderTest) -> None:
         check=False,
     )
     assert missing.returncode == 1 and "is `drafarm plugin run` running" in missing.stderr
+
+
+def test_second_plugin_on_the_same_state_dir_is_refused(short_tmp: Path) -> None:
+    first = lock_state_dir(short_tmp / "state")
+    try:
+        with pytest.raises(AlreadyRunning) as err:
+            lock_state_dir(short_tmp / "state")
+        assert f"pid {os.getpid()}" in str(err.value) and "--state-dir" in str(err.value)
+    finally:
+        os.close(first)
+    os.close(lock_state_dir(short_tmp / "state"))

@@ -1,0 +1,117 @@
+"""The conformance suite as vendors use it: run through a profile against a driver it has never seen,
+and against drivers with common bugs, which it must catch with a message naming the problem.
+
+The driver under test is a second instance of our plugin with its own driver name, so breaking it on
+purpose leaves the farm that other tests use alone."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clusters.local.provider import LocalProvider
+from fakedevices.plugin.control_client import call
+
+pytestmark = pytest.mark.e2e
+DATA = Path(__file__).resolve().parent.parent / "data"
+STATE = Path("/run/drafarm/second-driver")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def second_driver(farm_cluster: LocalProvider) -> Iterator[Path]:
+    """The second driver's plugin, registered with the real kubelet; yields its control socket."""
+    log_path = farm_cluster.layout.logs / "second-driver-plugin.log"
+    log = log_path.open("ab")
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "harness", "plugin", "run", "--node", "second-worker-0",
+            "--kube-node", farm_cluster.nodes()[0], "--farm", str(DATA / "second-driver-farm.yaml"),
+            "--kubeconfig", str(farm_cluster.kubeconfig()), "--kubelet-root", str(farm_cluster.kubelet_root_dir),
+            "--state-dir", str(STATE), "--log-format", "text",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while "kubelet registered driver second.drafarm.dev" not in log_path.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"second driver did not register:\n{log_path.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.2)  # poll
+    try:
+        yield STATE / "control.sock"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+
+
+def _conformance(cluster: LocalProvider, tmp_path: Path, *selection: str) -> subprocess.CompletedProcess[str]:
+    args = [
+        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=",
+        *[str(ROOT / "suites" / "conformance" / s) for s in selection],
+        "--drafarm-kubeconfig", str(cluster.kubeconfig()),
+        "--drafarm-profile", str(DATA / "env-only-profile.yaml"),
+        "--drafarm-report-dir", str(tmp_path / "report"),
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    return subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=ROOT, env=env, check=False)
+
+
+def _bug(control: Path, bug: str, on: bool) -> None:
+    call(control, {"op": "driver-bug", "bug": bug, "on": on})
+
+
+def test_a_driver_known_only_by_its_profile_passes(
+    farm_cluster: LocalProvider, second_driver: Path, tmp_path: Path
+) -> None:
+    result = _conformance(farm_cluster, tmp_path)
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert (tmp_path / "report" / "report.html").exists()
+
+
+def test_missing_cdi_spec_is_caught(farm_cluster: LocalProvider, second_driver: Path, tmp_path: Path) -> None:
+    _bug(second_driver, "skip-cdi-spec", True)
+    try:
+        result = _conformance(
+            farm_cluster,
+            tmp_path,
+            "test_prepare.py::test_container_sees_its_device_and_cdi_spec_exists_until_unprepare",
+        )
+    finally:
+        _bug(second_driver, "skip-cdi-spec", False)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "the driver must write a CDI spec for every CDI ID it returns" in result.stdout
+
+
+def test_leaky_unprepare_is_caught(farm_cluster: LocalProvider, second_driver: Path, tmp_path: Path) -> None:
+    _bug(second_driver, "leak-on-unprepare", True)
+    try:
+        result = _conformance(
+            farm_cluster,
+            tmp_path,
+            "test_prepare.py::test_container_sees_its_device_and_cdi_spec_exists_until_unprepare",
+        )
+    finally:
+        _bug(second_driver, "leak-on-unprepare", False)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "the driver leaks CDI specs on unprepare" in result.stdout
+
+
+def test_stale_slice_generation_is_caught(farm_cluster: LocalProvider, second_driver: Path, tmp_path: Path) -> None:
+    _bug(second_driver, "stale-slice-generation", True)
+    try:
+        result = _conformance(
+            farm_cluster, tmp_path, "test_slices.py::test_pool_generation_and_slice_count_are_consistent"
+        )
+    finally:
+        _bug(second_driver, "stale-slice-generation", False)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "have a stale generation" in result.stdout
