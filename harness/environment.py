@@ -29,6 +29,7 @@ class HarnessOptions:
     profile: str
     keep_cluster: bool
     gates_override: str = ""
+    node_cdi_dir: Path | None = None
 
     @staticmethod
     def from_config(config: Any) -> HarnessOptions:
@@ -43,6 +44,9 @@ class HarnessOptions:
             profile=config.getoption("drafarm_profile"),
             keep_cluster=bool(config.getoption("drafarm_keep_cluster")),
             gates_override=config.getoption("drafarm_gates") or "",
+            node_cdi_dir=Path(config.getoption("drafarm_node_cdi_dir"))
+            if config.getoption("drafarm_node_cdi_dir")
+            else None,
         )
 
 
@@ -99,7 +103,9 @@ def open_environment(options: HarnessOptions) -> DraEnvironment:
         gates = read_apiserver_gates(kube.client)
         if override:
             gates = {**(gates or {}), **override}
-        return DraEnvironment(options, kube, profile, _node_names(kube), _minor(kube), gates)
+        env = DraEnvironment(options, kube, profile, _node_names(kube), _minor(kube), gates)
+        env.cdi_dir = options.node_cdi_dir
+        return env
     from clusters.local import farm as local_farm
     from clusters.local.featuregates import dra_gates
     from clusters.local.provider import LocalProvider

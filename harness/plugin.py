@@ -7,11 +7,15 @@ cluster is shared by all workers), `dra` (a fresh namespace and builders for one
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from lightkube.operators import exists
 
 from fakedevices.plugin.control_client import ControlError, call
 from harness.dratest import DraTest, FarmControl
@@ -31,6 +35,7 @@ MARKERS = {
     "needs_farm": "needs the built-in fake farm (fault control, known devices); skipped for other drivers",
 }
 _ENV_KEY = pytest.StashKey[DraEnvironment]()
+OWNER_LABEL = "drafarm.dev/test-owner"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,6 +56,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--drafarm-profile", default="drafarm", help="driver profile: a built-in name or a YAML path")
     group.addoption("--drafarm-keep-cluster", action="store_true", help="leave the cluster up after the run")
     group.addoption("--drafarm-gates", default="", help="override detected feature gates: NAME=true,NAME=false")
+    group.addoption(
+        "--drafarm-node-cdi-dir",
+        default=None,
+        help="with --drafarm-kubeconfig: the node's CDI spec directory, when this host can read it "
+        "(enables the CDI-spec checks; local clusters have it already)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -81,11 +92,33 @@ def dra_env(pytestconfig: pytest.Config) -> Iterator[DraEnvironment]:
     for klass in env.profile.classes.values():
         if klass.create:
             env.kube.ensure(device_class_object(klass))
+    _remove_abandoned_namespaces(env)
     try:
         yield env
     finally:
         set_farm_snapshot(pytestconfig, env.busiest_snapshot or _snapshot(env))
         close_environment(env)
+
+
+def _remove_abandoned_namespaces(env: DraEnvironment) -> None:
+    """Test namespaces of runs on this host that died without cleaning up hold devices: delete them."""
+    host = socket.gethostname()
+    selector: dict[str, Any] = {OWNER_LABEL: exists()}
+    for ns in env.kube.items("Namespace", labels=selector):
+        owner = str((ns["metadata"].get("labels") or {}).get(OWNER_LABEL, ""))
+        owner_host, _, pid = owner.rpartition(".")
+        if owner_host == host[: len(owner_host)] and pid.isdigit() and not _alive(int(pid)):
+            env.kube.delete("Namespace", ns["metadata"]["name"])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _snapshot(env: DraEnvironment) -> dict[str, object]:
@@ -139,7 +172,8 @@ def _dra_requirements(request: pytest.FixtureRequest) -> None:
 @pytest.fixture
 def dra(dra_env: DraEnvironment, request: pytest.FixtureRequest) -> Iterator[DraTest]:
     name = f"t-{uuid.uuid4().hex[:8]}"
-    dra_env.kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    labels = {OWNER_LABEL: f"{socket.gethostname()}.{os.getpid()}"[:63]}
+    dra_env.kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
     test = DraTest(dra_env, name)
     test.wait.until(
         f"service account default in {name}",

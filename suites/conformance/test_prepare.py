@@ -22,18 +22,17 @@ def _cdi_failure(dra: DraTest, pod: str) -> str:
 
 def _run_holding(dra: DraTest, pod: str, claim: str) -> None:
     dra.pod(pod, dra.proof_script(then=HOLD), claims={"dev": claim})
-    try:
-        dra.wait.until(
-            f"pod {pod} to show its device", lambda: "drafarm-holding" in dra.kube.logs(pod, dra.ns), 120, pod=pod
+
+    def holding_or_cdi_failure() -> bool:
+        return "drafarm-holding" in dra.kube.logs(pod, dra.ns) or bool(_cdi_failure(dra, pod))
+
+    dra.wait.until(f"pod {pod} to show its device", holding_or_cdi_failure, 120, pod=pod)
+    cdi = _cdi_failure(dra, pod)
+    if cdi:
+        raise AssertionError(
+            f"the container runtime could not inject the CDI devices the driver returned from prepare: {cdi}\n"
+            "the driver must write a CDI spec for every CDI ID it returns"
         )
-    except WaitTimeout as exc:
-        cdi = _cdi_failure(dra, pod)
-        if cdi:
-            raise AssertionError(
-                f"the container runtime could not inject the CDI devices the driver returned from prepare: {cdi}\n"
-                "the driver must write a CDI spec for every CDI ID it returns"
-            ) from exc
-        raise
     logs = dra.kube.logs(pod, dra.ns)
     assert "drafarm-proof-ok" in logs, f"the container does not show its device:\n{logs}"
 
@@ -47,10 +46,10 @@ def test_container_sees_its_device_and_cdi_spec_exists_until_unprepare(dra: DraT
     assert specs, f"no CDI spec on the node names claim {uid} while its pod runs"
     dra.kube.delete("Pod", "holder", dra.ns, grace=0)
     try:
-        dra.wait.until(f"CDI specs of claim {uid} to be removed", lambda: not dra.cdi_specs_for(uid), 60)
+        dra.wait.until(f"CDI specs of claim {uid} to be removed", lambda: not dra.cdi_specs_for(uid), 30)
     except WaitTimeout as exc:
         raise AssertionError(
-            f"CDI spec(s) {[str(p) for p in dra.cdi_specs_for(uid)]} of claim {uid} still exist 60 s after its "
+            f"CDI spec(s) {[str(p) for p in dra.cdi_specs_for(uid)]} of claim {uid} still exist 30 s after its "
             "last pod went away: the driver leaks CDI specs on unprepare"
         ) from exc
 

@@ -7,6 +7,7 @@ purpose leaves the farm that other tests use alone."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,7 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def second_driver(farm_cluster: LocalProvider) -> Iterator[Path]:
     """The second driver's plugin, registered with the real kubelet; yields its control socket."""
+    shutil.rmtree(STATE, ignore_errors=True)  # a test-owned driver starts with nothing prepared
     log_path = farm_cluster.layout.logs / "second-driver-plugin.log"
+    log_path.unlink(missing_ok=True)
     log = log_path.open("ab")
     process = subprocess.Popen(
         [
@@ -51,18 +54,21 @@ def second_driver(farm_cluster: LocalProvider) -> Iterator[Path]:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
+        for leaked in Path("/var/run/cdi").glob("second.drafarm.dev-claim_*.json"):  # left by the leaky-bug test
+            leaked.unlink()
 
 
 def _conformance(cluster: LocalProvider, tmp_path: Path, *selection: str) -> subprocess.CompletedProcess[str]:
     args = [
         sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=",
-        *[str(ROOT / "suites" / "conformance" / s) for s in selection],
+        *[str(ROOT / "suites" / "conformance" / s) for s in selection or ("",)],
         "--drafarm-kubeconfig", str(cluster.kubeconfig()),
         "--drafarm-profile", str(DATA / "env-only-profile.yaml"),
         "--drafarm-report-dir", str(tmp_path / "report"),
+        "--drafarm-node-cdi-dir", "/var/run/cdi",
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
-    return subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=ROOT, env=env, check=False)
+    return subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=ROOT, env=env, check=False)
 
 
 def _bug(control: Path, bug: str, on: bool) -> None:

@@ -1,0 +1,56 @@
+"""Consumable capacity: claims take distinct shares of one GPU's memory, and a share is a hard limit."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import builders as b
+from harness.dratest import DraTest
+
+pytestmark = [
+    pytest.mark.area("consumable-capacity"),
+    pytest.mark.dra_gate("DRAConsumableCapacity"),
+    pytest.mark.capability("consumableCapacity"),
+    pytest.mark.needs_farm,
+]
+GPU_3 = 'device.attributes["drafarm.dev"].index == 3'  # the farm's memory-shared GPU
+SHARE = 8 * 2**30
+USE_SHARE = (
+    "python3 -m fakedevices.client gpu-info; "
+    "python3 -m fakedevices.client gpu-alloc 8Gi --free; "
+    "python3 -m fakedevices.client gpu-alloc 9Gi; "
+    "echo drafarm-holding; sleep 600"
+)
+
+
+def test_two_claims_get_distinct_memory_shares_of_one_gpu(dra: DraTest) -> None:
+    for name in ("first", "second"):
+        dra.claim(name, b.request("gpu", dra.device_class("gpu"), cel=GPU_3, capacity={"memory": "8Gi"}))
+        dra.pod(name, USE_SHARE, claims={"gpu": name})
+    for name in ("first", "second"):
+        dra.wait.until(
+            f"pod {name} to use its share",
+            lambda n=name: "drafarm-holding" in dra.kube.logs(n, dra.ns),
+            180,
+            pod=name,
+        )
+    [first], [second] = dra.results("first"), dra.results("second")
+    for result in (first, second):
+        assert result["device"] == "gpu-3", f"a memory share should come from gpu-3, got {result}"
+        consumed = (result.get("consumedCapacity") or {}).get("memory")
+        assert consumed == "8Gi", f"claim on {result['device']} consumed {consumed!r} of memory, not the 8Gi asked"
+    assert first.get("shareID") and second.get("shareID"), (
+        f"shares of a multi-allocatable device need a shareID: {first} {second}"
+    )
+    assert first["shareID"] != second["shareID"], f"two claims on gpu-3 got the same shareID {first['shareID']}"
+
+    for name in ("first", "second"):
+        logs = dra.kube.logs(name, dra.ns)
+        info, fits, beyond = dra.json_lines(logs)[:3]
+        assert info["session"].get("memory_bytes") == SHARE, (
+            f"pod {name}'s GPU session has {info['session'].get('memory_bytes')} bytes, not its 8Gi share"
+        )
+        assert fits.get("ok") is True, f"pod {name} could not allocate its own 8Gi share: {fits}"
+        assert beyond.get("ok") is False and "out of memory" in str(beyond.get("error")), (
+            f"pod {name} allocated 9Gi beyond its 8Gi share: {beyond}"
+        )
