@@ -58,6 +58,7 @@ class Checkpoint:
         self.path = path
         self._lock = threading.Lock()
         self._claims: dict[str, PreparedClaim] = {}
+        self._json_cache: dict[str, tuple[PreparedClaim, dict[str, Any]]] = {}
         remove_stale_temporaries(path.parent, path.name)
         if path.exists():
             self._claims = self._read()
@@ -74,13 +75,15 @@ class Checkpoint:
                 f"checkpoint {self.path} is unreadable ({exc}); move it aside to start with no prepared claims"
             ) from exc
 
+    # Readers need no lock: writers swap in a whole new dict after the file is written.
     def get(self, uid: str) -> PreparedClaim | None:
-        with self._lock:
-            return self._claims.get(uid)
+        return self._claims.get(uid)
 
     def claims(self) -> list[PreparedClaim]:
-        with self._lock:
-            return list(self._claims.values())
+        return list(self._claims.values())
+
+    def __len__(self) -> int:
+        return len(self._claims)
 
     def put(self, claim: PreparedClaim) -> None:
         with self._lock:
@@ -95,11 +98,19 @@ class Checkpoint:
             updated = {k: v for k, v in self._claims.items() if k != uid}
             self._write(updated)
             self._claims = updated
+            self._json_cache.pop(uid, None)
 
     def _write(self, claims: dict[str, PreparedClaim]) -> None:
-        body = {uid: asdict(c) for uid, c in sorted(claims.items())}
+        body = {uid: self._as_json(c) for uid, c in sorted(claims.items())}
         document = {"version": FORMAT_VERSION, "checksum": _checksum(body), "claims": body}
-        write_atomically(self.path, json.dumps(document, indent=1).encode(), mode=0o600)
+        write_atomically(self.path, json.dumps(document, separators=(",", ":")).encode(), mode=0o600)
+
+    def _as_json(self, claim: PreparedClaim) -> dict[str, Any]:
+        cached = self._json_cache.get(claim.uid)
+        if cached is None or cached[0] is not claim:
+            cached = (claim, asdict(claim))
+            self._json_cache[claim.uid] = cached
+        return cached[1]
 
 
 def _checksum(body: Any) -> str:

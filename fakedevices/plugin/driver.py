@@ -142,7 +142,7 @@ class NodeDriver:
                 except (ClaimError, SpecError, EmulatorError, ValueError) as exc:
                     log.warning("prepare %s/%s (%s) failed: %s", ref.namespace, ref.name, ref.uid, exc)
                     out[ref.uid] = PrepareOutcome(error=_one_line(str(exc)))
-        METRICS.prepared.set(len(self.checkpoint.claims()))
+        METRICS.prepared.set(len(self.checkpoint))
         return out
 
     def _prepare_one(self, ref: ClaimRef) -> tuple[PreparedDevice, ...]:
@@ -274,7 +274,7 @@ class NodeDriver:
                     out[ref.uid] = ""
                 except (OSError, EmulatorError) as exc:
                     out[ref.uid] = f"claim {ref.namespace}/{ref.name}: unprepare failed: {exc}"
-        METRICS.prepared.set(len(self.checkpoint.claims()))
+        METRICS.prepared.set(len(self.checkpoint))
         return out
 
     def _unprepare_one(self, uid: str) -> None:
@@ -287,6 +287,8 @@ class NodeDriver:
             return
         self.cdi.remove(uid)
         self.checkpoint.remove(uid)
+        with self._locks_guard:
+            self._claim_locks.pop(uid, None)
 
     def _close(self, uid: str, pool: str, device_name: str) -> None:
         device = self.inventory.device(pool, device_name)

@@ -114,7 +114,12 @@ def _device(
         attributes=attributes,
         capacity={
             "memory": Capacity(format_bytes(identity.memory_bytes), memory_policy),
-            "compute": Capacity(str(identity.compute_slices)),
+            # Shares of a memory-shared GPU time-slice its compute: without a policy each allocation
+            # would consume all of it (the API's default), and a second share could never fit.
+            "compute": Capacity(
+                str(identity.compute_slices),
+                None if memory_policy is None else RequestPolicy(default="0", minimum="0", step="1"),
+            ),
         },
         consumes_counters=consumes,
         allow_multiple_allocations=memory_policy is not None,
