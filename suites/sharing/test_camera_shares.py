@@ -33,7 +33,6 @@ def _holding(dra: DraTest, pod: str) -> None:
 
 
 @pytest.mark.dra_gate("DRAConsumableCapacity")
-@pytest.mark.smoke
 def test_two_viewers_get_their_own_bandwidth_of_one_camera(dra: DraTest) -> None:
     shares = {"wide": "30M", "narrow": "20M"}
     for name, bandwidth in shares.items():

@@ -23,17 +23,16 @@ USE_SHARE = (
 )
 
 
+def _wait_holding(dra: DraTest, pod: str) -> None:
+    dra.wait.until(f"pod {pod} to use its share", lambda: "drafarm-holding" in dra.kube.logs(pod, dra.ns), 180, pod=pod)
+
+
 def test_two_claims_get_distinct_memory_shares_of_one_gpu(dra: DraTest) -> None:
     for name in ("first", "second"):
         dra.claim(name, b.request("gpu", dra.device_class("gpu"), cel=GPU_3, capacity={"memory": "8Gi"}))
         dra.pod(name, USE_SHARE, claims={"gpu": name})
     for name in ("first", "second"):
-        dra.wait.until(
-            f"pod {name} to use its share",
-            lambda n=name: "drafarm-holding" in dra.kube.logs(n, dra.ns),
-            180,
-            pod=name,
-        )
+        _wait_holding(dra, name)
     [first], [second] = dra.results("first"), dra.results("second")
     for result in (first, second):
         assert result["device"] == "gpu-3", f"a memory share should come from gpu-3, got {result}"

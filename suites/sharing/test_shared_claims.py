@@ -34,6 +34,12 @@ def _uuid_of(dra: DraTest, result: dict[str, Any]) -> str | None:
     return None if value is None else str(next(iter(value.values())))
 
 
+def _wait_holding(dra: DraTest, pod: str) -> None:
+    dra.wait.until(
+        f"pod {pod} to show its device", lambda: "drafarm-holding" in dra.kube.logs(pod, dra.ns), 180, pod=pod
+    )
+
+
 def _gpu_request(dra: DraTest) -> dict[str, Any]:
     cel = GPU_0 if dra.env.farm is not None else ()
     return b.request("gpu", dra.device_class("gpu"), cel=cel)
@@ -67,9 +73,7 @@ def test_two_pods_see_the_same_device(dra: DraTest) -> None:
     for pod in ("one", "two"):
         dra.pod(pod, dra.proof_script(then=HOLD), claims={"gpu": "shared"})
     for pod in ("one", "two"):
-        dra.wait.until(
-            f"pod {pod} to show its device", lambda p=pod: "drafarm-holding" in dra.kube.logs(p, dra.ns), 180, pod=pod
-        )
+        _wait_holding(dra, pod)
     claim = dra.get("ResourceClaim", "shared") or {}
     reserved = sorted(r["name"] for r in (claim.get("status") or {}).get("reservedFor") or [])
     assert reserved == ["one", "two"], f"claim shared is reserved for {reserved}, not for both pods"

@@ -1,0 +1,110 @@
+"""Restarting the plugin, or the kubelet, keeps running pods running; slices come back; new pods run.
+
+These disrupt the shared cluster for a few seconds: every wait here is generous."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from clusters.local.provider import LocalProvider
+from fakedevices.plugin.control_client import ControlError, call
+from harness import builders as b
+from harness.dratest import DraTest, FarmControl
+from harness.environment import DraEnvironment
+
+pytestmark = [
+    pytest.mark.area("restarts"),
+    pytest.mark.needs_farm,
+    pytest.mark.usefixtures("farm_exclusive"),
+]
+GPU_2 = 'device.attributes["drafarm.dev"].index == 2'
+GPU_0 = 'device.attributes["drafarm.dev"].index == 0'
+LOOP = (
+    "while true; do "
+    "if python3 -m fakedevices.client gpu-run --n 10 --check >/dev/null 2>&1; "
+    "then echo job-ok; else echo job-failed; fi; "
+    "sleep 0.5; done"
+)
+
+
+def _node_devices(dra: DraTest) -> list[str]:
+    node = dra.env.nodes[0]
+    slices = dra.kube.items("ResourceSlice", fields={"spec.driver": dra.driver, "spec.nodeName": node})
+    return sorted(d["name"] for s in slices for d in s["spec"].get("devices") or [])
+
+
+def _start_worker(dra: DraTest) -> None:
+    dra.claim("held", b.request("gpu", dra.device_class("gpu"), cel=GPU_2))
+    dra.pod("worker", LOOP, claims={"gpu": "held"})
+    dra.wait.until("pod worker to run jobs", lambda: "job-ok" in dra.kube.logs("worker", dra.ns), 180, pod="worker")
+
+
+def _worker_survived(dra: DraTest, before: dict[str, Any]) -> None:
+    """The worker is the same running container as before, and its GPU works again."""
+    mark = len(dra.kube.logs("worker", dra.ns).splitlines())
+    dra.wait.until(
+        "pod worker to run jobs on its GPU after the restart",
+        lambda: "job-ok" in dra.kube.logs("worker", dra.ns).splitlines()[mark:],
+        180,
+        pod="worker",
+    )
+    pod = dra.get("Pod", "worker") or {}
+    [status] = pod["status"]["containerStatuses"]
+    assert pod["status"]["phase"] == "Running", f"pod worker is {pod['status']['phase']} after the restart"
+    assert status["restartCount"] == before["restartCount"] and status["containerID"] == before["containerID"], (
+        f"pod worker's container was replaced by the restart: before {before}, after {status}"
+    )
+
+
+def _new_pod_runs(dra: DraTest) -> None:
+    dra.claim("fresh", b.request("gpu", dra.device_class("gpu"), cel=GPU_0))
+    logs = dra.run("newcomer", dra.proof_script(), claims={"gpu": "fresh"}, timeout=240)
+    assert "drafarm-proof-ok" in logs, f"a new pod after the restart does not get its device:\n{logs}"
+
+
+def _container(dra: DraTest) -> dict[str, Any]:
+    [status] = (dra.get("Pod", "worker") or {})["status"]["containerStatuses"]
+    return dict(status)
+
+
+def _local(env: DraEnvironment) -> LocalProvider:
+    if not isinstance(env.provider, LocalProvider):
+        pytest.skip("restarting the plugin or the kubelet needs the local cluster provider")
+    return env.provider
+
+
+def _plugin_down(env: DraEnvironment) -> bool:
+    assert env.control_socket is not None
+    try:
+        call(env.control_socket, {"op": "status"})
+    except (ControlError, OSError):
+        return True
+    return False
+
+
+def test_plugin_restart_keeps_pods_running_and_new_pods_schedule(
+    dra: DraTest, dra_env: DraEnvironment, farm_control: FarmControl
+) -> None:
+    provider = _local(dra_env)
+    devices = _node_devices(dra)
+    _start_worker(dra)
+    before = _container(dra)
+    farm_control.kill_plugin()
+    dra.wait.until("the killed plugin to stop answering", lambda: _plugin_down(dra_env), 30)
+    provider.restart_plugin()
+    dra.wait.until("the restarted plugin to publish the node's devices", lambda: _node_devices(dra) == devices, 120)
+    _worker_survived(dra, before)
+    _new_pod_runs(dra)
+
+
+def test_kubelet_restart_keeps_pods_running_and_slices_come_back(dra: DraTest, dra_env: DraEnvironment) -> None:
+    provider = _local(dra_env)
+    devices = _node_devices(dra)
+    _start_worker(dra)
+    before = _container(dra)
+    provider.restart_kubelet()
+    dra.wait.until("the node's slices to be published again", lambda: _node_devices(dra) == devices, 120)
+    _worker_survived(dra, before)
+    _new_pod_runs(dra)

@@ -1,0 +1,89 @@
+"""DeviceTaintRules: NoSchedule keeps new claims off a device, NoExecute evicts the pods that use it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from lightkube import ApiError
+from lightkube.codecs import from_dict
+
+from harness import builders as b
+from harness.dratest import DraTest
+
+pytestmark = [
+    pytest.mark.area("taints"),
+    pytest.mark.dra_gate("DRADeviceTaints"),
+    pytest.mark.dra_gate("DRADeviceTaintRules"),
+    pytest.mark.capability("health"),
+    pytest.mark.needs_farm,
+    pytest.mark.usefixtures("farm_exclusive"),
+]
+GPU_2 = 'device.attributes["drafarm.dev"].index == 2'
+
+
+@contextmanager
+def _taint(dra: DraTest, pool: str, device: str, effect: str) -> Iterator[str]:
+    """A DeviceTaintRule on one device for the duration of the block; always deleted afterwards."""
+    version = "v1beta2" if (dra.env.minor or 0) >= 36 else "v1alpha3"
+    rule = from_dict(
+        {
+            "apiVersion": f"resource.k8s.io/{version}",
+            "kind": "DeviceTaintRule",
+            "metadata": {"name": f"{dra.ns}-{effect.lower()}"},
+            "spec": {
+                "deviceSelector": {"driver": dra.driver, "pool": pool, "device": device},
+                "taint": {"key": "drafarm.dev/suite-health", "value": dra.ns, "effect": effect},
+            },
+        }
+    )
+    created: Any = dra.kube.client.create(rule)
+    try:
+        yield str(created.metadata.name)
+    finally:
+        try:
+            dra.kube.client.delete(type(rule), created.metadata.name)
+        except ApiError as exc:
+            if exc.status.code != 404:
+                raise
+
+
+def _gpu_2_pool(dra: DraTest) -> str:
+    for slice_ in dra.kube.items("ResourceSlice", fields={"spec.driver": dra.driver}):
+        if any(d["name"] == "gpu-2" for d in slice_["spec"].get("devices") or []):
+            return str(slice_["spec"]["pool"]["name"])
+    raise AssertionError(f"no ResourceSlice of {dra.driver} publishes gpu-2")
+
+
+def test_no_schedule_taint_keeps_new_claims_off_the_device(dra: DraTest) -> None:
+    with _taint(dra, _gpu_2_pool(dra), "gpu-2", "NoSchedule"):
+        dra.claim("gpu", b.request("gpu", dra.device_class("gpu"), cel=GPU_2))
+        dra.pod("kept-off", "true", claims={"gpu": "gpu"})
+        event = dra.wait.event("kept-off", "FailedScheduling", "", 90)
+        assert not dra.results("gpu"), (
+            f"claim gpu was allocated {dra.results('gpu')} although gpu-2 carries a NoSchedule taint "
+            f"(scheduler said: {event.get('message')})"
+        )
+        phase = ((dra.get("Pod", "kept-off") or {}).get("status") or {}).get("phase")
+        assert phase == "Pending", f"pod kept-off is {phase} on a tainted device"
+    allocated = dra.wait.claim_allocated("gpu", timeout=180)
+    dra.wait.pod_succeeded("kept-off", timeout=180)
+    [result] = allocated["status"]["allocation"]["devices"]["results"]
+    assert result["device"] == "gpu-2", f"once the taint was gone the claim should get gpu-2, got {result}"
+
+
+def test_no_execute_taint_evicts_the_pod_using_the_device(dra: DraTest) -> None:
+    dra.claim("gpu", b.request("gpu", dra.device_class("gpu"), cel=GPU_2))
+    dra.pod("victim", "echo drafarm-holding; sleep 600", claims={"gpu": "gpu"})
+    dra.wait.pod_running("victim", timeout=180)
+    [result] = dra.results("gpu")
+    with _taint(dra, result["pool"], result["device"], "NoExecute"):
+
+        def evicted() -> bool:
+            pod = dra.get("Pod", "victim")
+            return pod is None or bool(pod["metadata"].get("deletionTimestamp"))
+
+        dra.wait.until("pod victim to be evicted by the NoExecute taint", evicted, 120, pod="victim")
+        dra.wait.gone("Pod", "victim", 120)
