@@ -417,6 +417,8 @@ class LocalProvider(ClusterProvider):
         if processes.read_pid(lay, local_farm.PLUGIN) is not None:
             step("stopping the farm's DRA plugin")
             local_farm.stop_plugin(lay, str(state.get("driver") or "") or None)
+        # The cluster's pods are gone with it: the plugin's checkpoint would hold their devices next time.
+        shutil.rmtree(local_farm.plugin_state_dir(self.cfg), ignore_errors=True)
         cameras = state.get("camera_addresses")
         local_farm.remove_camera_addresses([str(a) for a in cameras] if isinstance(cameras, list) else [])
         kubelet_pid = processes.read_pid(lay, "kubelet")
@@ -487,6 +489,9 @@ class LocalProvider(ClusterProvider):
             left.append(f"bridge {self.cfg.bridge}")
         if self.layout.root.exists():
             left.append(f"directory {self.layout.root}")
+        if local_farm.plugin_state_dir(self.cfg).exists():
+            left.append(f"plugin state {local_farm.plugin_state_dir(self.cfg)}")
+        left += [f"CDI spec {p}" for p in local_farm.CDI_DIR.glob("*-claim_*.json")]
         if not _kubelet_running_elsewhere(self.layout.root):
             left += [f"cgroup {p}" for p in cleanup.cgroup_dirs()]
         return left
