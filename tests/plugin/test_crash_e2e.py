@@ -32,6 +32,8 @@ PARTITIONS = [f"gpu-{g}-1g-5gb-{i}" for g in range(3) for i in range(7)]
 
 
 def _start_plugin(root: Path, kubeconfig: Path) -> subprocess.Popen[bytes]:
+    # A killed plugin leaves its socket behind: remove it, so its reappearance means the new one serves.
+    (root / "kubelet" / "plugins_registry" / "drafarm.dev-reg.sock").unlink(missing_ok=True)
     log = (root / "plugin.log").open("ab")
     return subprocess.Popen(
         [
