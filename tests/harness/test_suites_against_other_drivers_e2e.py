@@ -56,6 +56,7 @@ def second_driver(farm_cluster: LocalProvider) -> Iterator[Path]:
         log.close()
         for leaked in Path("/var/run/cdi").glob("second.drafarm.dev-claim_*.json"):  # left by the leaky-bug test
             leaked.unlink()
+        shutil.rmtree(STATE, ignore_errors=True)
 
 
 def _conformance(cluster: LocalProvider, tmp_path: Path, *selection: str) -> subprocess.CompletedProcess[str]:
