@@ -29,7 +29,7 @@ def wait_for(probe: Callable[[], T | None], timeout: float, what: str, seen: Cal
             return value
         if time.monotonic() >= deadline:
             pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}; last seen: {seen()}")
-        time.sleep(0.2)
+        time.sleep(0.2)  # poll
 
 
 @pytest.fixture(scope="session")

@@ -84,41 +84,28 @@ def test_a_driver_known_only_by_its_profile_passes(
     assert (tmp_path / "report" / "report.html").exists()
 
 
-def test_missing_cdi_spec_is_caught(farm_cluster: LocalProvider, second_driver: Path, tmp_path: Path) -> None:
-    _bug(second_driver, "skip-cdi-spec", True)
+PREPARE_TEST = "test_prepare.py::test_container_sees_its_device_and_cdi_spec_exists_until_unprepare"
+
+
+@pytest.mark.parametrize(
+    ("bug", "suite_test", "message"),
+    [
+        ("skip-cdi-spec", PREPARE_TEST, "the driver must write a CDI spec for every CDI ID it returns"),
+        ("leak-on-unprepare", PREPARE_TEST, "the driver leaks CDI specs on unprepare"),
+        (
+            "stale-slice-generation",
+            "test_slices.py::test_pool_generation_and_slice_count_are_consistent",
+            "have a stale generation",
+        ),
+    ],
+)
+def test_driver_bug_is_caught_and_named(
+    farm_cluster: LocalProvider, second_driver: Path, tmp_path: Path, bug: str, suite_test: str, message: str
+) -> None:
+    _bug(second_driver, bug, True)
     try:
-        result = _conformance(
-            farm_cluster,
-            tmp_path,
-            "test_prepare.py::test_container_sees_its_device_and_cdi_spec_exists_until_unprepare",
-        )
+        result = _conformance(farm_cluster, tmp_path, suite_test)
     finally:
-        _bug(second_driver, "skip-cdi-spec", False)
+        _bug(second_driver, bug, False)
     assert result.returncode == 1, result.stdout[-3000:]
-    assert "the driver must write a CDI spec for every CDI ID it returns" in result.stdout
-
-
-def test_leaky_unprepare_is_caught(farm_cluster: LocalProvider, second_driver: Path, tmp_path: Path) -> None:
-    _bug(second_driver, "leak-on-unprepare", True)
-    try:
-        result = _conformance(
-            farm_cluster,
-            tmp_path,
-            "test_prepare.py::test_container_sees_its_device_and_cdi_spec_exists_until_unprepare",
-        )
-    finally:
-        _bug(second_driver, "leak-on-unprepare", False)
-    assert result.returncode == 1, result.stdout[-3000:]
-    assert "the driver leaks CDI specs on unprepare" in result.stdout
-
-
-def test_stale_slice_generation_is_caught(farm_cluster: LocalProvider, second_driver: Path, tmp_path: Path) -> None:
-    _bug(second_driver, "stale-slice-generation", True)
-    try:
-        result = _conformance(
-            farm_cluster, tmp_path, "test_slices.py::test_pool_generation_and_slice_count_are_consistent"
-        )
-    finally:
-        _bug(second_driver, "stale-slice-generation", False)
-    assert result.returncode == 1, result.stdout[-3000:]
-    assert "have a stale generation" in result.stdout
+    assert message in result.stdout
