@@ -1,8 +1,10 @@
 """A small threaded line-JSON server over a unix or TCP listening socket.
 
-One accept thread per server and one thread per connection. ``stop()`` wakes the accept loop, shuts
-down every live connection (so handlers blocked in ``recv`` return), joins the threads and removes the
-unix socket file. Safe to call from any thread, and more than once.
+Every server's listener is watched by one shared ``Acceptor`` thread (a session socket costs a
+``bind``, not a thread); each accepted connection gets a thread of its own. ``stop()`` unregisters the
+listener (no connection is accepted after it returns), shuts down every live connection (so handlers
+blocked in ``recv`` return), joins their threads and removes the unix socket file. Safe to call from any
+thread, and more than once.
 """
 
 from __future__ import annotations
@@ -110,20 +112,92 @@ def serve_requests(conn: Connection, dispatch: Dispatch) -> None:
             conn.send(response)
 
 
+class Acceptor:
+    """One thread accepting connections for any number of listening servers.
+
+    ``add`` and ``remove`` are synchronous and callable from any thread: after ``remove`` returns, no
+    connection is accepted for that server any more. The thread starts with the first ``add``.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._selector = selectors.DefaultSelector()
+        self._lock = threading.Lock()
+        self._servers: dict[int, LineServer] = {}
+        self._thread: threading.Thread | None = None
+
+    def add(self, server: LineServer) -> None:
+        listener = server._listener
+        listener.setblocking(False)
+        with self._lock:
+            self._servers[listener.fileno()] = server
+            self._selector.register(listener, selectors.EVENT_READ)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=f"{self.name}-accept", daemon=True)
+                self._thread.start()
+
+    def remove(self, server: LineServer) -> None:
+        fd = server._listener.fileno()
+        with self._lock:
+            if self._servers.get(fd) is server:
+                del self._servers[fd]
+                self._selector.unregister(fd)
+
+    def _loop(self) -> None:
+        while True:
+            # Level-triggered: a listener whose connection is not accepted now is reported again.
+            events = self._selector.select()
+            ready: list[tuple[LineServer, socket.socket]] = []
+            with self._lock:
+                for key, _ in events:
+                    # An event collected before `remove` finds no server, or (fd reused) a non-blocking
+                    # listener that has nothing to accept.
+                    server = self._servers.get(key.fd)
+                    if server is None:
+                        continue
+                    try:
+                        sock, _ = server._listener.accept()
+                    except OSError:
+                        continue
+                    ready.append((server, sock))
+            for server, sock in ready:
+                server._spawn(sock)
+
+
+_shared_acceptor: Acceptor | None = None
+_shared_acceptor_lock = threading.Lock()
+
+
+def shared_acceptor() -> Acceptor:
+    """The process's acceptor, made on first use."""
+    global _shared_acceptor
+    with _shared_acceptor_lock:
+        if _shared_acceptor is None:
+            _shared_acceptor = Acceptor("drafarm")
+        return _shared_acceptor
+
+
 class LineServer:
     """Accepts connections on ``listener`` and runs ``handler(conn)`` in a thread per connection."""
 
-    def __init__(self, name: str, listener: socket.socket, handler: Handler, *, path: Path | None = None):
+    def __init__(
+        self,
+        name: str,
+        listener: socket.socket,
+        handler: Handler,
+        *,
+        path: Path | None = None,
+    ):
         self.name = name
         self._listener = listener
         self._handler = handler
         self._path = path
+        self._acceptor = shared_acceptor()
         self._lock = threading.Lock()
         self._connections: set[Connection] = set()
         self._threads: set[threading.Thread] = set()
+        self._started = False
         self._stopping = threading.Event()
-        self._wake_r, self._wake_w = os.pipe()
-        self._accept_thread = threading.Thread(target=self._accept_loop, name=f"{name}-accept", daemon=True)
 
     @classmethod
     def unix(cls, name: str, path: Path, handler: Handler) -> LineServer:
@@ -177,7 +251,11 @@ class LineServer:
         return str(sockname[0]), int(sockname[1])
 
     def start(self) -> None:
-        self._accept_thread.start()
+        with self._lock:
+            if self._started or self._stopping.is_set():
+                return
+            self._started = True
+        self._acceptor.add(self)
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop accepting, close every connection, join threads, remove the socket file."""
@@ -185,13 +263,13 @@ class LineServer:
             if self._stopping.is_set():
                 return
             self._stopping.set()
+            started = self._started
+        if started:
+            self._acceptor.remove(self)
+        with self._lock:
             connections = list(self._connections)
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")
         for conn in connections:
             conn.close()
-        if self._accept_thread.is_alive():
-            self._accept_thread.join(timeout)
         with self._lock:
             threads = list(self._threads)
         for thread in threads:
@@ -199,9 +277,6 @@ class LineServer:
                 thread.join(timeout)
         with contextlib.suppress(OSError):
             self._listener.close()
-        for fd in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
         if self._path is not None:
             with contextlib.suppress(FileNotFoundError):
                 self._path.unlink()
@@ -213,22 +288,6 @@ class LineServer:
         for conn in chosen:
             conn.close()
 
-    def _accept_loop(self) -> None:
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._listener, selectors.EVENT_READ)
-            selector.register(self._wake_r, selectors.EVENT_READ)
-            while not self._stopping.is_set():
-                events = selector.select()
-                if self._stopping.is_set():
-                    return
-                if not any(key.fileobj is self._listener for key, _ in events):
-                    continue
-                try:
-                    sock, _ = self._listener.accept()
-                except OSError:
-                    continue
-                self._spawn(sock)
-
     def _spawn(self, sock: socket.socket) -> None:
         sock.setblocking(True)
         conn = Connection(sock, self)
@@ -239,7 +298,8 @@ class LineServer:
                 return
             self._connections.add(conn)
             self._threads.add(thread)
-        thread.start()
+            # Started under the lock, so `stop` never sees a thread it cannot join yet.
+            thread.start()
 
     def _run(self, conn: Connection) -> None:
         try:

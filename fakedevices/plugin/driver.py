@@ -142,6 +142,13 @@ class NodeDriver:
                 except (ClaimError, SpecError, EmulatorError, ValueError) as exc:
                     log.warning("prepare %s/%s (%s) failed: %s", ref.namespace, ref.name, ref.uid, exc)
                     out[ref.uid] = PrepareOutcome(error=_one_line(str(exc)))
+                except OSError as exc:
+                    log.error("prepare %s/%s (%s) failed: %s", ref.namespace, ref.name, ref.uid, exc)
+                    message = (
+                        f"claim {ref.namespace}/{ref.name}: the plugin could not write its state ({exc}); "
+                        "free space or fix permissions in its state and CDI directories, the kubelet retries"
+                    )
+                    out[ref.uid] = PrepareOutcome(error=_one_line(message))
         METRICS.prepared.set(len(self.checkpoint))
         return out
 

@@ -146,6 +146,24 @@ def test_missing_device_and_missing_claim(plugin: PluginUnderTest, kubelet: Fake
     assert "does not exist in the API server" in kubelet.prepare(ghost).claims[ghost.uid].error
 
 
+def test_state_that_cannot_be_written_is_a_claim_error_and_releases_the_device(
+    plugin: PluginUnderTest, kubelet: FakeKubelet, claims: ClaimStore
+) -> None:
+    claim = claims.add(Claim("blocked", [result("gpu", "gpu-2")]))
+    squatter = plugin.driver.cdi.path_for(claim.uid)
+    squatter.mkdir(parents=True)
+    (squatter / "keep").write_text("a directory where the claim's CDI spec goes: the rename fails")
+    error = kubelet.prepare(claim).claims[claim.uid].error
+    assert "claim default/blocked: the plugin could not write its state" in error
+    assert "free space or fix permissions" in error
+    assert plugin.driver.runner.gpu("gpu-2").session_ids == []
+    assert plugin.driver.checkpoint.get(claim.uid) is None
+    (squatter / "keep").unlink()
+    squatter.rmdir()
+    [device] = kubelet.prepare(claim).claims[claim.uid].devices
+    assert device.device_name == "gpu-2"
+
+
 def test_claim_uid_mismatch(plugin: PluginUnderTest, kubelet: FakeKubelet, claims: ClaimStore) -> None:
     claim = claims.add(Claim("recreated", [result("gpu", "gpu-0")]))
     old = Claim("recreated", claim.results, uid="00000000-0000-0000-0000-000000000000")
