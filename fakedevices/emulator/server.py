@@ -10,6 +10,7 @@ thread, and more than once.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import selectors
@@ -177,6 +178,21 @@ def shared_acceptor() -> Acceptor:
         return _shared_acceptor
 
 
+def _bind_unix(listener: socket.socket, path: Path) -> None:
+    """Bind, making the directory or replacing a stale socket file only when the first try says so
+    (a session's bind is on the prepare path: no syscalls it does not need)."""
+    try:
+        listener.bind(str(path))
+        return
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE or not stat.S_ISSOCK(path.lstat().st_mode):
+            raise
+        path.unlink()
+    listener.bind(str(path))
+
+
 class LineServer:
     """Accepts connections on ``listener`` and runs ``handler(conn)`` in a thread per connection."""
 
@@ -208,13 +224,9 @@ class LineServer:
                 f"unix socket path {str(path)!r} is {len(encoded)} bytes, over the limit of "
                 f"{MAX_UNIX_PATH_BYTES}; use a shorter emulator state dir (e.g. /run/drafarm)"
             )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            if stat.S_ISSOCK(path.lstat().st_mode):
-                path.unlink()
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            listener.bind(str(path))
+            _bind_unix(listener, path)
             os.chmod(path, 0o666)
             listener.listen(64)
         except OSError as exc:

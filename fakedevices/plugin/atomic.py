@@ -1,41 +1,53 @@
-"""Crash-safe file writes: a reader sees the old content or the new, never a torn file."""
+"""Crash-safe file writes: a reader sees the old content or the new, never a torn file.
+
+Temp file + rename, not fsynced: safe when the writing process dies at any point (the page cache
+outlives it), not against power loss. Everything the plugin writes this way is runtime state that a
+reboot ends anyway (CDI specs in /var/run/cdi, the checkpoint of emulator sessions).
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
-import tempfile
+import threading
 from pathlib import Path
 
+_serial = itertools.count()
+_pid = os.getpid()
 
-def write_atomically(path: Path, data: bytes, mode: int = 0o644, *, durable: bool = True) -> None:
-    """Temp file + rename. `durable` also fsyncs the file and its directory, so the new content
-    survives a power loss, not just a crash of this process."""
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
+    tmp = path.with_name(f".{path.name}.{_pid}-{threading.get_ident()}-{next(_serial)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd = os.open(tmp, flags, 0o600)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd = os.open(tmp, flags, 0o600)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        if mode != 0o600:
-            os.chmod(tmp, mode)
+        try:
+            if mode != 0o600:
+                os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    if durable:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
-def remove_stale_temporaries(directory: Path, name: str) -> None:
-    """Temp files a crash left behind next to `name`."""
+def remove_stale_temporaries(directory: Path, name: str = "*") -> None:
+    """Temp files a crash left behind next to `name` (a glob; default: any file in `directory`)."""
     for leftover in directory.glob(f".{name}.*.tmp"):
         leftover.unlink(missing_ok=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fakedevices.kinds.base import ContainerEdits
-from fakedevices.plugin.atomic import write_atomically
+from fakedevices.plugin.atomic import remove_stale_temporaries, write_atomically
 
 CDI_VERSION = "0.6.0"
 DYNAMIC_CDI_DIR = Path("/var/run/cdi")
@@ -27,6 +27,8 @@ class CdiSpecs:
         self.directory = directory
         self.kind = f"{driver}/{CDI_CLASS}"
         self._file_prefix = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{driver}-{CDI_CLASS}")
+        if directory.is_dir():
+            remove_stale_temporaries(directory, f"{self._file_prefix}_*.json")
 
     def device_name(self, claim_uid: str, device: str) -> str:
         """Claim UID in every name, so a CDI ID is never reused across claims (runtimes cache specs)."""
@@ -45,8 +47,7 @@ class CdiSpecs:
             "devices": [{"name": d.name, "containerEdits": d.edits.to_cdi()} for d in devices],
         }
         path = self.path_for(claim_uid)
-        # Not fsynced: after a power loss the plugin's restart re-writes every checkpointed claim's spec.
-        write_atomically(path, json.dumps(spec, separators=(",", ":")).encode(), durable=False)
+        write_atomically(path, json.dumps(spec, separators=(",", ":")).encode())
         return path
 
     def remove(self, claim_uid: str) -> None:

@@ -1,12 +1,20 @@
-"""The plugin's memory across restarts: which claims are prepared, with what, written atomically.
+"""The plugin's memory across restarts: which claims are prepared, with what.
 
+One JSON file per prepared claim (``<dir>/<uid>.json``, with a checksum), written atomically (temp
+file + rename) before prepare answers and removed by unprepare, so a change costs one small file,
+whatever the number of prepared claims, and changes of different claims never wait for each other.
 Unprepare works from this alone, because the claim object may already be deleted when it runs.
+
+Crash-safe, not power-loss-safe, on purpose: the files are not fsynced. The state dir is runtime state
+(``/run/drafarm/<node>``) like the emulators' sessions it records, which a reboot ends too; what must
+survive is the plugin process dying at any point, and the rename gives that.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,7 +22,9 @@ from typing import Any
 
 from fakedevices.plugin.atomic import remove_stale_temporaries, write_atomically
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+LEGACY_FILE = "checkpoint.json"  # format 1: every claim in one file, next to the claims directory
+_SAFE_UID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 
 
 @dataclass(frozen=True)
@@ -52,121 +62,87 @@ class CheckpointCorrupt(RuntimeError):
 
 
 class Checkpoint:
-    """Prepared claims by UID, persisted to one JSON file with a checksum.
+    """Prepared claims by UID, one file each under ``directory``."""
 
-    ``put`` and ``remove`` return once their change is on disk. Changes made concurrently are written
-    together (group commit): one caller writes the file, with every change queued so far, while the others
-    wait for it, so N concurrent callers cost one write and one fsync, not N.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
         self._lock = threading.Lock()
-        self._written_cond = threading.Condition(self._lock)
-        self._durable: dict[str, PreparedClaim] = {}
-        self._pending: list[_Change] = []
-        self._writing = False
-        self._json_cache: dict[str, tuple[PreparedClaim, dict[str, Any]]] = {}
-        remove_stale_temporaries(path.parent, path.name)
-        if path.exists():
-            self._durable = self._read()
-        self._claims = self._durable
+        directory.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(directory)
+        self._claims = {claim.uid: claim for claim in map(_read, sorted(directory.glob("*.json")))}
+        self._adopt_legacy(directory.parent / LEGACY_FILE)
 
-    def _read(self) -> dict[str, PreparedClaim]:
-        try:
-            document = json.loads(self.path.read_text())
-            body = document["claims"]
-            if document.get("checksum") != _checksum(body):
-                raise ValueError("checksum mismatch: the file was changed or cut short")
-            return {uid: PreparedClaim.from_json(c) for uid, c in body.items()}
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CheckpointCorrupt(
-                f"checkpoint {self.path} is unreadable ({exc}); move it aside to start with no prepared claims"
-            ) from exc
+    def path_for(self, uid: str) -> Path:
+        """The claim's file: the UID itself when it is a safe file name (API server UIDs are), else a hash."""
+        if _SAFE_UID.fullmatch(uid):
+            return self.directory / f"{uid}.json"
+        return self.directory / f"x-{hashlib.sha256(uid.encode()).hexdigest()[:32]}.json"
 
-    # Readers need no lock: writers swap in a whole new dict. They see a queued change as soon as it is
-    # queued; the caller that made it (holding the claim's lock) returns only once it is on disk.
     def get(self, uid: str) -> PreparedClaim | None:
         return self._claims.get(uid)
 
     def claims(self) -> list[PreparedClaim]:
-        return list(self._claims.values())
+        with self._lock:
+            return list(self._claims.values())
 
     def __len__(self) -> int:
         return len(self._claims)
 
     def put(self, claim: PreparedClaim) -> None:
-        self._commit(_Change(claim.uid, claim))
+        """Record the claim; on disk when this returns (``OSError`` if it could not be written)."""
+        body = asdict(claim)
+        text = _canonical(body)
+        document = f'{{"version":{FORMAT_VERSION},"checksum":"{_digest(text)}","claim":{text}}}'
+        write_atomically(self.path_for(claim.uid), document.encode(), mode=0o600)
+        with self._lock:
+            self._claims[claim.uid] = claim
 
     def remove(self, uid: str) -> None:
-        if uid in self._claims:
-            self._commit(_Change(uid, None))
-
-    def _commit(self, change: _Change) -> None:
+        """Forget the claim (a no-op for an unknown UID)."""
+        if uid not in self._claims:
+            return
+        self.path_for(uid).unlink(missing_ok=True)
         with self._lock:
-            self._pending.append(change)
-            self._claims = _apply(self._claims, [change])
-            while not change.done:
-                if self._writing:
-                    self._written_cond.wait()
-                    continue
-                batch, self._pending = self._pending, []
-                self._writing = True
-                self._lock.release()
-                failure: BaseException | None = None
-                try:
-                    updated = _apply(self._durable, batch)
-                    self._write(updated)
-                except BaseException as exc:  # every waiter of the batch must hear of it
-                    failure = exc
-                finally:
-                    self._lock.acquire()
-                    self._writing = False
-                if failure is None:
-                    self._durable = updated
-                else:
-                    # The batch is not on disk: forget its changes, keep the ones queued since.
-                    self._claims = _apply(self._durable, self._pending)
-                for done in batch:
-                    done.done, done.failure = True, failure
-                self._written_cond.notify_all()
-        if change.failure is not None:
-            raise OSError(f"checkpoint {self.path} not written: {change.failure}") from change.failure
+            self._claims.pop(uid, None)
 
-    def _write(self, claims: dict[str, PreparedClaim]) -> None:
-        body = {uid: self._as_json(c) for uid, c in sorted(claims.items())}
-        for uid in [uid for uid in self._json_cache if uid not in claims]:
-            del self._json_cache[uid]
-        document = {"version": FORMAT_VERSION, "checksum": _checksum(body), "claims": body}
-        write_atomically(self.path, json.dumps(document, separators=(",", ":")).encode(), mode=0o600)
-
-    def _as_json(self, claim: PreparedClaim) -> dict[str, Any]:
-        cached = self._json_cache.get(claim.uid)
-        if cached is None or cached[0] is not claim:
-            cached = (claim, asdict(claim))
-            self._json_cache[claim.uid] = cached
-        return cached[1]
+    def _adopt_legacy(self, legacy: Path) -> None:
+        """Claims a format-1 plugin checkpointed in one file: written as files of their own, then it goes."""
+        remove_stale_temporaries(legacy.parent, legacy.name)
+        if not legacy.exists():
+            return
+        try:
+            document = json.loads(legacy.read_text())
+            body = document["claims"]
+            if document.get("checksum") != _digest(_canonical(body)):
+                raise ValueError("checksum mismatch: the file was changed or cut short")
+            claims = [PreparedClaim.from_json(c) for c in body.values()]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CheckpointCorrupt(
+                f"checkpoint {legacy} is unreadable ({exc}); move it aside to start with no prepared claims"
+            ) from exc
+        for claim in claims:
+            if claim.uid not in self._claims:
+                self.put(claim)
+        legacy.unlink()
 
 
-@dataclass
-class _Change:
-    """One queued put (``claim``) or remove (``claim is None``) of a UID."""
-
-    uid: str
-    claim: PreparedClaim | None
-    done: bool = False
-    failure: BaseException | None = None
-
-
-def _apply(claims: dict[str, PreparedClaim], changes: list[_Change]) -> dict[str, PreparedClaim]:
-    updated = dict(claims)
-    for change in changes:
-        if change.claim is None:
-            updated.pop(change.uid, None)
-        else:
-            updated[change.uid] = change.claim
-    return updated
+def _read(path: Path) -> PreparedClaim:
+    try:
+        document = json.loads(path.read_text())
+        body = document["claim"]
+        if document.get("checksum") != _digest(_canonical(body)):
+            raise ValueError("checksum mismatch: the file was changed or cut short")
+        return PreparedClaim.from_json(body)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CheckpointCorrupt(
+            f"checkpoint file {path} is unreadable ({exc}); move it aside (the plugin then treats that claim "
+            "as not prepared) and start the plugin again"
+        ) from exc
 
 
-def _checksum(body: Any) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+def _canonical(body: Any) -> str:
+    return json.dumps(body, sort_keys=True)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -57,7 +57,7 @@ class NodeDriver:
         self.claims = claims
         self.faults = faults or Faults()
         self.cdi = CdiSpecs(cdi_dir, self.driver)
-        self.checkpoint = Checkpoint(state_dir / "checkpoint.json")
+        self.checkpoint = Checkpoint(state_dir / "claims")
         self.runner = EmulatorRunner(state_dir / "emulators")
         self._claim_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()

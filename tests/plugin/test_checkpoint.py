@@ -1,14 +1,16 @@
-"""The checkpoint: changes are on disk when put/remove return; concurrent changes share one write."""
+"""The checkpoint: one file per prepared claim, on disk when put/remove return, read back by a restart."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from fakedevices.plugin.checkpoint import Checkpoint, CheckpointCorrupt, PreparedClaim, PreparedDevice
+from fakedevices.plugin.checkpoint import LEGACY_FILE, Checkpoint, CheckpointCorrupt, PreparedClaim, PreparedDevice
 
 
 def _claim(uid: str) -> PreparedClaim:
@@ -16,104 +18,102 @@ def _claim(uid: str) -> PreparedClaim:
     return PreparedClaim(uid, "ns", f"claim-{uid}", f"/cdi/{uid}.json", (device,))
 
 
-class GatedCheckpoint(Checkpoint):
-    """Counts its file writes; the first one waits for `release` (a slow disk), write `failing` fails."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.writes = 0
-        self.first_write_started = threading.Event()
-        self.release = threading.Event()
-        self.failing = 0
-
-    def _write(self, claims: dict[str, PreparedClaim]) -> None:
-        self.writes += 1
-        if self.writes == 1:
-            self.first_write_started.set()
-            assert self.release.wait(10)
-        if self.writes == self.failing:
-            raise OSError(28, "No space left on device")
-        super()._write(claims)
-
-
-def _in_threads(calls: list[Any]) -> tuple[list[threading.Thread], list[BaseException]]:
-    errors: list[BaseException] = []
-
-    def run(call: Any) -> None:
-        try:
-            call()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for thread in threads:
-        thread.start()
-    return threads, errors
-
-
-def _queued(checkpoint: Checkpoint, uids: list[str]) -> bool:
-    """Until every change is queued: readers see a change from the moment it waits for its write."""
-    pause = threading.Event()
-    for _ in range(1000):
-        if all(checkpoint.get(uid) is not None for uid in uids):
-            return True
-        pause.wait(0.01)  # poll: the callers queue their changes from their own threads
-    return False
-
-
-def test_concurrent_changes_share_one_write(tmp_path: Path) -> None:
-    path = tmp_path / "checkpoint.json"
-    checkpoint = GatedCheckpoint(path)
-    first, first_errors = _in_threads([lambda: checkpoint.put(_claim("first"))])
-    assert checkpoint.first_write_started.wait(10)
-    uids = [f"claim-{i}" for i in range(7)]
-    threads, errors = _in_threads([lambda uid=uid: checkpoint.put(_claim(uid)) for uid in uids])
-    assert _queued(checkpoint, uids)
-    checkpoint.release.set()
-    for thread in first + threads:
-        thread.join(10)
-    assert errors == first_errors == []
-    assert checkpoint.writes == 2, "the seven changes queued during the first write were not written together"
-    assert sorted(c.uid for c in Checkpoint(path).claims()) == sorted(["first", *uids])
+def _uids(directory: Path) -> list[str]:
+    return sorted(c.uid for c in Checkpoint(directory).claims())
 
 
 def test_a_change_is_on_disk_when_put_or_remove_returns(tmp_path: Path) -> None:
-    path = tmp_path / "checkpoint.json"
-    checkpoint = Checkpoint(path)
+    checkpoint = Checkpoint(tmp_path / "claims")
     checkpoint.put(_claim("a"))
     checkpoint.put(_claim("b"))
-    assert [c.uid for c in Checkpoint(path).claims()] == ["a", "b"]
+    assert _uids(tmp_path / "claims") == ["a", "b"]
     checkpoint.remove("a")
     checkpoint.remove("never-there")
-    reloaded = Checkpoint(path)
-    assert [c.uid for c in reloaded.claims()] == ["b"]
-    assert reloaded.get("b") == _claim("b")
+    assert _uids(tmp_path / "claims") == ["b"]
+    assert Checkpoint(tmp_path / "claims").get("b") == _claim("b")
 
 
-def test_a_failed_write_fails_every_change_in_it_and_keeps_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "checkpoint.json"
-    Checkpoint(path).put(_claim("kept"))
-    checkpoint = GatedCheckpoint(path)
-    checkpoint.failing = 2  # the batch queued behind the first write hits a full disk
-    blocker, blocker_errors = _in_threads([lambda: checkpoint.put(_claim("blocker"))])
-    assert checkpoint.first_write_started.wait(10)
-    threads, errors = _in_threads([lambda uid=uid: checkpoint.put(_claim(uid)) for uid in ("lost-1", "lost-2")])
-    assert _queued(checkpoint, ["lost-1", "lost-2"])
-    checkpoint.release.set()
-    for thread in blocker + threads:
-        thread.join(10)
-    assert blocker_errors == []
-    assert len(errors) == 2
-    assert all(isinstance(e, OSError) and "No space left" in str(e) for e in errors)
-    assert checkpoint.get("lost-1") is None and checkpoint.get("lost-2") is None
-    assert sorted(c.uid for c in Checkpoint(path).claims()) == ["blocker", "kept"]
-    checkpoint.put(_claim("after"))
-    assert sorted(c.uid for c in Checkpoint(path).claims()) == ["after", "blocker", "kept"]
+def test_a_change_touches_only_its_own_claims_file(tmp_path: Path) -> None:
+    checkpoint = Checkpoint(tmp_path / "claims")
+    for uid in ("a", "b", "c"):
+        checkpoint.put(_claim(uid))
+    b = checkpoint.path_for("b").stat()
+    checkpoint.remove("a")
+    checkpoint.put(_claim("d"))
+    after = checkpoint.path_for("b").stat()
+    assert (after.st_ino, after.st_mtime_ns) == (b.st_ino, b.st_mtime_ns), "claim b's file was rewritten"
+    assert sorted(p.name for p in (tmp_path / "claims").iterdir()) == ["b.json", "c.json", "d.json"]
 
 
-def test_a_tampered_file_is_refused_with_the_fix(tmp_path: Path) -> None:
-    path = tmp_path / "checkpoint.json"
-    Checkpoint(path).put(_claim("a"))
-    path.write_text(path.read_text().replace("claim-a", "claim-b"))
+def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
+    checkpoint = Checkpoint(tmp_path / "claims")
+    checkpoint.put(_claim("kept"))
+    squatter = checkpoint.path_for("lost")
+    squatter.mkdir()
+    (squatter / "x").write_text("a directory where the claim's file goes: the rename fails")
+    with pytest.raises(OSError):
+        checkpoint.put(_claim("lost"))
+    assert checkpoint.get("lost") is None
+    assert not list((tmp_path / "claims").glob(".*.tmp")), "the failed write left its temp file"
+    (squatter / "x").unlink()
+    squatter.rmdir()
+    assert _uids(tmp_path / "claims") == ["kept"]
+
+
+def test_concurrent_changes_of_many_claims(tmp_path: Path) -> None:
+    checkpoint = Checkpoint(tmp_path / "claims")
+    kept: list[str] = []
+    lock = threading.Lock()
+
+    def churn(worker: int) -> None:
+        for i in range(40):
+            uid = f"w{worker}-{i}"
+            checkpoint.put(_claim(uid))
+            if i % 4:
+                checkpoint.remove(uid)
+            else:
+                with lock:
+                    kept.append(uid)
+
+    threads = [threading.Thread(target=churn, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(c.uid for c in checkpoint.claims()) == sorted(kept)
+    assert _uids(tmp_path / "claims") == sorted(kept)
+
+
+def test_uids_that_are_no_safe_file_name_stay_inside_the_directory(tmp_path: Path) -> None:
+    checkpoint = Checkpoint(tmp_path / "claims")
+    checkpoint.put(_claim("../../escape"))
+    assert checkpoint.path_for("../../escape").parent == tmp_path / "claims"
+    assert _uids(tmp_path / "claims") == ["../../escape"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["claims"]
+
+
+def test_restart_removes_cut_short_writes_and_refuses_a_tampered_file_with_the_fix(tmp_path: Path) -> None:
+    checkpoint = Checkpoint(tmp_path / "claims")
+    checkpoint.put(_claim("a"))
+    stale = tmp_path / "claims" / ".b.json.123-456-7.tmp"
+    stale.write_text('{"version":2,"chec')
+    assert _uids(tmp_path / "claims") == ["a"]
+    assert not stale.exists()
+    path = checkpoint.path_for("a")
+    path.write_text(path.read_text().replace("claim-a", "claim-z"))
+    with pytest.raises(CheckpointCorrupt, match=r"a\.json is unreadable \(checksum mismatch.*move it aside"):
+        Checkpoint(tmp_path / "claims")
+
+
+def test_a_single_file_checkpoint_of_the_previous_format_is_adopted(tmp_path: Path) -> None:
+    body = {uid: asdict(_claim(uid)) for uid in ("old-1", "old-2")}
+    checksum = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    legacy = tmp_path / LEGACY_FILE
+    legacy.write_text(json.dumps({"version": 1, "checksum": checksum, "claims": body}))
+    checkpoint = Checkpoint(tmp_path / "claims")
+    assert checkpoint.get("old-1") == _claim("old-1")
+    assert not legacy.exists()
+    assert _uids(tmp_path / "claims") == ["old-1", "old-2"]
+    legacy.write_text(json.dumps({"version": 1, "checksum": "0" * 64, "claims": body}))
     with pytest.raises(CheckpointCorrupt, match="move it aside"):
-        Checkpoint(path)
+        Checkpoint(tmp_path / "claims")

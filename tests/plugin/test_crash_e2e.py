@@ -116,13 +116,14 @@ def _prepare_loop(kubelet: FakeKubelet, claims: list[Claim], asked: dict[str, st
 
 def _check_consistent(root: Path) -> set[str]:
     """The checkpoint reads back, and CDI specs and checkpoint entries are the same set of claims."""
-    checkpoint = Checkpoint(root / "state" / "checkpoint.json")
-    prepared = {c.uid for c in checkpoint.claims()}
+    claims_dir = root / "state" / "claims"
+    assert not list(claims_dir.glob(".*.tmp")), "the restart left a cut-short checkpoint write behind"
+    assert not list((root / "cdi").glob(".*.tmp")), "the restart left a cut-short CDI spec write behind"
+    prepared = {c.uid for c in Checkpoint(claims_dir).claims()}
     specs = {json.loads(p.read_text())["devices"][0]["name"][:36] for p in (root / "cdi").glob("*.json")}
     assert specs == prepared, (
         f"CDI specs without checkpoint: {specs - prepared}; entries without spec: {prepared - specs}"
     )
-    assert not list((root / "state").glob(".checkpoint.json.*.tmp"))
     return prepared
 
 
