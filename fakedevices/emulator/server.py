@@ -196,14 +196,7 @@ def _bind_unix(listener: socket.socket, path: Path) -> None:
 class LineServer:
     """Accepts connections on ``listener`` and runs ``handler(conn)`` in a thread per connection."""
 
-    def __init__(
-        self,
-        name: str,
-        listener: socket.socket,
-        handler: Handler,
-        *,
-        path: Path | None = None,
-    ):
+    def __init__(self, name: str, listener: socket.socket, handler: Handler, *, path: Path | None = None):
         self.name = name
         self._listener = listener
         self._handler = handler

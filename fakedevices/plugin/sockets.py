@@ -8,8 +8,8 @@ from pathlib import Path
 
 import grpc
 
-# Enough for the health stream (it holds a worker while open) and a few concurrent prepares; more
-# threads only fight over the GIL: 16 workers gave ~740 prepares/s in `make bench`, 4 to 6 gave 750-850.
+# Room for the health stream (it holds a worker while open) and a few concurrent prepares. More threads
+# only fight over the GIL (plugin benchmark, 8 callers: 16 workers ~740 prepares/s, 4 to 6 workers ~850).
 MAX_WORKERS = 6
 
 
