@@ -299,6 +299,10 @@ class Emulator(abc.ABC, Generic[S]):
     def _destroy_session(self, session: S) -> None:
         """Stop serving a session (called without the lock)."""
 
+    def remove_unused_session_dirs(self) -> None:
+        """Remove what sessions of an earlier process left that no open session owns (called once a
+        restarted plugin has re-opened every session it still needs)."""
+
     def _start(self) -> None:
         """Start device-wide servers (called with the lock held)."""
 

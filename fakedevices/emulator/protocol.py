@@ -7,7 +7,7 @@ never closes the connection; a malformed line (not JSON, not an object, no ``op`
 error too. The server closes the connection when the client half-closes or disconnects, when the
 session is closed on the host side, or when the emulator stops.
 
-GPU and FPGA devices serve one unix socket per session (``<state_dir>/<device>/sessions/<id>.sock``)
+GPU and FPGA devices serve one unix socket per session (``<state_dir>/<device>/sessions/<id>/session.sock``)
 plus a whole-device socket (``<state_dir>/<device>/device.sock``) that answers ``info`` and ``health``.
 Cameras serve TCP; the first request on a connection names the session with ``"token"`` (any request
 may carry it; it is remembered for the connection).

@@ -2,11 +2,14 @@
 
 Layout under the emulator's state dir::
 
-    <state_dir>/<device>/device.sock             info/health for the whole device (no session)
-    <state_dir>/<device>/sessions/<id>.sock      one per open session; mount this into the container
+    <state_dir>/<device>/device.sock                    info/health for the whole device (no session)
+    <state_dir>/<device>/sessions/<id>/session.sock     one per open session
 
 ``<id>`` is the session id when it is short and safe (letters, digits, ``.-_``, at most 40 chars),
 else ``s-`` and 16 hex digits of its sha256 (``SessionEndpoint.socket_path`` always says which).
+A container mounts its session's directory: it sees its own session only, and a restarted emulator
+re-creates the socket inside the directory the container already has (so the directory outlives the
+emulator process; only closing the session removes it).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from fakedevices.emulator.server import Connection, LineServer, serve_requests
 
 DEVICE_SOCKET = "device.sock"
 SESSIONS_DIR = "sessions"
+SESSION_SOCKET = "session.sock"
 
 
 @dataclass
@@ -48,11 +52,11 @@ class UnixSocketEmulator(Emulator[SS]):
         return self.device_dir / SESSIONS_DIR
 
     def session_socket_path(self, session_id: str) -> Path:
-        return self.sessions_dir / f"{session_file_name(session_id)}.sock"
+        return self.sessions_dir / session_file_name(session_id) / SESSION_SOCKET
 
     def _start(self) -> None:
         self.sessions_dir.mkdir(parents=True, exist_ok=True)
-        for stale in self.sessions_dir.glob("*.sock"):
+        for stale in self.sessions_dir.glob(f"*/{SESSION_SOCKET}"):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
         server = LineServer.unix(f"{self.name}-device", self.device_socket, self._handle_device)
@@ -90,6 +94,21 @@ class UnixSocketEmulator(Emulator[SS]):
         if session.server is not None:
             session.server.stop()
         self._session_closed(session)
+
+    def close_session(self, session_id: str) -> None:
+        """Release the session and its directory. Stopping the emulator keeps the directories: a
+        restarted plugin re-opens the sessions in them, where running containers still look."""
+        super().close_session(session_id)
+        with contextlib.suppress(OSError):
+            self.session_socket_path(session_id).parent.rmdir()
+
+    def remove_unused_session_dirs(self) -> None:
+        with self._lock:
+            used = {self.session_socket_path(sid).parent for sid in self._sessions}
+        for directory in self.sessions_dir.glob("*"):
+            if directory.is_dir() and directory not in used:
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
 
     def _handle_device(self, conn: Connection) -> None:
         serve_requests(conn, lambda c, request: self.dispatch(c, None, request))

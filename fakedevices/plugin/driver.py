@@ -86,7 +86,8 @@ class NodeDriver:
 
     def _restore(self) -> None:
         """After a restart: re-open every checkpointed claim's sessions and re-write its CDI spec;
-        remove CDI specs no checkpointed claim owns (a crash between writing one and checkpointing)."""
+        remove CDI specs and session directories no checkpointed claim owns (left by a crash between
+        writing one and checkpointing)."""
         owned = set()
         for claim in self.checkpoint.claims():
             owned.add(claim.uid)
@@ -130,6 +131,8 @@ class NodeDriver:
             if uid not in owned:
                 log.warning("removing CDI spec of claim %s: no checkpoint entry (left by a crash)", uid)
                 self.cdi.remove(uid)
+        for emulator in self.runner.emulators:
+            emulator.remove_unused_session_dirs()
         METRICS.prepared.set(len(owned))
 
     # ---- prepare ---------------------------------------------------------------------------------

@@ -46,9 +46,11 @@ def test_sessions_cost_a_socket_not_a_thread(state_dir: Path) -> None:
             answer = _ask(endpoint.socket_path, {"op": "info"})
             assert answer["ok"] is True
             assert answer["session"]["id"] == endpoint.session_id  # type: ignore[index]
+        gpu.close_session("claim-0")
+        assert not endpoints[0].socket_path.parent.exists()
     finally:
         gpu.stop()
-    assert [p for p in (state_dir / GPU.name / "sessions").iterdir()] == []
+    assert list((state_dir / GPU.name / "sessions").glob("*/*")) == []
 
 
 def test_stopped_server_accepts_nothing_and_its_neighbours_keep_serving(state_dir: Path) -> None:

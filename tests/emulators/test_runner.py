@@ -29,9 +29,9 @@ def test_runner_starts_serves_and_removes_every_socket(state_dir: Path, client: 
     runner.camera("cam-0").open_session("claim-c")
     assert [p.relative_to(state_dir).as_posix() for p in _sockets(state_dir)] == [
         "fpga-0/device.sock",
-        "fpga-0/sessions/claim-b.sock",
+        "fpga-0/sessions/claim-b/session.sock",
         "gpu-0/device.sock",
-        "gpu-0/sessions/claim-a.sock",
+        "gpu-0/sessions/claim-a/session.sock",
     ]
     assert client("gpu-info", env=gpu_env).returncode == 0
 
@@ -68,8 +68,9 @@ def test_long_session_ids_get_short_socket_names(runner: EmulatorRunner, client:
     endpoint = runner.gpu("gpu-0").open_session(claim_uid)
 
     assert endpoint.socket_path is not None
-    assert endpoint.socket_path.name == session_file_name(claim_uid) + ".sock"
-    assert endpoint.socket_path.name.startswith("s-") and len(endpoint.socket_path.name) == 23
+    directory = endpoint.socket_path.parent.name
+    assert directory == session_file_name(claim_uid)
+    assert directory.startswith("s-") and len(directory) == 18
     assert client("gpu-info", env=endpoint.container_env()).output["session"]["id"] == claim_uid
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+from pathlib import Path
 
 from tests.plugin.conftest import PluginUnderTest
 from tests.plugin.kit import Claim, ClaimStore, FakeKubelet, apply_cdi, opaque, result
@@ -77,3 +78,24 @@ def test_concurrent_prepares_of_many_claims(plugin: PluginUnderTest, kubelet: Fa
         errors = list(pool.map(lambda c: kubelet.unprepare(c).claims[c.uid].error, batch))
     assert errors == [""] * len(batch)
     assert list(plugin.cdi_dir.glob("*.json")) == []
+
+
+def test_the_mounted_session_directory_outlives_a_restart_and_goes_with_unprepare(
+    plugin: PluginUnderTest, kubelet: FakeKubelet, claims: ClaimStore
+) -> None:
+    claim = claims.add(Claim("mounted", [result("gpu", "gpu-1")]))
+    [device] = kubelet.prepare(claim).claims[claim.uid].devices
+    [host_dir] = apply_cdi(plugin.cdi_dir, list(device.cdi_device_ids)).mounts.values()
+    mounted = Path(host_dir).stat().st_ino  # a container's bind mount holds this directory, not its path
+    stray = Path(host_dir).parent / "s-0000000000000000"
+    plugin.stop()
+    stray.mkdir()  # a session directory no checkpointed claim owns (a crash before checkpointing)
+    plugin.start()
+    assert Path(host_dir).stat().st_ino == mounted
+    assert (Path(host_dir) / "session.sock").is_socket()
+    assert not stray.exists()
+    fresh = FakeKubelet(plugin.paths.registration_socket)
+    fresh.register()
+    assert fresh.unprepare(claim).claims[claim.uid].error == ""
+    assert not Path(host_dir).exists()
+    fresh.close()

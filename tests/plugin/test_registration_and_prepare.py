@@ -90,6 +90,22 @@ def test_time_slicing_config_reaches_the_container(
     assert "time-sliced" in view.client("gpu-info").stdout
 
 
+def test_claims_sharing_a_gpu_each_see_only_their_own_session(
+    plugin: PluginUnderTest, kubelet: FakeKubelet, claims: ClaimStore
+) -> None:
+    config = opaque({"kind": "GpuConfig", "sharing": {"strategy": "TimeSlicing"}})
+    views = []
+    for name in ("share-a", "share-b"):
+        claim = claims.add(Claim(name, [result("gpu", "gpu-2")], [config]))
+        [device] = kubelet.prepare(claim).claims[claim.uid].devices
+        views.append(apply_cdi(plugin.cdi_dir, list(device.cdi_device_ids)))
+    for view in views:
+        [host_dir] = view.mounts.values()
+        assert [p.name for p in Path(host_dir).iterdir()] == ["session.sock"], "another claim's session is visible"
+        assert "time-sliced" in view.client("gpu-info").stdout
+    assert len({tuple(v.mounts.values()) for v in views}) == 2
+
+
 def test_claim_config_beats_class_config(plugin: PluginUnderTest, kubelet: FakeKubelet, claims: ClaimStore) -> None:
     from_class = opaque({"kind": "GpuConfig", "sharing": {"strategy": "TimeSlicing"}}, source="FromClass")
     from_claim = opaque({"kind": "GpuConfig", "sharing": {"strategy": "Exclusive"}})
