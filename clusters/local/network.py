@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 import shutil
 import subprocess
@@ -30,10 +31,24 @@ def link_exists(name: str) -> bool:
     return Path(f"/sys/class/net/{name}").exists()
 
 
+def bridge_mac(name: str) -> str:
+    """A fixed, locally administered unicast MAC for the bridge, from its name."""
+    digest = hashlib.sha256(name.encode()).digest()
+    return ":".join(f"{b:02x}" for b in (0x02, *digest[:5]))
+
+
 def ensure_bridge(cfg: LocalConfig) -> None:
-    """Create the bridge with the node IP before the kubelet starts (the kubelet binds to that IP)."""
+    """Create the bridge with the node IP before the kubelet starts (the kubelet binds to that IP).
+
+    The bridge gets a MAC of its own: without one, Linux gives it the lowest MAC of its ports, so it
+    changes when pods come and go, and pods that cached the old gateway MAC lose the host (the cameras,
+    the apiserver) for the ~30 s until their ARP entry expires.
+    """
     if not link_exists(cfg.bridge):
         _run(["ip", "link", "add", cfg.bridge, "type", "bridge"])
+    mac = bridge_mac(cfg.bridge)
+    if Path(f"/sys/class/net/{cfg.bridge}/address").read_text().strip() != mac:
+        _run(["ip", "link", "set", "dev", cfg.bridge, "address", mac])
     addr = f"{cfg.node_ip}/{cfg.node_cidr.prefixlen}"
     shown = _run(["ip", "-o", "addr", "show", "dev", cfg.bridge]).stdout
     if f" {addr} " not in shown:

@@ -18,6 +18,7 @@ from lightkube.resources.core_v1 import Event, Node, Pod
 from lightkube.resources.resource_v1 import DeviceClass, ResourceClaim, ResourceSlice
 
 from clusters.images import catalog, oci, rootfs
+from clusters.local import network
 from clusters.local.provider import LocalProvider
 from clusters.provider import ClusterError
 from tests.clusters.conftest import wait_for
@@ -272,6 +273,52 @@ def test_pod_reaches_a_server_on_the_host(kube: Client, namespace: str, host_ser
     logs = "\n".join(kube.log("to-host", namespace=namespace))
     assert phase == "Succeeded", f"pod ended {phase}; logs:\n{logs}"
     assert "hello-from-host" in logs
+
+
+def _run_pod(kube: Client, name: str, namespace: str, command: list[str]) -> None:
+    spec = {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0}
+    spec["containers"] = [{"name": "main", "image": catalog.WORKLOAD.ref, "command": command}]
+    kube.create(
+        from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace}, "spec": spec})
+    )
+
+
+def test_the_bridge_keeps_its_mac_while_pods_come_and_go(
+    kube: Client, namespace: str, local_cluster: LocalProvider, host_server: tuple[str, int]
+) -> None:
+    bridge = Path("/sys/class/net") / local_cluster.cfg.bridge
+    expected = network.bridge_mac(local_cluster.cfg.bridge)
+    host, port = host_server
+    # Connects to the host every 0.1 s for ~8 s; any connection that fails shows in its log and exit code.
+    steady = (
+        "import socket, sys, time\n"
+        "bad = 0\n"
+        "for i in range(80):\n"
+        "    try:\n"
+        f"        socket.create_connection(({host!r}, {port}), timeout=3).recv(64)\n"
+        "    except OSError as exc:\n"
+        "        bad += 1; print(i, exc, flush=True)\n"
+        "    time.sleep(0.1)\n"
+        "print('failed', bad); sys.exit(1 if bad else 0)\n"
+    )
+    _run_pod(kube, "churn-0", namespace, ["sleep", "3600"])
+    wait_for(lambda: _pod_phase(kube, "churn-0", namespace) == "Running", 90, "pod churn-0 to run", lambda: "")
+    _run_pod(kube, "steady", namespace, ["python3", "-c", steady])
+    wait_for(lambda: _pod_phase(kube, "steady", namespace) == "Running", 90, "pod steady to run", lambda: "")
+    for i in range(1, 4):
+        kube.delete(Pod, f"churn-{i - 1}", namespace=namespace, grace_period=0)
+        _run_pod(kube, f"churn-{i}", namespace, ["sleep", "3600"])
+        wait_for(lambda i=i: _pod_phase(kube, f"churn-{i}", namespace) == "Running", 90, f"pod churn-{i}", lambda: "")
+        assert (bridge / "address").read_text().strip() == expected, "the bridge took a port's MAC"
+    phase = wait_for(
+        lambda: (p := _pod_phase(kube, "steady", namespace)) in ("Succeeded", "Failed") and p,
+        90,
+        "pod steady to finish",
+        lambda: _pod_phase(kube, "steady", namespace),
+    )
+    logs = "\n".join(kube.log("steady", namespace=namespace))
+    assert phase == "Succeeded", f"the running pod lost the host while others came and went:\n{logs}"
+    assert (bridge / "addr_assign_type").read_text().strip() == "3"  # NET_ADDR_SET: ports never change it
 
 
 def test_alpha_and_beta_dra_fields_survive_the_apiserver(kube: Client, local_cluster: LocalProvider) -> None:
