@@ -298,7 +298,7 @@ def test_the_bridge_keeps_its_mac_while_pods_come_and_go(
         f"        socket.create_connection(({host!r}, {port}), timeout=3).recv(64)\n"
         "    except OSError as exc:\n"
         "        bad += 1; print(i, exc, flush=True)\n"
-        "    time.sleep(0.1)\n"
+        "    time.sleep(0.1)\n"  # poll: the pod paces its own connections; the test waits on conditions
         "print('failed', bad); sys.exit(1 if bad else 0)\n"
     )
     _run_pod(kube, "churn-0", namespace, ["sleep", "3600"])
