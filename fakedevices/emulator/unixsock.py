@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -86,6 +87,8 @@ class UnixSocketEmulator(Emulator[SS]):
             finally:
                 self._connection_closed(conn, session)
 
+        with contextlib.suppress(FileExistsError):  # kept from before a restart
+            os.mkdir(session.endpoint.socket_path.parent)
         server = LineServer.unix(f"{self.name}-{session.session_id}", session.endpoint.socket_path, handle)
         server.start()
         session.server = server

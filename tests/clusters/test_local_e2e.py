@@ -37,6 +37,17 @@ def _pod_phase(kube: Client, name: str, namespace: str) -> str:
     return (pod.status.phase if pod.status else None) or "Unknown"
 
 
+def _finished(kube: Client, name: str, namespace: str) -> tuple[str, str]:
+    """The pod's final phase and its logs, once it ended."""
+    phase: str = wait_for(
+        lambda: (p := _pod_phase(kube, name, namespace)) in ("Succeeded", "Failed") and p,
+        90,
+        f"pod {name} to finish",
+        lambda: _pod_phase(kube, name, namespace),
+    )
+    return phase, "\n".join(kube.log(name, namespace=namespace))
+
+
 def test_node_is_ready(kube: Client, local_cluster: LocalProvider) -> None:
     [node] = local_cluster.nodes()
     assert _node_ready(kube, node), f"node {node} is not Ready"
@@ -57,13 +68,7 @@ def test_workload_pod_runs_and_logs_read_back(kube: Client, namespace: str) -> N
             }
         )
     )
-    phase = wait_for(
-        lambda: (p := _pod_phase(kube, "hello", namespace)) in ("Succeeded", "Failed") and p,
-        90,
-        "pod hello to finish",
-        lambda: _pod_phase(kube, "hello", namespace),
-    )
-    logs = "\n".join(kube.log("hello", namespace=namespace))
+    phase, logs = _finished(kube, "hello", namespace)
     assert phase == "Succeeded", f"pod ended {phase}; logs:\n{logs}"
     assert "drafarm-hello" in logs
     assert "client-importable" in logs
@@ -211,13 +216,7 @@ def test_pod_reaches_the_apiserver_through_the_kubernetes_service(
             }
         )
     )
-    phase = wait_for(
-        lambda: (p := _pod_phase(kube, "in-cluster", namespace)) in ("Succeeded", "Failed") and p,
-        90,
-        "pod in-cluster to finish",
-        lambda: _pod_phase(kube, "in-cluster", namespace),
-    )
-    logs = "\n".join(kube.log("in-cluster", namespace=namespace))
+    phase, logs = _finished(kube, "in-cluster", namespace)
     assert phase == "Succeeded", f"pod ended {phase}; logs:\n{logs}"
     assert f"apiserver {local_cluster.cfg.pins.kubernetes}" in logs
 
@@ -264,13 +263,7 @@ def test_pod_reaches_a_server_on_the_host(kube: Client, namespace: str, host_ser
             }
         )
     )
-    phase = wait_for(
-        lambda: (p := _pod_phase(kube, "to-host", namespace)) in ("Succeeded", "Failed") and p,
-        90,
-        "pod to-host to finish",
-        lambda: _pod_phase(kube, "to-host", namespace),
-    )
-    logs = "\n".join(kube.log("to-host", namespace=namespace))
+    phase, logs = _finished(kube, "to-host", namespace)
     assert phase == "Succeeded", f"pod ended {phase}; logs:\n{logs}"
     assert "hello-from-host" in logs
 
@@ -310,13 +303,7 @@ def test_the_bridge_keeps_its_mac_while_pods_come_and_go(
         _run_pod(kube, f"churn-{i}", namespace, ["sleep", "3600"])
         wait_for(lambda i=i: _pod_phase(kube, f"churn-{i}", namespace) == "Running", 90, f"pod churn-{i}", lambda: "")
         assert (bridge / "address").read_text().strip() == expected, "the bridge took a port's MAC"
-    phase = wait_for(
-        lambda: (p := _pod_phase(kube, "steady", namespace)) in ("Succeeded", "Failed") and p,
-        90,
-        "pod steady to finish",
-        lambda: _pod_phase(kube, "steady", namespace),
-    )
-    logs = "\n".join(kube.log("steady", namespace=namespace))
+    phase, logs = _finished(kube, "steady", namespace)
     assert phase == "Succeeded", f"the running pod lost the host while others came and went:\n{logs}"
     assert (bridge / "addr_assign_type").read_text().strip() == "3"  # NET_ADDR_SET: ports never change it
 
@@ -380,14 +367,9 @@ def test_load_image_then_run_it(kube: Client, namespace: str, local_cluster: Loc
             }
         )
     )
-    phase = wait_for(
-        lambda: (p := _pod_phase(kube, "loaded", namespace)) in ("Succeeded", "Failed") and p,
-        90,
-        "pod loaded to finish",
-        lambda: _pod_phase(kube, "loaded", namespace),
-    )
+    phase, logs = _finished(kube, "loaded", namespace)
     assert phase == "Succeeded"
-    assert "loaded-image-runs" in "\n".join(kube.log("loaded", namespace=namespace))
+    assert "loaded-image-runs" in logs
 
 
 def test_failed_up_tears_down_and_shows_the_log_tail_and_fix(
