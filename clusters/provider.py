@@ -2,7 +2,9 @@
 
 `local` (clusters/local) runs real Kubernetes processes on this host. A `kind` provider fits the same
 shape: `up` creates the kind cluster from a node image, `load_image` is `kind load image-archive`,
-`collect_logs` is `kind export logs`.
+`collect_logs` is `kind export logs`. Code above `clusters/` names no provider: it gets one from `get`,
+hands `deploy_farm` a farm it loaded once, and reaches each node's plugin through the `FarmDeployment`
+that comes back.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
+
+from fakedevices.farm import FarmSource
+from fakedevices.model import Farm
 
 StepReporter = Callable[[str], None]
 """Called with a short description as each long step begins (the CLI shows it as progress)."""
@@ -29,6 +35,45 @@ class ClusterStatus:
     kubeconfig: Path | None = None
     components: dict[str, str] = field(default_factory=dict)
     detail: str = ""
+
+
+class ControlChannel(Protocol):
+    """How the harness reaches one node's plugin fault-control API (a host socket, or through a pod)."""
+
+    def call(self, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        """Send one control request; raise `fakedevices.plugin.control_client.ControlError` on failure."""
+        ...
+
+    def available(self) -> bool:
+        """Whether the plugin answers control requests now."""
+        ...
+
+
+@dataclass(frozen=True)
+class FarmNode:
+    """What the harness needs of one node of a deployed farm."""
+
+    farm_node: str
+    kube_node: str
+    control: ControlChannel
+    log_tail: Callable[[int], str]
+    """The last N lines of this node's plugin log ("" when there is none)."""
+    cdi_dirs: tuple[Path, ...] = ()
+    """The node's CDI directories as this host can read them (empty when it cannot)."""
+
+
+@dataclass(frozen=True)
+class FarmDeployment:
+    """A farm running on a cluster: the farm bound to the cluster's node names, and its served nodes."""
+
+    farm: Farm
+    nodes: tuple[FarmNode, ...]
+
+    def node(self, kube_node: str) -> FarmNode:
+        for node in self.nodes:
+            if node.kube_node == kube_node:
+                return node
+        raise KeyError(f"node {kube_node!r} serves no farm node (served: {[n.kube_node for n in self.nodes]})")
 
 
 class ClusterProvider(abc.ABC):
@@ -57,8 +102,12 @@ class ClusterProvider(abc.ABC):
         """Import an image archive (OCI or docker-archive tarball) into every node; return its names."""
 
     @abc.abstractmethod
-    def deploy_farm(self, spec: Path) -> None:
-        """Deploy the fake device farm (emulators + DRA kubelet plugin) described by `spec`."""
+    def deploy_farm(self, source: FarmSource, report: StepReporter | None = None) -> FarmDeployment:
+        """Deploy the fake device farm (emulators + DRA kubelet plugin per served node); idempotent."""
+
+    @abc.abstractmethod
+    def farm(self) -> FarmDeployment | None:
+        """The farm deployed on the running cluster, if any (for a process that did not deploy it)."""
 
     @abc.abstractmethod
     def collect_logs(self, dest: Path) -> list[Path]:

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from fakedevices.kinds import KINDS
 from fakedevices.kinds.base import BuildContext
 from fakedevices.model import Farm, Inventory, NetworkPool, Node
 from fakedevices.spec.farmspec import FarmSpec
+from fakedevices.spec.loader import load_farm_spec, resolve_spec_path
+
+
+@dataclass(frozen=True)
+class FarmSource:
+    """A farm as the user named it: the spec file (an absolute path, so any process can read it) and the
+    farm built from it once."""
+
+    path: Path
+    farm: Farm
+
+
+def open_farm(ref: str | Path, seed: int | None = None) -> FarmSource:
+    """Load and build the farm `ref` names (a path, relative to the current directory, or an example
+    name); raises `SpecError` before anything else happens when it is missing or invalid."""
+    path = resolve_spec_path(ref).resolve()
+    return FarmSource(path, build_farm(load_farm_spec(path), seed))
 
 
 def build_farm(spec: FarmSpec, seed: int | None = None) -> Farm:
