@@ -7,7 +7,7 @@ that make it print its version (the check that it runs).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from clusters.toolchain.versions import ToolPins, minor_of
 
@@ -36,6 +36,8 @@ class Binary:
     expect: str
     env: tuple[tuple[str, str], ...] = ()
     stdin: str = ""
+    for_cluster: bool = True
+    """False for a program built with the module that bringing a cluster up does not need."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,15 @@ def kubernetes(pins: ToolPins) -> Module:
             cmd("kubelet"),
             cmd("kubectl", "version", "--client"),
             cmd("kubeadm", "version", "-o", "short"),
+            # The upstream DRA test driver: a real third-party kubelet plugin for the project's own tests.
+            # It has no version flag; its help must list its `kubelet-plugin` command.
+            Binary(
+                "dra-test-driver",
+                "k8s.io/kubernetes/test/e2e/dra/test-driver",
+                ("--help",),
+                "kubelet-plugin",
+                for_cluster=False,
+            ),
         ),
         ldflags=_k8s_ldflags(v),
     )
@@ -206,6 +217,19 @@ _FACTORIES = {
     "kind": kind,
     "kwok": kwok,
 }
+
+
+def cluster_binaries_only(module: Module) -> Module:
+    """`module` without the binaries a cluster does not need (built on demand, not by `up`)."""
+    return replace(module, binaries=tuple(b for b in module.binaries if b.for_cluster))
+
+
+def with_binary(module: Module, name: str) -> Module:
+    """`module` reduced to its binary `name` (same key: same cache, lock and wrapper module)."""
+    found = tuple(b for b in module.binaries if b.name == name)
+    if not found:
+        raise ValueError(f"module {module.key} builds no binary {name!r}")
+    return replace(module, binaries=found)
 
 
 def modules(pins: ToolPins, names: tuple[str, ...] = CLUSTER_MODULES + EXTRA_MODULES) -> list[Module]:

@@ -15,7 +15,7 @@ class ToolchainMissingError(RuntimeError):
 
 def binaries(pins: ToolPins, build_missing: bool = True, report: Reporter | None = None) -> dict[str, Path]:
     """`{binary name: path}` for every cluster module; builds what is missing unless told not to."""
-    mods = components.modules(pins, components.CLUSTER_MODULES)
+    mods = [components.cluster_binaries_only(m) for m in components.modules(pins, components.CLUSTER_MODULES)]
     missing = builder.missing(mods)
     if missing and build_missing:
         results = builder.build(mods, report)
@@ -33,6 +33,21 @@ def binaries(pins: ToolPins, build_missing: bool = True, report: Reporter | None
             f"not built yet: {names}; run `drafarm toolchain build --k8s-version {pins.kubernetes}`"
         )
     return {s.binary: s.path for s in builder.status(mods)}
+
+
+def program(pins: ToolPins, module_name: str, name: str, report: Reporter | None = None) -> Path:
+    """The path of one binary that a cluster does not need (e.g. `dra-test-driver`), building only it
+    if it is missing; the module's other binaries are left as they are."""
+    (module,) = components.modules(pins, (module_name,))
+    only = components.with_binary(module, name)
+    results = builder.build([only], report)
+    failed = [r for r in results if r.outcome == "failed"]
+    if failed:
+        raise ToolchainMissingError(
+            f"building {failed[0].module}/{name} failed: {failed[0].detail}\n"
+            f"fix the cause and run `drafarm toolchain build --k8s-version {pins.kubernetes} --only {module_name}`"
+        )
+    return builder.binary_path(only, only.binaries[0])
 
 
 def bin_dir_of(pins: ToolPins, module_name: str) -> Path:

@@ -109,3 +109,18 @@ def test_every_version_builds_every_cluster_binary() -> None:
 def test_unknown_module_is_named() -> None:
     with pytest.raises(ValueError, match="unknown toolchain component"):
         components.modules(versions.DEFAULT, ("nope",))
+
+
+def test_the_upstream_dra_test_driver_is_built_with_kubernetes_but_not_needed_by_a_cluster() -> None:
+    (k8s,) = components.modules(versions.DEFAULT, ("kubernetes",))
+    driver = next(b for b in k8s.binaries if b.name == "dra-test-driver")
+    assert driver.package == "k8s.io/kubernetes/test/e2e/dra/test-driver"
+    assert not driver.for_cluster
+    cluster = components.cluster_binaries_only(k8s)
+    assert "dra-test-driver" not in {b.name for b in cluster.binaries}
+    assert "kubelet" in {b.name for b in cluster.binaries}
+    only = components.with_binary(k8s, "dra-test-driver")
+    assert only.key == k8s.key and only.ldflags == k8s.ldflags
+    assert [b.name for b in only.binaries] == ["dra-test-driver"]
+    with pytest.raises(ValueError, match="builds no binary"):
+        components.with_binary(k8s, "nope")
