@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages a local drafarm cluster needs on the host (run by `make setup`).
+# Installs the Debian packages drafarm's clusters need on the host (run by `make setup`): the local
+# cluster's (runc, iptables, catatonit, ...), and the kind provider's (docker.io for dockerd, debootstrap
+# for the offline node image).
 # Idempotent: a stamp records the package list; a different list installs again.
 # Only as root on a Debian/Ubuntu host with apt-get; anywhere else it explains and exits 0.
 set -euo pipefail
 
-PACKAGES=(runc iptables catatonit busybox-static conntrack util-linux mount iproute2 kmod)
+PACKAGES=(runc iptables catatonit busybox-static conntrack util-linux mount iproute2 kmod docker.io debootstrap)
 STAMP_DIR=${DRAFARM_STAMP_DIR:-/var/lib/drafarm}
 STAMP="$STAMP_DIR/debian-packages.stamp"
 WANT="${PACKAGES[*]}"
