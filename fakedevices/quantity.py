@@ -12,6 +12,12 @@ _DECIMAL.update({"P": Fraction(10**15), "E": Fraction(10**18)})
 _PATTERN = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))(?:[eE]([+-]?\d+))?([KMGTPE]i|[numkMGTPE]?)\s*$")
 
 
+# Bounds checked before any arithmetic: "1e20000000" would otherwise take half a minute to compute.
+MAX_DIGITS = 40
+MAX_EXPONENT = 40
+MAX_QUANTITY_CHARS = 100
+
+
 class QuantityError(ValueError):
     """A string that is not a Kubernetes quantity."""
 
@@ -22,10 +28,19 @@ def parse_quantity(text: str | int) -> Fraction:
         raise QuantityError(f"{text!r} is not a quantity")
     if isinstance(text, int):
         return Fraction(text)
+    if not isinstance(text, str):
+        raise QuantityError(f"a {type(text).__name__} is not a quantity (examples: 40Gi, 512Mi, 7)")
+    if len(str(text)) > MAX_QUANTITY_CHARS:
+        raise QuantityError(f"{str(text)[:40]!r}... is longer than {MAX_QUANTITY_CHARS} characters: not a quantity")
     match = _PATTERN.match(str(text))
     if not match:
-        raise QuantityError(f"{text!r} is not a quantity (examples: 40Gi, 512Mi, 7, 100M, 500m)")
+        raise QuantityError(f"{str(text)[:40]!r} is not a quantity (examples: 40Gi, 512Mi, 7, 100M, 500m)")
     number, exponent, suffix = match.groups()
+    if len(number) > MAX_DIGITS or (exponent and abs(int(exponent)) > MAX_EXPONENT):
+        raise QuantityError(
+            f"{str(text)[:40]!r} is out of range: at most {MAX_DIGITS} digits and an exponent of at most "
+            f"{MAX_EXPONENT} (examples: 40Gi, 512Mi, 1e9)"
+        )
     value = Fraction(number)
     if exponent:
         value *= Fraction(10) ** int(exponent)

@@ -8,6 +8,7 @@ The host side (the kubelet plugin) drives an emulator with plain method calls, f
 from __future__ import annotations
 
 import abc
+import contextlib
 import hashlib
 import logging
 import re
@@ -21,7 +22,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from fakedevices.client import env as client_env
 from fakedevices.emulator.errors import EmulatorError, RequestError, SessionError
 from fakedevices.emulator.health import Health
-from fakedevices.emulator.protocol import Message, ok, require_op
+from fakedevices.emulator.protocol import Message, ok, require_op, shown
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +122,15 @@ class Emulator(abc.ABC, Generic[S]):
         with self._lock:
             if self._running:
                 return
+            self._check_paths()
+            created = not self.device_dir.exists()
             self.device_dir.mkdir(parents=True, exist_ok=True)
-            self._start()
+            try:
+                self._start()
+            except BaseException:
+                if created:
+                    self._remove_created_dirs()
+                raise
             self._running = True
 
     def stop(self) -> None:
@@ -284,7 +292,7 @@ class Emulator(abc.ABC, Generic[S]):
 
     def unknown_op(self, request: Message, ops: list[str]) -> RequestError:
         op = require_op(request)
-        return RequestError(f"unknown op {op!r} for {self.kind} {self.name}; known ops: {', '.join(ops)}")
+        return RequestError(f"unknown op {shown(op)} for {self.kind} {self.name}; known ops: {', '.join(ops)}")
 
     # ---- for subclasses --------------------------------------------------------------------------
     @abc.abstractmethod
@@ -302,6 +310,14 @@ class Emulator(abc.ABC, Generic[S]):
     def remove_unused_session_dirs(self) -> None:
         """Remove what sessions of an earlier process left that no open session owns (called once a
         restarted plugin has re-opened every session it still needs)."""
+
+    def _check_paths(self) -> None:
+        """``EmulatorError`` when this emulator cannot serve under its state dir (before anything is made)."""
+
+    def _remove_created_dirs(self) -> None:
+        """Undo what a failed first ``start`` made under the state dir."""
+        with contextlib.suppress(OSError):
+            self.device_dir.rmdir()
 
     def _start(self) -> None:
         """Start device-wide servers (called with the lock held)."""

@@ -12,6 +12,7 @@ closes every session and removes every socket. Emulators run in threads of the c
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -147,6 +148,7 @@ class EmulatorRunner:
         with self._lock:
             if self._running:
                 return
+            created = not self.state_dir.exists()
             self.state_dir.mkdir(parents=True, exist_ok=True)
             started: list[Emulator[Any]] = []
             try:
@@ -156,6 +158,8 @@ class EmulatorRunner:
             except BaseException:
                 for emulator in started:
                     emulator.stop()
+                if created:
+                    _remove_empty_tree(self.state_dir)
                 raise
             self._running = True
 
@@ -173,3 +177,13 @@ class EmulatorRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _remove_empty_tree(root: Path) -> None:
+    """Remove ``root`` and the directories under it, as long as they hold no files (what a failed first
+    start made, and nothing else)."""
+    for directory in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            directory.rmdir()
+    with contextlib.suppress(OSError):
+        root.rmdir()

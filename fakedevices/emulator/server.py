@@ -1,7 +1,8 @@
 """A small threaded line-JSON server over a unix or TCP listening socket.
 
 Every server's listener is watched by one shared ``Acceptor`` thread (a session socket costs a
-``bind``, not a thread); each accepted connection gets a thread of its own. ``stop()`` unregisters the
+``bind``, not a thread); each accepted connection gets a thread of its own, at most
+``MAX_CONNECTIONS_PER_SERVER`` at once (more are answered with an error). ``stop()`` unregisters the
 listener (no connection is accepted after it returns), shuts down every live connection (so handlers
 blocked in ``recv`` return), joins their threads and removes the unix socket file. Safe to call from any
 thread, and more than once.
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 # sun_path is 108 bytes on Linux including the terminating NUL.
 MAX_UNIX_PATH_BYTES = 107
+# Connections one server serves at once (a thread each); more are answered with an error and closed.
+MAX_CONNECTIONS_PER_SERVER = 64
+_SKIP_PIECE_BYTES = 64 * 1024
 
 
 class ConnectionClosed(Exception):
@@ -53,6 +57,8 @@ class Connection:
         """The next request, ``None`` at end of stream; ``ProtocolError`` for a malformed line."""
         try:
             line = self._rfile.readline(MAX_LINE_BYTES + 1)
+            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                self._skip_rest_of_line()
         except (OSError, ValueError):
             return None
         if not line:
@@ -61,9 +67,24 @@ class Connection:
             raise ProtocolError("empty request line; send one JSON object per line")
         return decode(line)
 
+    def _skip_rest_of_line(self) -> None:
+        """Discard an oversized line up to its end, so it gets one answer (read in bounded pieces)."""
+        while True:
+            piece = self._rfile.readline(_SKIP_PIECE_BYTES)
+            if not piece or piece.endswith(b"\n"):
+                return
+
     def send(self, message: Message) -> None:
-        """Send one response line; ``ConnectionClosed`` when the peer is gone."""
+        """Send one response line; ``ConnectionClosed`` when the peer is gone. A reply over the
+        protocol's line limit is replaced by an error saying so."""
         data = encode(message)
+        if len(data) > MAX_LINE_BYTES:
+            data = encode(
+                error(
+                    f"the reply would be {len(data)} bytes, over the protocol's limit of {MAX_LINE_BYTES}; "
+                    "ask for less (smaller input, fewer items)"
+                )
+            )
         with self._send_lock:
             if self.closed:
                 raise ConnectionClosed()
@@ -178,6 +199,26 @@ def shared_acceptor() -> Acceptor:
         return _shared_acceptor
 
 
+def _refuse(sock: socket.socket, name: str) -> None:
+    """Answer a connection over the cap with one error line (never blocking the acceptor) and close it."""
+    message = error(f"{name}: {MAX_CONNECTIONS_PER_SERVER} connections are open already; close one and connect again")
+    with contextlib.suppress(OSError):
+        sock.setblocking(False)
+        sock.send(encode(message))
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
+def check_unix_path(path: Path) -> None:
+    """``EmulatorError`` when ``path`` is too long for a unix socket (checked before anything is created)."""
+    encoded = os.fsencode(path)
+    if len(encoded) > MAX_UNIX_PATH_BYTES:
+        raise EmulatorError(
+            f"unix socket path {str(path)!r} is {len(encoded)} bytes, over the limit of "
+            f"{MAX_UNIX_PATH_BYTES}; use a shorter emulator state dir (e.g. /run/drafarm)"
+        )
+
+
 def _bind_unix(listener: socket.socket, path: Path) -> None:
     """Bind, making the directory or replacing a stale socket file only when the first try says so
     (a session's bind is on the prepare path: no syscalls it does not need)."""
@@ -211,12 +252,7 @@ class LineServer:
     @classmethod
     def unix(cls, name: str, path: Path, handler: Handler) -> LineServer:
         """Listen on a unix socket at ``path`` (a stale socket file there is replaced), mode 0666."""
-        encoded = os.fsencode(path)
-        if len(encoded) > MAX_UNIX_PATH_BYTES:
-            raise EmulatorError(
-                f"unix socket path {str(path)!r} is {len(encoded)} bytes, over the limit of "
-                f"{MAX_UNIX_PATH_BYTES}; use a shorter emulator state dir (e.g. /run/drafarm)"
-            )
+        check_unix_path(path)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             _bind_unix(listener, path)
@@ -294,6 +330,11 @@ class LineServer:
             conn.close()
 
     def _spawn(self, sock: socket.socket) -> None:
+        with self._lock:
+            full = len(self._connections) >= MAX_CONNECTIONS_PER_SERVER
+        if full:
+            _refuse(sock, self.name)
+            return
         sock.setblocking(True)
         conn = Connection(sock, self)
         thread = threading.Thread(target=self._run, args=(conn,), name=f"{self.name}-conn", daemon=True)

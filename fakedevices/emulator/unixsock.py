@@ -23,12 +23,13 @@ from typing import TypeVar
 
 from fakedevices.emulator.base import Emulator, Session, SessionEndpoint, session_file_name
 from fakedevices.emulator.errors import RequestError
-from fakedevices.emulator.protocol import Message, require_op
-from fakedevices.emulator.server import Connection, LineServer, serve_requests
+from fakedevices.emulator.protocol import Message, require_op, shown
+from fakedevices.emulator.server import Connection, LineServer, check_unix_path, serve_requests
 
 DEVICE_SOCKET = "device.sock"
 SESSIONS_DIR = "sessions"
 SESSION_SOCKET = "session.sock"
+SHORTEST_SESSION_NAME = "s-" + "0" * 16  # what a long session id's directory is called
 
 
 @dataclass
@@ -54,6 +55,15 @@ class UnixSocketEmulator(Emulator[SS]):
 
     def session_socket_path(self, session_id: str) -> Path:
         return self.sessions_dir / session_file_name(session_id) / SESSION_SOCKET
+
+    def _check_paths(self) -> None:
+        check_unix_path(self.device_socket)
+        check_unix_path(self.sessions_dir / SHORTEST_SESSION_NAME / SESSION_SOCKET)
+
+    def _remove_created_dirs(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sessions_dir.rmdir()
+        super()._remove_created_dirs()
 
     def _start(self) -> None:
         self.sessions_dir.mkdir(parents=True, exist_ok=True)
@@ -87,9 +97,18 @@ class UnixSocketEmulator(Emulator[SS]):
             finally:
                 self._connection_closed(conn, session)
 
+        check_unix_path(session.endpoint.socket_path)
+        made = False
         with contextlib.suppress(FileExistsError):  # kept from before a restart
             os.mkdir(session.endpoint.socket_path.parent)
-        server = LineServer.unix(f"{self.name}-{session.session_id}", session.endpoint.socket_path, handle)
+            made = True
+        try:
+            server = LineServer.unix(f"{self.name}-{session.session_id}", session.endpoint.socket_path, handle)
+        except BaseException:
+            if made:
+                with contextlib.suppress(OSError):
+                    os.rmdir(session.endpoint.socket_path.parent)
+            raise
         server.start()
         session.server = server
 
@@ -130,6 +149,6 @@ class UnixSocketEmulator(Emulator[SS]):
         """What the whole-device socket answers to session ops."""
         op = require_op(request)
         return RequestError(
-            f"op {op!r} needs a session: connect to the session socket mounted in the container, "
+            f"op {shown(op)} needs a session: connect to the session socket mounted in the container, "
             f"not {self.device_socket}"
         )

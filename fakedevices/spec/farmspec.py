@@ -28,8 +28,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fakedevices.dra_limits import MAX_DNS_LABEL_LENGTH, MAX_DNS_SUBDOMAIN_LENGTH
+from fakedevices.dra_limits import MAX_DNS_SUBDOMAIN_LENGTH
 from fakedevices.kinds import KINDS, NETWORK_KINDS, NODE_KINDS
+from fakedevices.spec.name_pattern import name_pattern_problem
 from fakedevices.spec.problems import Problem, SpecError
 from fakedevices.spec.reader import DNS_LABEL, DNS_SUBDOMAIN, Reader
 
@@ -107,21 +108,10 @@ def parse_farm_spec(document: Any, source: str = "farm spec") -> FarmSpec:
 def _node_group(r: Reader) -> NodeGroupSpec:
     name = r.string("name", pattern=DNS_LABEL, pattern_help="a DNS label such as gpu-workers")
     pattern = r.string("namePattern", "{group}-{index}")
-    if "{index}" not in pattern:
-        r.problem(r.at("namePattern"), pattern, 'must contain "{index}", e.g. "gpu-node-{index}"')
-    else:
-        try:
-            sample = pattern.format(index=0, group=name)
-        except (KeyError, IndexError, ValueError):
-            r.problem(r.at("namePattern"), pattern, "only {index} and {group} may appear in braces")
-        else:
-            if not DNS_SUBDOMAIN.match(sample) or len(sample) > MAX_DNS_LABEL_LENGTH:
-                r.problem(
-                    r.at("namePattern"),
-                    pattern,
-                    f"gives node name {sample!r}, which is not a lowercase DNS name of at most 63 characters",
-                )
     count = r.integer("count", 1, minimum=1, maximum=MAX_NODES)
+    problem = name_pattern_problem(pattern, name, count)
+    if problem is not None:
+        r.problem(r.at("namePattern"), pattern, problem)
     labels = r.string_map("labels")
     for key, value in labels.items():
         if not LABEL_KEY.match(key):
@@ -177,12 +167,9 @@ def _check_names(r: Reader, groups: tuple[NodeGroupSpec, ...], pools: tuple[Netw
         return
     owner: dict[str, str] = {}
     for i, group in enumerate(groups):
-        if "{index}" not in group.name_pattern:
+        if name_pattern_problem(group.name_pattern, group.name, group.count) is not None:
             continue
-        try:
-            names = group.node_names()
-        except (KeyError, IndexError, ValueError):
-            continue
+        names = group.node_names()
         for node in names:
             if node in owner:
                 r.problem(

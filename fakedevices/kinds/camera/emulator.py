@@ -6,9 +6,10 @@ bandwidth_mbps=..., control=...)`` and gives the container the address and the s
 
 The camera captures ``fps`` frames a second; frame ``counter`` is the capture sequence number, so it
 increases monotonically for every viewer. A full-rate stream fills the camera's bandwidth, so a frame
-is ``bandwidth_mbps / 8 / fps`` bytes (clamped to 256 B..1 MiB) and a viewer whose share is a fraction
-of the bandwidth gets that fraction of the frames: frames are at least
-``max(1 / fps, size / share_bytes_per_second)`` apart on the server's clock (``t`` in each frame).
+is ``bandwidth_mbps / 8 / fps`` bytes (clamped to 256 B..``MAX_FRAME_BYTES``, 1 MiB less 8 KiB, so a
+frame's line fits the protocol's limit) and a viewer whose share is a fraction of the bandwidth gets
+that fraction of the frames: frames are at least ``max(1 / fps, size / share_bytes_per_second)`` apart
+on the server's clock (``t`` in each frame).
 
 Control (``ptz``) is exclusive: the first session to use it (or one opened with ``control=True``) holds
 it until ``release-control`` or until its session closes; other sessions are refused.
@@ -30,12 +31,21 @@ from typing import Any
 from fakedevices.emulator.base import Emulator, Session, SessionEndpoint, reject_unknown_limits
 from fakedevices.emulator.errors import EmulatorError, RequestError, SessionError
 from fakedevices.emulator.health import Health
-from fakedevices.emulator.protocol import Message, ProtocolError, float_field, int_field, ok, require_op
+from fakedevices.emulator.protocol import (
+    MAX_LINE_BYTES,
+    Message,
+    ProtocolError,
+    float_field,
+    int_field,
+    ok,
+    require_op,
+)
 from fakedevices.emulator.server import Connection, LineServer, serve_requests
 
 OPS = ["info", "health", "ping", "stream", "ptz", "release-control"]
 MIN_FRAME_BYTES = 256
-MAX_FRAME_BYTES = 1 << 20
+# A frame line (payload plus its header fields) stays within the protocol's 1 MiB line limit.
+MAX_FRAME_BYTES = MAX_LINE_BYTES - 8 * 1024
 PTZ_RANGES = {"pan": (-180.0, 180.0), "tilt": (-90.0, 90.0), "zoom": (1.0, 20.0)}
 
 

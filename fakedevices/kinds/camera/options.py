@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -25,6 +26,12 @@ class CameraOptions:
     bind_address: str | None
 
 
+def _ip_address(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not a string")
+    return str(ipaddress.ip_address(value))
+
+
 def parse_camera_options(r: Reader, pool_name: str) -> CameraOptions:
     options = CameraOptions(
         count=r.integer("count", minimum=1, maximum=MAX_CAMERAS_PER_POOL),
@@ -39,7 +46,7 @@ def parse_camera_options(r: Reader, pool_name: str) -> CameraOptions:
         ),
         bandwidth_mbps=r.integer("bandwidthMbps", 100, minimum=1, maximum=100_000),
         min_share_mbps=r.integer("minShareMbps", 10, minimum=1, maximum=100_000),
-        bind_address=r.string("bindAddress", "") or None,
+        bind_address=r.parsed("bindAddress", None, _ip_address, "an IPv4 or IPv6 address such as 198.19.0.10"),
     )
     if options.min_share_mbps > options.bandwidth_mbps:
         r.problem(

@@ -6,8 +6,9 @@ compute_units=..., partition=..., time_slice=...)`` and served on its own unix s
 
 Container ops (see docs/emulator-protocol.md): ``info``, ``health``, ``ping``, ``alloc {bytes}``,
 ``free {handle}``, ``run {job: "sum-squares"|"matmul", n}``. Allocations belong to the connection that
-made them (like a process's device memory) and are freed when it closes; the session's share bounds
-the sum over all its connections, and the device's memory bounds the sum over all sessions.
+made them (like a process's device memory), at most ``MAX_ALLOCATIONS_PER_CONNECTION`` of them, and are
+freed when it closes; the session's share bounds the sum over all its connections, and the device's
+memory bounds the sum over all sessions.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from typing import Any
 
 from fakedevices.emulator.base import reject_unknown_limits
 from fakedevices.emulator.errors import EmulatorError, RequestError, SessionError
-from fakedevices.emulator.protocol import Message, int_field, ok, require_op
+from fakedevices.emulator.protocol import Message, int_field, ok, require_op, shown
 from fakedevices.emulator.server import Connection
 from fakedevices.emulator.unixsock import SocketSession, UnixSocketEmulator
 
 MAX_SUM_SQUARES_N = 5_000_000
 MAX_MATMUL_N = 96
+MAX_ALLOCATIONS_PER_CONNECTION = 4096
 JOBS = ("sum-squares", "matmul")
 OPS = ["info", "health", "ping", "alloc", "free", "run"]
 
@@ -211,12 +213,18 @@ class GpuEmulator(UnixSocketEmulator[GpuSession]):
         if op == "alloc":
             return self._alloc(conn, session, int_field(request, "bytes", minimum=1))
         if op == "free":
-            return self._free(conn, session, str(request.get("handle", "")))
+            handle = request.get("handle", "")
+            return self._free(conn, session, handle if isinstance(handle, str) else shown(handle))
         return self._run(session, request)
 
     def _alloc(self, conn: Connection, session: GpuSession, size: int) -> Message:
         self.require_healthy("memory allocation")
         limits: GpuSessionLimits = session.limits
+        if len(conn.context.get("allocations", {})) >= MAX_ALLOCATIONS_PER_CONNECTION:
+            raise RequestError(
+                f"alloc refused on gpu {self.name}: this connection holds {MAX_ALLOCATIONS_PER_CONNECTION} "
+                "allocations, the most one connection may; free some, or allocate fewer, larger blocks"
+            )
         with self._lock:
             if session.used_bytes + size > limits.memory_bytes:
                 raise RequestError(
@@ -242,8 +250,9 @@ class GpuEmulator(UnixSocketEmulator[GpuSession]):
         allocations: dict[str, int] = conn.context.get("allocations", {})
         size = allocations.pop(handle, None)
         if size is None:
-            known = ", ".join(sorted(allocations)) or "none"
-            raise RequestError(f"no allocation {handle!r} on this connection (yours: {known})")
+            known = ", ".join(sorted(allocations)[:10]) or "none"
+            more = f" and {len(allocations) - 10} more" if len(allocations) > 10 else ""
+            raise RequestError(f"no allocation {shown(handle)} on this connection (yours: {known}{more})")
         with self._lock:
             session.used_bytes -= size
             used = session.used_bytes
@@ -253,7 +262,7 @@ class GpuEmulator(UnixSocketEmulator[GpuSession]):
     def _run(self, session: GpuSession, request: Message) -> Message:
         job = request.get("job", "sum-squares")
         if job not in JOBS:
-            raise RequestError(f"unknown job {job!r}; known jobs: {', '.join(JOBS)}")
+            raise RequestError(f"unknown job {shown(job)}; known jobs: {', '.join(JOBS)}")
         self.require_healthy(f"job {job!r}")
         limits: GpuSessionLimits = session.limits
         started = time.monotonic()

@@ -50,10 +50,13 @@ class GpuOptions:
         return min(self.compute_slices // profile.compute_slices, self.memory_bytes // profile.memory_bytes)
 
 
+MAX_MEMORY_BYTES = 2**50  # 1Pi: beyond any device, and exact in a ResourceSlice's int64 quantity
+
+
 def _bytes(value: object) -> int:
     amount = parse_quantity(value)  # type: ignore[arg-type]
-    if amount <= 0 or amount.denominator != 1:
-        raise ValueError("not a positive whole number of bytes")
+    if amount <= 0 or amount.denominator != 1 or amount > MAX_MEMORY_BYTES:
+        raise ValueError("not a positive whole number of bytes up to 1Pi")
     return int(amount)
 
 
@@ -61,7 +64,7 @@ def parse_gpu_options(r: Reader) -> GpuOptions:
     count = r.integer("count", minimum=0, maximum=MAX_GPUS_PER_NODE)
     model_name = r.string("model", "df100", choices=tuple(MODELS))
     model = MODELS.get(model_name, MODELS["df100"])
-    memory = r.parsed("memory", _bytes(model.memory), _bytes, "a positive quantity of bytes such as 40Gi")
+    memory = r.parsed("memory", _bytes(model.memory), _bytes, "a positive quantity of bytes up to 1Pi, such as 40Gi")
     slices = r.integer("computeSlices", model.compute_slices, minimum=1, maximum=64)
     driver_version = r.string(
         "driverVersion", "", pattern=SEMVER, pattern_help="must be a semantic version such as 550.54.15"
@@ -95,9 +98,12 @@ def _parse_partitions(r: Reader, model: str, memory: int, slices: int) -> tuple[
     for item in r.items("partitions"):
         name = item.string("name", pattern=PROFILE_NAME, pattern_help="a short DNS label such as 1g-5gb")
         compute = item.integer("computeSlices", minimum=1, maximum=64)
-        mem = item.parsed("memory", 0, _bytes, "a positive quantity of bytes such as 10Gi")
+        mem = item.parsed("memory", 0, _bytes, "a positive quantity of bytes up to 1Pi, such as 10Gi")
         if not item.has("memory"):
             item.problem(item.at("memory"), None, "this field is required: a quantity such as 10Gi")
+        if mem == 0:
+            item.finish()
+            continue  # reported above; a profile without memory has no layout to check
         if name in seen:
             item.problem(item.at("name"), name, "duplicate partition profile name; each profile needs its own")
         seen.add(name)
@@ -123,8 +129,8 @@ def _parse_memory_sharing(r: Reader, count: int, memory: int) -> MemorySharing |
         r.finish()
         return None
     gpus = r.integer("gpus", 1, minimum=1, maximum=max(count, 1))
-    minimum = r.parsed("minimum", 2**30, _bytes, "a positive quantity of bytes such as 1Gi")
-    step = r.parsed("step", minimum, _bytes, "a positive quantity of bytes such as 1Gi")
+    minimum = r.parsed("minimum", 2**30, _bytes, "a positive quantity of bytes up to 1Pi, such as 1Gi")
+    step = r.parsed("step", minimum, _bytes, "a positive quantity of bytes up to 1Pi, such as 1Gi")
     if minimum > memory:
         r.problem(r.at("minimum"), format_bytes(minimum), f"at most the GPU's memory, {format_bytes(memory)}")
     r.finish()
