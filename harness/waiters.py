@@ -16,12 +16,22 @@ from harness.kube import Kube
 
 T = TypeVar("T")
 POLL_SECONDS = 0.25
+HOPELESS_CHECK_SECONDS = 2.0
+HOPELESS = ("CEL runtime error",)
+"""Event messages that say a claim can never be allocated as it stands (the allocator stops at the first
+device a selector cannot be evaluated on), so waiting longer is pointless."""
 
 
 class WaitTimeout(AssertionError):
     def __init__(self, what: str, timeout: float, diagnostics: str) -> None:
         self.diagnostics = diagnostics
         super().__init__(f"timed out after {timeout:.0f}s waiting for {what}\n{diagnostics}")
+
+
+class CannotSucceed(AssertionError):
+    def __init__(self, what: str, event: str, diagnostics: str) -> None:
+        self.diagnostics = diagnostics
+        super().__init__(f"gave up waiting for {what}: it can never happen, the cluster says: {event}\n{diagnostics}")
 
 
 @dataclass
@@ -43,13 +53,28 @@ class Waiter:
     ) -> T:
         limit = self.default_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
+        next_check = time.monotonic() + HOPELESS_CHECK_SECONDS
         while True:
             value = probe()
             if value:
                 return value
             if time.monotonic() >= deadline:
                 raise WaitTimeout(what, limit, self.diagnose(pod=pod, claim=claim))
+            if (pod or claim) and time.monotonic() >= next_check:
+                next_check = time.monotonic() + HOPELESS_CHECK_SECONDS
+                hopeless = self.hopeless(pod, claim)
+                if hopeless:
+                    raise CannotSucceed(what, hopeless, self.diagnose(pod=pod, claim=claim))
             time.sleep(POLL_SECONDS)  # poll
+
+    def hopeless(self, *involved: str | None) -> str:
+        """The first event about `involved` objects whose message says the wait can never end well."""
+        for name in filter(None, involved):
+            for event in self.kube.events(self.namespace, name):
+                message = str(event.get("message", ""))
+                if any(marker in message for marker in HOPELESS):
+                    return f"{event.get('reason')} {name}: {message}"
+        return ""
 
     # ---- common conditions -----------------------------------------------------------------------
     def pod_phase(self, name: str, *phases: str, timeout: float | None = None) -> str:

@@ -10,6 +10,8 @@ from harness.waiters import WaitTimeout
 
 pytestmark = pytest.mark.area("prepare")
 HOLD = "echo drafarm-holding; sleep 600"
+PREPARE_ATTEMPTS = 3
+"""The kubelet retries a failed prepare with backoff: one failure may be a driver restarting, three are not."""
 
 
 def _cdi_failure(dra: DraTest, pod: str) -> str:
@@ -20,13 +22,27 @@ def _cdi_failure(dra: DraTest, pod: str) -> str:
     return ""
 
 
+def _prepare_failure(dra: DraTest, pod: str) -> str:
+    for event in dra.kube.events(dra.ns, pod):
+        if event.get("reason") == "FailedPrepareDynamicResources" and int(event.get("count") or 1) >= PREPARE_ATTEMPTS:
+            return str(event.get("message", ""))
+    return ""
+
+
 def _run_holding(dra: DraTest, pod: str, claim: str) -> None:
     dra.pod(pod, dra.proof_script(then=HOLD), claims={"dev": claim})
 
-    def holding_or_cdi_failure() -> bool:
-        return "drafarm-holding" in dra.kube.logs(pod, dra.ns) or bool(_cdi_failure(dra, pod))
+    def holding_or_failure() -> bool:
+        logs = dra.kube.logs(pod, dra.ns)
+        return "drafarm-holding" in logs or bool(_cdi_failure(dra, pod)) or bool(_prepare_failure(dra, pod))
 
-    dra.wait.until(f"pod {pod} to show its device", holding_or_cdi_failure, 120, pod=pod)
+    dra.wait.until(f"pod {pod} to show its device", holding_or_failure, 120, pod=pod)
+    failed = _prepare_failure(dra, pod)
+    if failed:
+        raise AssertionError(
+            f"the kubelet's NodePrepareResources call failed {PREPARE_ATTEMPTS} times for pod {pod}'s claim: "
+            f"{failed}\nthe driver must prepare every device the scheduler allocated from its slices"
+        )
     cdi = _cdi_failure(dra, pod)
     if cdi:
         raise AssertionError(

@@ -2,26 +2,67 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from lightkube import ApiError
 
 from harness.dratest import DraTest
+from harness.waiters import WaitTimeout
 
 pytestmark = [pytest.mark.area("slices"), pytest.mark.smoke]
 
+# The upstream kubeletplugin helper (k8s.io/dynamic-resource-allocation/resourceslice, which most drivers
+# use) syncs a pool 30 s after it sees one of its slices deleted (DefaultSyncDelay), and for 60 s after it
+# created a slice it trusts its own copy of it (DefaultMutationCacheTTL): a slice deleted soon after it
+# was written comes back only once that minute is over, up to ~60 s after the deletion (56 s measured
+# on the local cluster). 90 s is that plus room for a loaded machine.
+REPUBLISH_DEADLINE_S = 90
 
+
+def _node_slices(dra: DraTest, node: str | None = None) -> list[dict[str, Any]]:
+    fields = {"spec.driver": dra.driver, **({"spec.nodeName": node} if node else {})}
+    return [s for s in dra.kube.items("ResourceSlice", fields=fields) if s["spec"].get("nodeName")]
+
+
+def _devices(slices: list[dict[str, Any]]) -> list[str]:
+    return sorted(d["name"] for s in slices for d in s["spec"].get("devices") or [])
+
+
+def _restore(dra: DraTest, deleted: list[dict[str, Any]]) -> None:
+    """Put back the slices the driver did not republish, so the tests after this one find its devices."""
+    for slice_ in deleted:
+        meta = slice_["metadata"]
+        keep = {k: meta[k] for k in ("name", "labels", "ownerReferences") if meta.get(k)}
+        obj = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice", "metadata": keep, "spec": slice_["spec"]}
+        try:
+            dra.kube.create(obj)
+        except ApiError as exc:
+            if exc.status.code != 409:  # 409: the driver was quicker
+                raise
+
+
+@pytest.mark.devices_alone  # while its slices are gone, no other test could allocate the driver's devices
 def test_deleted_node_slices_are_republished(dra: DraTest) -> None:
-    slices = [
-        s for s in dra.kube.items("ResourceSlice", fields={"spec.driver": dra.driver}) if s["spec"].get("nodeName")
-    ]
+    slices = _node_slices(dra)
     assert slices, f"driver {dra.driver} publishes no node-local slices"
     node = slices[0]["spec"]["nodeName"]
     mine = [s for s in slices if s["spec"]["nodeName"] == node]
-    devices = sorted(d["name"] for s in mine for d in s["spec"].get("devices") or [])
-    for s in mine:
-        dra.kube.delete("ResourceSlice", s["metadata"]["name"])
+    devices = _devices(mine)
 
     def republished() -> bool:
-        now = dra.kube.items("ResourceSlice", fields={"spec.driver": dra.driver, "spec.nodeName": node})
-        return sorted(d["name"] for s in now for d in s["spec"].get("devices") or []) == devices
+        return _devices(_node_slices(dra, node)) == devices
 
-    dra.wait.until(f"{dra.driver} to republish node {node}'s slices", republished, 30)
+    for s in mine:
+        dra.kube.delete("ResourceSlice", s["metadata"]["name"])
+    try:
+        dra.wait.until(f"{dra.driver} to republish node {node}'s slices", republished, REPUBLISH_DEADLINE_S)
+    except WaitTimeout as exc:
+        raise AssertionError(
+            f"driver {dra.driver} did not republish node {node}'s ResourceSlices within {REPUBLISH_DEADLINE_S}s "
+            f"of their deletion (devices {devices}, now {_devices(_node_slices(dra, node))}): a kubelet restart "
+            "deletes a node's slices, and a driver must notice and publish them again"
+        ) from exc
+    finally:
+        if not republished():
+            _restore(dra, mine)

@@ -15,7 +15,11 @@ pytestmark = [pytest.mark.area("slices"), pytest.mark.smoke]
 
 def _slices(dra: DraTest) -> list[dict[str, Any]]:
     slices = dra.kube.items("ResourceSlice", fields={"spec.driver": dra.driver})
-    assert slices, f"driver {dra.driver} publishes no ResourceSlices: is it deployed and registered?"
+    assert slices, (
+        f"driver {dra.driver} has no ResourceSlices in the cluster: it is not running or not registered with "
+        "the kubelet, publishes none, or its slices were deleted (as a kubelet restart does) and it did not "
+        "publish them again"
+    )
     return slices
 
 

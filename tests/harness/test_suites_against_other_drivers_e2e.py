@@ -6,7 +6,6 @@ purpose leaves the farm that other tests use alone."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -19,11 +18,12 @@ import pytest
 
 from clusters.local.provider import LocalProvider
 from fakedevices.plugin.control_client import call
+from tests.harness.conformance_run import ConformanceRun, run_conformance
 
 pytestmark = pytest.mark.e2e
 DATA = Path(__file__).resolve().parent.parent / "data"
 STATE = Path("/run/drafarm/second-driver")
-ROOT = Path(__file__).resolve().parents[2]
+CONFORMANCE_TESTS = 9
 
 
 @pytest.fixture(scope="module")
@@ -59,17 +59,8 @@ def second_driver(farm_cluster: LocalProvider) -> Iterator[Path]:
         shutil.rmtree(STATE, ignore_errors=True)
 
 
-def _conformance(cluster: LocalProvider, tmp_path: Path, *selection: str) -> subprocess.CompletedProcess[str]:
-    args = [
-        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=",
-        *[str(ROOT / "suites" / "conformance" / s) for s in selection or ("",)],
-        "--drafarm-kubeconfig", str(cluster.kubeconfig()),
-        "--drafarm-profile", str(DATA / "env-only-profile.yaml"),
-        "--drafarm-report-dir", str(tmp_path / "report"),
-        "--drafarm-node-cdi-dir", "/var/run/cdi",
-    ]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
-    return subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=ROOT, env=env, check=False)
+def _conformance(cluster: LocalProvider, tmp_path: Path, *selection: str) -> ConformanceRun:
+    return run_conformance(cluster, DATA / "env-only-profile.yaml", tmp_path / "report", *selection)
 
 
 def _bug(control: Path, bug: str, on: bool) -> None:
@@ -79,8 +70,10 @@ def _bug(control: Path, bug: str, on: bool) -> None:
 def test_a_driver_known_only_by_its_profile_passes(
     farm_cluster: LocalProvider, second_driver: Path, tmp_path: Path
 ) -> None:
-    result = _conformance(farm_cluster, tmp_path)
-    assert result.returncode == 0, result.stdout[-5000:]
+    run = _conformance(farm_cluster, tmp_path)
+    assert run.returncode == 0, run.summary()
+    assert run.count("passed") == CONFORMANCE_TESTS, run.summary()
+    assert run.count("total") == CONFORMANCE_TESTS, run.summary()
     assert (tmp_path / "report" / "report.html").exists()
 
 
@@ -104,8 +97,9 @@ def test_driver_bug_is_caught_and_named(
 ) -> None:
     _bug(second_driver, bug, True)
     try:
-        result = _conformance(farm_cluster, tmp_path, suite_test)
+        run = _conformance(farm_cluster, tmp_path, suite_test)
     finally:
         _bug(second_driver, bug, False)
-    assert result.returncode == 1, result.stdout[-3000:]
-    assert message in result.stdout
+    assert run.returncode == 1, run.summary()
+    assert run.count("failed") == 1 and run.count("passed") == 0, run.summary()
+    assert message in run.stdout, run.summary()

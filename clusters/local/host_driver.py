@@ -1,0 +1,154 @@
+"""A real third-party DRA driver's kubelet plugin run as a host process next to the local cluster's kubelet.
+
+The way `deploy_farm` runs our own plugin, for any driver binary: started with the cluster's admin
+kubeconfig and kubelet root dir, ready once the kubelet connected to it and its ResourceSlices are in
+the API, stopped by its PID. `upstream_test_driver_argv` gives the command line of the upstream DRA test
+driver (`k8s.io/kubernetes/test/e2e/dra/test-driver`, built by the toolchain as `dra-test-driver`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from lightkube import Client, KubeConfig
+from lightkube.resources.resource_v1 import ResourceSlice
+
+from clusters.local import processes
+from clusters.local.layout import Layout
+from clusters.provider import ClusterError
+
+READY_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0
+
+
+def upstream_test_driver_argv(
+    binary: Path,
+    layout: Layout,
+    node: str,
+    driver: str,
+    *,
+    cdi_dir: Path = Path("/var/run/cdi"),
+    num_devices: int = 4,
+    verbosity: int = 3,
+) -> list[str]:
+    kubelet_root = layout.kubelet_root
+    return [
+        str(binary), f"--kubeconfig={layout.admin_kubeconfig}", f"--drivername={driver}", f"-v={verbosity}",
+        "kubelet-plugin", f"--node-name={node}", f"--num-devices={num_devices}", f"--cdi-dir={cdi_dir}",
+        f"--plugin-registration-path={kubelet_root / 'plugins_registry'}", f"--datadir={kubelet_root / 'plugins'}",
+    ]  # fmt: skip
+
+
+@dataclass
+class HostDriver:
+    """One driver process of the local cluster; `component` names its log and PID file in the layout."""
+
+    layout: Layout
+    component: str
+    driver: str
+    node: str
+    argv: list[str]
+    cdi_dirs: tuple[Path, ...] = (Path("/var/run/cdi"),)
+    pid: int | None = None
+    _kubelet_log_start: int = field(default=0, repr=False)
+
+    @property
+    def log(self) -> Path:
+        return self.layout.log(self.component)
+
+    @property
+    def registration_socket(self) -> Path:
+        return self.layout.kubelet_root / "plugins_registry" / f"{self.driver}-reg.sock"
+
+    def start(self) -> int:
+        if self.pid is not None and processes.alive(self.pid):
+            raise ClusterError(f"{self.component} already runs (pid {self.pid})")
+        kubelet_log = self.layout.log("kubelet")
+        self._kubelet_log_start = kubelet_log.stat().st_size if kubelet_log.exists() else 0
+        self.pid = processes.start(self.layout, self.component, self.argv, env={"PATH": "/usr/sbin:/usr/bin:/bin"})
+        return self.pid
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
+        """Until the kubelet connected to the plugin and the driver's slices for the node are published."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.pid is None or not processes.alive(self.pid):
+                raise ClusterError(f"DRA driver {self.driver} exited during start (log {self.log}):\n{self.tail()}")
+            connected = self.kubelet_connected()
+            slices = self.slices() if connected else []
+            if connected and slices:
+                return
+            if time.monotonic() >= deadline:
+                raise ClusterError(
+                    f"DRA driver {self.driver} not ready after {timeout:.0f}s: kubelet connected={connected}, "
+                    f"registration socket {self.registration_socket} "
+                    f"{'exists' if self.registration_socket.exists() else 'missing'}, "
+                    f"{len(slices)} ResourceSlice(s) for node {self.node}; driver log:\n{self.tail()}"
+                )
+            time.sleep(0.25)  # poll
+
+    def kubelet_connected(self) -> bool:
+        """The kubelet logs `"Connection changed" driverName=... connected=true` (at -v=2) once it
+        registered the plugin and its gRPC connection to the DRA service is up."""
+        try:
+            with self.layout.log("kubelet").open("rb") as fh:
+                fh.seek(self._kubelet_log_start)
+                text = fh.read().decode(errors="replace")
+        except OSError:
+            return False
+        mark = f'"Connection changed" driverName="{self.driver}"'
+        return any(mark in line and "connected=true" in line for line in text.splitlines())
+
+    def slices(self) -> list[dict[str, Any]]:
+        client = Client(KubeConfig.from_file(str(self.layout.admin_kubeconfig)))
+        found = client.list(ResourceSlice, fields={"spec.driver": self.driver, "spec.nodeName": self.node})
+        return [s.to_dict() for s in found]
+
+    def freeze(self) -> None:
+        """SIGSTOP: the process stays (its sockets too) but answers nothing, as a hung driver does."""
+        self._signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if self.pid is not None and processes.alive(self.pid):
+            os.kill(self.pid, sig)
+
+    def stop(self) -> None:
+        """Stop by PID; remove what a killed driver leaves: its sockets and its CDI specs."""
+        self.thaw()
+        processes.stop(self.layout, self.component, STOP_TIMEOUT_S)
+        self.pid = None
+        self.registration_socket.unlink(missing_ok=True)
+        shutil.rmtree(self.layout.kubelet_root / "plugins" / self.driver, ignore_errors=True)
+        for directory in self.cdi_dirs:
+            for leftover in directory.glob(f"{self.driver}-*.json"):
+                leftover.unlink(missing_ok=True)
+
+    def tail(self, lines: int = 25) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "<no log>"
+
+    def __enter__(self) -> HostDriver:
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,147 @@
+"""The conformance suite against a real third-party driver: the upstream DRA test driver
+(`k8s.io/kubernetes/test/e2e/dra/test-driver`, built by the toolchain), run next to the local cluster's
+kubelet with nothing of drafarm's in it, tested only through a profile. It must pass; broken the ways
+real drivers break, the suite must fail and name the problem.
+
+Every test runs its own driver instance under a driver name of its own, so tests on other xdist workers
+and other runs on the shared cluster never meet it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import yaml
+from lightkube import Client, KubeConfig
+from lightkube.resources.resource_v1 import DeviceClass, ResourceSlice
+
+from clusters.local.host_driver import HostDriver, upstream_test_driver_argv
+from clusters.local.provider import LocalProvider
+from clusters.toolchain import lookup
+from harness.profiles import PROFILES_DIR
+from tests.harness.conformance_run import ConformanceRun, run_conformance
+
+pytestmark = pytest.mark.e2e
+PROFILE = PROFILES_DIR / "dra-test-driver.yaml"
+CONFORMANCE_TESTS = 9
+PREPARE_TEST = "test_prepare.py::test_container_sees_its_device_and_cdi_spec_exists_until_unprepare"
+
+
+@pytest.fixture(scope="session")
+def test_driver_binary(local_cluster: LocalProvider) -> Path:
+    return lookup.program(local_cluster.cfg.pins, "kubernetes", "dra-test-driver")
+
+
+@contextmanager
+def upstream_driver(
+    cluster: LocalProvider, binary: Path, case: str, cdi_dir: Path | None = None
+) -> Iterator[HostDriver]:
+    """One upstream test driver process named `<case>-<pid>.test-driver.drafarm.dev`, ready (registered
+    with the kubelet, slices published) for the body; stopped, its DeviceClass removed, afterwards."""
+    driver = f"{case}-{os.getpid()}.test-driver.drafarm.dev"
+    node = cluster.nodes()[0]
+    cdi = cdi_dir or Path("/var/run/cdi")
+    argv = upstream_test_driver_argv(binary, cluster.layout, node, driver, cdi_dir=cdi)
+    host = HostDriver(cluster.layout, f"dra-test-driver-{case}-{os.getpid()}", driver, node, argv, (cdi,))
+    try:
+        with host:
+            yield host
+    finally:
+        client = Client(KubeConfig.from_file(str(cluster.kubeconfig())))
+        for obj in client.list(DeviceClass):
+            if obj.metadata is not None and obj.metadata.name == class_name(driver):
+                client.delete(DeviceClass, obj.metadata.name)
+        for slice_ in client.list(ResourceSlice, fields={"spec.driver": driver}):
+            if slice_.metadata is not None and slice_.metadata.name:
+                client.delete(ResourceSlice, slice_.metadata.name)
+
+
+def class_name(driver: str) -> str:
+    return f"{driver.split('.', 1)[0]}-device"
+
+
+def profile_for(driver: str, directory: Path) -> Path:
+    """The built-in dra-test-driver profile, for a driver of another name."""
+    document = yaml.safe_load(PROFILE.read_text())
+    spec = document["spec"]
+    default = spec["driver"]
+    spec["driver"] = driver
+    device = spec["deviceClasses"]["device"]
+    device["name"] = class_name(driver)
+    device["selectors"] = [s.replace(default, driver) for s in device["selectors"]]
+    path = directory / "profile.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def conformance(cluster: LocalProvider, host: HostDriver, tmp_path: Path, *selection: str) -> ConformanceRun:
+    return run_conformance(cluster, profile_for(host.driver, tmp_path), tmp_path / "report", *selection)
+
+
+def test_the_upstream_test_driver_passes_the_conformance_suite(
+    local_cluster: LocalProvider, test_driver_binary: Path, tmp_path: Path
+) -> None:
+    with upstream_driver(local_cluster, test_driver_binary, "good") as host:
+        run = conformance(local_cluster, host, tmp_path)
+    assert run.returncode == 0, run.summary()
+    assert run.count("passed") == CONFORMANCE_TESTS, run.summary()
+    assert run.count("total") == CONFORMANCE_TESTS, run.summary()
+
+
+def _cdi_where_the_runtime_does_not_look(host: HostDriver) -> None:
+    """Nothing to do after start: its CDI dir is not one containerd reads."""
+
+
+def _prepare_fails(host: HostDriver) -> None:
+    """Its CDI directory becomes a file: every NodePrepareResources fails writing the claim's spec."""
+    (cdi,) = host.cdi_dirs
+    shutil.rmtree(cdi)
+    cdi.write_text("not a directory\n")
+
+
+def _slices_withdrawn(host: HostDriver) -> None:
+    """The driver hangs and its slices are deleted (as a kubelet restart does): they never come back."""
+    host.freeze()
+    client = Client(KubeConfig.from_file(str(host.layout.admin_kubeconfig)))
+    for slice_ in client.list(ResourceSlice, fields={"spec.driver": host.driver}):
+        if slice_.metadata is not None and slice_.metadata.name:
+            client.delete(ResourceSlice, slice_.metadata.name)
+
+
+BREAKS = {
+    "cdi-elsewhere": (_cdi_where_the_runtime_does_not_look, True),
+    "prepare-fails": (_prepare_fails, True),
+    "slices-withdrawn": (_slices_withdrawn, False),
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "suite_test", "message"),
+    [
+        ("cdi-elsewhere", PREPARE_TEST, "the driver must write a CDI spec for every CDI ID it returns"),
+        ("prepare-fails", PREPARE_TEST, "failed to write CDI file"),
+        ("slices-withdrawn", "test_slices.py", "has no ResourceSlices"),
+    ],
+)
+def test_a_broken_upstream_driver_is_caught_and_named(
+    local_cluster: LocalProvider, test_driver_binary: Path, tmp_path: Path, case: str, suite_test: str, message: str
+) -> None:
+    breaks, private_cdi = BREAKS[case]
+    cdi_dir = Path("/run/drafarm") / f"{case}-{os.getpid()}-cdi" if private_cdi else None
+    try:
+        with upstream_driver(local_cluster, test_driver_binary, case, cdi_dir) as host:
+            breaks(host)
+            run = conformance(local_cluster, host, tmp_path, suite_test)
+    finally:
+        if cdi_dir is not None:
+            if cdi_dir.is_dir():
+                shutil.rmtree(cdi_dir)
+            else:
+                cdi_dir.unlink(missing_ok=True)
+    assert run.returncode == 1, run.summary()
+    assert run.count("failed") >= 1 and run.count("passed") == 0, run.summary()
+    assert message in run.stdout, run.summary()
