@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from fakedevices.dra_limits import MAX_DNS_SUBDOMAIN_LENGTH
 from fakedevices.farm import build_farm
 from fakedevices.model import Farm
 from fakedevices.plugin.control_client import ControlError, call
 from fakedevices.plugin.runner import AlreadyRunning, PluginOptions, run_plugin, setup_logging
+from fakedevices.plugin.startup_checks import StartupError
+from fakedevices.spec.farmspec import MAX_SEED
+from fakedevices.spec.reader import DNS_SUBDOMAIN
 from harness.cli_farm import _load
 
 DEFAULT_STATE_ROOT = Path("/run/drafarm")
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A float range that also refuses nan (which every range comparison lets through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number; give one from {self.min:g} to {self.max:g}", param, ctx)
+        return number
 
 
 @click.group()
@@ -27,7 +42,7 @@ def plugin() -> None:
 @click.option("--node", required=True, help="The node (from the farm spec) whose devices to serve.")
 @click.option("--kube-node", help="The cluster's name for that node, when it differs from the farm's.")
 @click.option("--farm", "spec", required=True, help="Farm spec: a path or an example name.")
-@click.option("--seed", type=int, help="Override the spec's seed.")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Override the spec's seed.")
 @click.option("--kubeconfig", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--kubelet-root", type=click.Path(path_type=Path), default=Path("/var/lib/kubelet"), show_default=True)
 @click.option("--state-dir", type=click.Path(path_type=Path), help="Default: /run/drafarm/<node>.")
@@ -85,7 +100,7 @@ def run(
             no_register,
             no_publish,
         )
-    except AlreadyRunning as exc:
+    except (AlreadyRunning, StartupError) as exc:
         click.echo(f"drafarm plugin run: {exc}", err=True)
         sys.exit(1)
 
@@ -129,6 +144,12 @@ def fault(ctx: click.Context, node: str | None, control_socket: Path | None) -> 
     if control_socket is None:
         if node is None:
             raise click.UsageError("give --node NAME or --control-socket PATH")
+        if not DNS_SUBDOMAIN.match(node) or len(node) > MAX_DNS_SUBDOMAIN_LENGTH:
+            raise click.BadParameter(
+                f"{node[:80]!r} is not a node name (a lowercase DNS name such as drafarm-worker-0); "
+                "give the node's name, or --control-socket PATH",
+                param_hint="--node",
+            )
         control_socket = DEFAULT_STATE_ROOT / node / "control.sock"
     ctx.obj = control_socket
 
@@ -173,7 +194,7 @@ def fail_prepares(ctx: click.Context, count: int, permanent: bool, message: str,
 
 
 @fault.command("delay-prepares")
-@click.argument("seconds", type=click.FloatRange(0, 40))
+@click.argument("seconds", type=FiniteFloatRange(0, 40))
 @click.option("--namespace", default="", help="Only claims in this namespace (default: every claim).")
 @click.pass_context
 def delay_prepares(ctx: click.Context, seconds: float, namespace: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import re
 import sys
@@ -13,9 +14,11 @@ from typing import Any
 
 from fakedevices.client import env
 from fakedevices.client.check import fpga_expected, gpu_expected
+from fakedevices.client.jsontext import parse_json
 from fakedevices.client.transport import ClientError, Connection, DeviceError, Message
 
 EXIT_OK, EXIT_DEVICE, EXIT_USAGE, EXIT_CHECK = 0, 1, 2, 3
+MAX_TIMEOUT_SECONDS = 86_400.0
 
 _SIZE = re.compile(r"(\d+)\s*([KMGT]i?)?B?", re.IGNORECASE)
 _UNITS = {
@@ -45,6 +48,17 @@ def parse_size(text: str) -> int:
     if match is None:
         raise ClientError(f"size {text!r} must be a number with an optional unit (Ki, Mi, Gi, K, M, G)")
     return int(match.group(1)) * _UNITS[(match.group(2) or "").lower()]
+
+
+def _seconds(text: str) -> float:
+    """A timeout: a finite number of seconds above 0 (argparse reports the ValueError as a usage error)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0 or value > MAX_TIMEOUT_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds above 0 and at most {MAX_TIMEOUT_SECONDS:g}")
+    return value
 
 
 def _pick(args: argparse.Namespace, kind: str, environ: Mapping[str, str]) -> env.DeviceRef:
@@ -146,10 +160,7 @@ def cmd_gpu_run(args: argparse.Namespace, environ: Mapping[str, str]) -> Message
 
 def cmd_fpga_run(args: argparse.Namespace, environ: Mapping[str, str]) -> Message:
     ref = _pick(args, "fpga", environ)
-    try:
-        value: Any = json.loads(args.input) if args.json else args.input
-    except json.JSONDecodeError as exc:
-        raise ClientError(f"--input is not JSON: {exc}") from None
+    value: Any = parse_json(args.input, "--input") if args.json else args.input
     with _connect(ref, args.timeout) as conn:
         response = conn.request({"op": "run", "input": value})
     response["ref"] = ref.label
@@ -259,10 +270,9 @@ def cmd_camera_release(args: argparse.Namespace, environ: Mapping[str, str]) -> 
 
 def cmd_raw(args: argparse.Namespace, environ: Mapping[str, str]) -> Message:
     ref = _pick(args, args.kind or "gpu", environ)
-    try:
-        request = json.loads(args.request)
-    except json.JSONDecodeError as exc:
-        raise ClientError(f"request is not JSON: {exc}") from None
+    request = parse_json(args.request, "request")
+    if not isinstance(request, dict):
+        raise ClientError(f'request must be a JSON object such as {{"op": "info"}}, got {type(request).__name__}')
     with _connect(ref, args.timeout) as conn:
         return conn.request(_with_token(ref, request))
 
@@ -274,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--addr", help="camera host:port (default: DRAFARM_CAMERA[_<ID>]_ADDR)")
     common.add_argument("--token", help="camera session token (default: DRAFARM_CAMERA[_<ID>]_TOKEN)")
     common.add_argument("--device", help="which device when several are given: its <ID> or device name")
-    common.add_argument("--timeout", type=float, default=30.0, help="socket timeout in seconds (default 30)")
+    common.add_argument("--timeout", type=_seconds, default=30.0, help="socket timeout in seconds (default 30)")
     parser = argparse.ArgumentParser(prog="python3 -m fakedevices.client", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any
 
 Message = dict[str, Any]
+MAX_RESPONSE_BYTES = 1 << 20  # the protocol's line limit
 
 
 class ClientError(Exception):
@@ -66,15 +67,19 @@ class Connection:
     def receive(self) -> Message | None:
         """The next response, ``None`` when the device closed the connection."""
         try:
-            line = self._rfile.readline()
+            line = self._rfile.readline(MAX_RESPONSE_BYTES + 1)
         except OSError as exc:
             raise ClientError(f"{self.where}: receive failed: {exc}") from exc
         if not line:
             return None
+        if len(line) > MAX_RESPONSE_BYTES:
+            raise ClientError(f"{self.where}: response line longer than {MAX_RESPONSE_BYTES} bytes")
         try:
             value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ClientError(f"{self.where}: not a JSON response: {line[:200]!r}") from exc
+        except RecursionError:
+            raise ClientError(f"{self.where}: response nests too deeply to be a device's answer") from None
+        except ValueError:
+            raise ClientError(f"{self.where}: not a JSON response: {line[:200]!r}") from None
         if not isinstance(value, dict):
             raise ClientError(f"{self.where}: response is not a JSON object")
         return value

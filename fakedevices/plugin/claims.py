@@ -91,6 +91,13 @@ def read_allocated_claim(obj: Mapping[str, Any], driver: str, pools: Sequence[st
         for r in devices.get("results") or []
         if r.get("driver") == driver and r.get("pool") in pools
     )
+    if not results:
+        drivers = sorted({str(r.get("driver")) for r in devices.get("results") or []})
+        raise ClaimError(
+            f"{where}: none of its devices is allocated from {driver} on this node (its devices come from "
+            f"{', '.join(d[:63] for d in drivers[:5]) or 'no driver'}); the kubelet asked the wrong plugin or "
+            "node: delete the pod so the claim is allocated anew"
+        )
     configs = tuple(
         OpaqueConfig(
             source=c.get("source", "FromClaim"),

@@ -25,6 +25,7 @@ from fakedevices.model import Device
 from fakedevices.plugin.api import ClaimRef, DeviceHealthReport, PrepareOutcome
 from fakedevices.plugin.cdi_specs import CdiDevice, CdiSpecs
 from fakedevices.plugin.checkpoint import Checkpoint, PreparedClaim, PreparedDevice
+from fakedevices.plugin.claim_refs import claim_ref_problem
 from fakedevices.plugin.claims import AllocatedClaim, AllocationResult, ClaimError, read_allocated_claim
 from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.inventory import NodeInventory
@@ -139,6 +140,9 @@ class NodeDriver:
     def prepare(self, claims: Sequence[ClaimRef]) -> dict[str, PrepareOutcome]:
         out: dict[str, PrepareOutcome] = {}
         for ref in claims:
+            if (problem := claim_ref_problem(ref)) is not None:
+                out[ref.uid] = PrepareOutcome(error=problem)
+                continue
             with self._claim_lock(ref.uid):
                 try:
                     out[ref.uid] = PrepareOutcome(devices=self._prepare_one(ref))
@@ -278,6 +282,9 @@ class NodeDriver:
     def unprepare(self, claims: Sequence[ClaimRef]) -> dict[str, str]:
         out: dict[str, str] = {}
         for ref in claims:
+            if (problem := claim_ref_problem(ref)) is not None:
+                out[ref.uid] = problem
+                continue
             with self._claim_lock(ref.uid):
                 try:
                     self._unprepare_one(ref.uid)

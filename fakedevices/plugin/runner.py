@@ -6,6 +6,7 @@ import fcntl
 import json
 import logging
 import os
+import shutil
 import signal
 import threading
 import time
@@ -24,6 +25,7 @@ from fakedevices.plugin.metrics import METRICS
 from fakedevices.plugin.server import PluginPaths, PluginServer
 from fakedevices.plugin.slice_builder import PoolPlacement
 from fakedevices.plugin.slice_publisher import PublishedPool, SlicePublisher
+from fakedevices.plugin.startup_checks import check_reachable, checked_client
 
 log = logging.getLogger("drafarm.plugin")
 FIRST_MINOR_WITH_SEPARATE_COUNTERS = 35
@@ -90,9 +92,9 @@ def _counters_separate(options: PluginOptions, minor: int | None) -> bool:
     return minor is None or minor >= FIRST_MINOR_WITH_SEPARATE_COUNTERS
 
 
-def build_plugin(farm: Farm, options: PluginOptions) -> PluginServer:
+def build_plugin(farm: Farm, options: PluginOptions, client: Any | None = None) -> PluginServer:
     inventory = NodeInventory(farm, options.node)
-    client = make_client(options.kubeconfig)
+    client = client if client is not None else make_client(options.kubeconfig)
     faults = Faults()
     hosts: dict[str, str] = {}
     if options.camera_hosts == "own-address":
@@ -153,16 +155,49 @@ def lock_state_dir(state_dir: Path) -> int:
 
 
 def run_plugin(farm: Farm, options: PluginOptions) -> None:
-    """Serve until SIGTERM or SIGINT, then deregister and stop cleanly."""
-    lock_state_dir(options.state_dir)
-    server = build_plugin(farm, options)
-    if options.metrics_port is not None:
-        start_http_server(options.metrics_port, addr="127.0.0.1", registry=METRICS.registry)
+    """Serve until SIGTERM or SIGINT, then deregister and stop cleanly.
+
+    The kubeconfig (and, when publishing, the API server) is checked before anything is created; a
+    start that fails after that removes what it created in the state dir."""
+    client = checked_client(options.kubeconfig)
+    if options.publish:
+        check_reachable(client, options.node, options.kubeconfig)
+    before = _entries(options.state_dir)
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    server.start()
+    lock_state_dir(options.state_dir)  # AlreadyRunning: the state dir is another plugin's, left alone
+    try:
+        server = build_plugin(farm, options, client)
+        if options.metrics_port is not None:
+            start_http_server(options.metrics_port, addr="127.0.0.1", registry=METRICS.registry)
+        server.start()
+    except BaseException:
+        _remove_new_entries(options.state_dir, before)
+        raise
     log.info("plugin ready: node=%s driver=%s control=%s", options.node, farm.driver, options.control_socket)
     stopping.wait()
     log.info("stopping plugin for node %s", options.node)
     server.stop()
+
+
+def _entries(state_dir: Path) -> set[str] | None:
+    """The state dir's entries before this start, or None when it does not exist yet."""
+    try:
+        return set(os.listdir(state_dir))
+    except FileNotFoundError:
+        return None
+
+
+def _remove_new_entries(state_dir: Path, before: set[str] | None) -> None:
+    """Remove what a failed start created: the whole state dir if it made it, else its new entries."""
+    if before is None:
+        shutil.rmtree(state_dir, ignore_errors=True)
+        return
+    now = _entries(state_dir) or set()
+    for name in now - before:
+        path = state_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
