@@ -22,6 +22,7 @@ from typing import Any
 from benchmarks.common import latency_summary_ms
 from clusters import paths, shared
 from clusters.local.provider import LocalProvider
+from fakedevices.farm import open_farm
 from harness import builders as b
 from harness.kube import Kube
 
@@ -89,7 +90,7 @@ def main() -> int:
     provider = LocalProvider()
     shared.acquire(provider, paths.state_root())
     try:
-        provider.deploy_farm(Path("small"))
+        provider.deploy_farm(open_farm("small"))
         kube = Kube(provider.kubeconfig())
         latencies = pod_to_running(kube, args.pods)
         serial, serial_rc = suite_wall_time(1, args.suites)

@@ -35,6 +35,8 @@ class ClusterStatus:
     kubeconfig: Path | None = None
     components: dict[str, str] = field(default_factory=dict)
     detail: str = ""
+    feature_gates: dict[str, bool] = field(default_factory=dict)
+    """The gates the provider set on every component (empty: ask the cluster)."""
 
 
 class ControlChannel(Protocol):
@@ -78,6 +80,8 @@ class FarmDeployment:
 
 class ClusterProvider(abc.ABC):
     name: str = ""
+    restartable: tuple[str, ...] = ()
+    """Components `restart` can restart on this provider."""
 
     @abc.abstractmethod
     def up(self, report: StepReporter | None = None) -> ClusterStatus:
@@ -110,6 +114,10 @@ class ClusterProvider(abc.ABC):
         """The farm deployed on the running cluster, if any (for a process that did not deploy it)."""
 
     @abc.abstractmethod
+    def restart(self, component: str) -> None:
+        """Restart one component (one of `restartable`) and wait until it serves again."""
+
+    @abc.abstractmethod
     def collect_logs(self, dest: Path) -> list[Path]:
         """Copy every component's log into `dest` (for test reports); return the files written."""
 
@@ -119,6 +127,12 @@ PROVIDERS: dict[str, Callable[..., ClusterProvider]] = {}
 
 def register(name: str, factory: Callable[..., ClusterProvider]) -> None:
     PROVIDERS[name] = factory
+
+
+def names() -> list[str]:
+    if not PROVIDERS:
+        _register_builtin()
+    return sorted(PROVIDERS)
 
 
 def get(name: str, **kwargs: object) -> ClusterProvider:

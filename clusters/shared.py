@@ -50,7 +50,8 @@ def _live_users(data: dict[str, object]) -> list[int]:
     return [u for u in users if isinstance(u, int) and processes.alive(u)] if isinstance(users, list) else []
 
 
-def acquire(provider: ClusterProvider, root: Path) -> None:
+def acquire(provider: ClusterProvider, root: Path, keep: bool = False) -> None:
+    """Join the cluster, bringing it up if needed; `keep` leaves it up when the last user leaves."""
     lock, users_file = _paths(provider, root)
     key = str(users_file)
     with lock:
@@ -63,7 +64,8 @@ def acquire(provider: ClusterProvider, root: Path) -> None:
             provider.up()
             owned = True
         users.append(os.getpid())
-        users_file.write_text(json.dumps({"users": sorted(set(users)), "owned": owned}))
+        keep = keep or (bool(data.get("keep")) and len(users) > 1)
+        users_file.write_text(json.dumps({"users": sorted(set(users)), "owned": owned, "keep": keep}))
         _holds[key] = _holds.get(key, 0) + 1
 
 
@@ -78,8 +80,9 @@ def release(provider: ClusterProvider, root: Path) -> bool:
         data = _read(users_file)
         users = [u for u in _live_users(data) if u != os.getpid()]
         owned = bool(data.get("owned"))
-        users_file.write_text(json.dumps({"users": users, "owned": owned}))
-        if users or not owned or os.environ.get("DRAFARM_KEEP_CLUSTER"):
+        keep = bool(data.get("keep"))
+        users_file.write_text(json.dumps({"users": users, "owned": owned, "keep": keep}))
+        if users or not owned or keep:
             return False
         provider.down()
         return True

@@ -177,8 +177,10 @@ def pod(
     restart: str = "Never",
     node_name: str | None = None,
     tolerations: Sequence[Mapping[str, Any]] = (),
+    node_selector: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """`claims` maps pod claim names to ResourceClaim names; `templates` to ResourceClaimTemplate names."""
+    """`claims` maps pod claim names to ResourceClaim names; `templates` to ResourceClaimTemplate names.
+    `node_name` binds the pod without the scheduler (no claim is allocated then); `node_selector` asks it."""
     resource_claims = [{"name": k, "resourceClaimName": v} for k, v in (claims or {}).items()]
     resource_claims += [{"name": k, "resourceClaimTemplateName": v} for k, v in (templates or {}).items()]
     specs = []
@@ -196,6 +198,8 @@ def pod(
         pod_spec["resourceClaims"] = resource_claims
     if node_name:
         pod_spec["nodeName"] = node_name
+    if node_selector:
+        pod_spec["nodeSelector"] = dict(node_selector)
     if tolerations:
         pod_spec["tolerations"] = [dict(t) for t in tolerations]
     metadata: dict[str, Any] = {"name": name}

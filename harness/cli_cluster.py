@@ -15,6 +15,8 @@ from clusters import provider as providers
 from clusters.local.config import ConfigError
 from clusters.provider import ClusterError, ClusterProvider
 from clusters.toolchain import versions
+from fakedevices.farm import FarmSource, open_farm
+from fakedevices.spec.problems import SpecError
 
 _err = Console(stderr=True)
 
@@ -51,6 +53,16 @@ def _common(fn: click.decorators.FC) -> click.decorators.FC:
     return fn
 
 
+def _farm(ref: Path | None) -> FarmSource | None:
+    """The farm named on the command line, loaded where it was typed, before anything starts."""
+    if ref is None:
+        return None
+    try:
+        return open_farm(ref)
+    except SpecError as exc:
+        raise click.BadParameter(f"\n{exc}", param_hint="--farm") from exc
+
+
 @click.group()
 def cluster() -> None:
     """Real clusters from the pinned toolchain: up, down, status, kubeconfig."""
@@ -66,6 +78,7 @@ def cluster() -> None:
 )
 def up(provider_name: str, k8s_version: str | None, cluster_name: str | None, farm: Path | None) -> None:
     """Bring the cluster up to a Ready node (a no-op when it is running)."""
+    source = _farm(farm)
     prov = _provider(provider_name, k8s_version, cluster_name)
     start = time.monotonic()
     with _err.status("starting") as spinner:
@@ -76,9 +89,9 @@ def up(provider_name: str, k8s_version: str | None, cluster_name: str | None, fa
 
         try:
             st = prov.up(report)
-            if farm is not None:
-                report(f"deploying farm {farm}: emulators and the DRA kubelet plugin")
-                prov.deploy_farm(farm)
+            if source is not None:
+                report(f"deploying farm {source.farm.name} ({source.path}): emulators and the DRA kubelet plugin")
+                prov.deploy_farm(source, report)
                 report("the kubelet registered the farm's DRA plugin")
         except ClusterError as exc:
             _err.print(f"cluster up failed: {exc}", highlight=False, markup=False, soft_wrap=True)

@@ -3,6 +3,7 @@ that create objects there, and waiters whose timeouts explain themselves."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -11,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from fakedevices.plugin.control_client import call
+from clusters.provider import ControlChannel
 from harness import builders
 from harness.environment import DraEnvironment
 from harness.kube import Kube
+from harness.profile_model import MissingProfileKey, split_name
 from harness.waiters import Waiter
 
 NAMESPACED = {"Pod", "ResourceClaim", "ResourceClaimTemplate"}
@@ -39,16 +41,61 @@ class DraTest:
     def device_class(self, role: str = "device") -> str:
         """The profile's DeviceClass name for `role` (created by the session); skips the test when the
         profile has no class for that role."""
-        if role not in self.profile.classes:
-            pytest.skip(f"driver profile {self.profile.name!r} has no device class for role {role!r}")
-        return self.profile.device_class(role).name
+        try:
+            return self.profile.device_class(role).name
+        except MissingProfileKey as exc:
+            pytest.skip(str(exc))
+
+    def need(self, role: str, key: str) -> Any:
+        """The profile's `deviceClasses.<role>.<key>`; skips the test, naming the key, when it is missing."""
+        try:
+            return self.profile.need(role, key)
+        except MissingProfileKey as exc:
+            pytest.skip(str(exc))
+
+    def pick(self, role: str) -> str:
+        """A CEL selector for the role's `pick` (skips the test when the profile gives none)."""
+        self.need(role, "pick")
+        return self.profile.pick_cel(role)
+
+    def picked(self, role: str, device: Mapping[str, Any]) -> bool:
+        """Whether a published device matches the role's `pick`."""
+        pick: tuple[tuple[str, Any], ...] = self.need(role, "pick")
+        return all(self.attribute_of(device, name) == value for name, value in pick)
+
+    def attribute_of(self, device: Mapping[str, Any], name: str) -> Any:
+        """A published device's attribute value by (qualified) name; None when it has none."""
+        domain, ident = split_name(name, self.driver)
+        attributes = device.get("attributes") or {}
+        value = attributes.get(f"{domain}/{ident}")
+        if value is None and domain == self.driver:
+            value = attributes.get(ident)
+        return None if value is None else next(iter(value.values()))
+
+    def devices(self, pool: str | None = None) -> list[dict[str, Any]]:
+        """The driver's published devices (of the highest generation of each pool), with `pool` added."""
+        newest: dict[str, int] = {}
+        slices = self.kube.items("ResourceSlice", fields={"spec.driver": self.driver})
+        for slice_ in slices:
+            name, generation = slice_["spec"]["pool"]["name"], int(slice_["spec"]["pool"]["generation"])
+            newest[name] = max(newest.get(name, generation), generation)
+        found = []
+        for slice_ in slices:
+            spec_pool = slice_["spec"]["pool"]
+            if (pool is not None and spec_pool["name"] != pool) or int(spec_pool["generation"]) != newest[
+                spec_pool["name"]
+            ]:
+                continue
+            found += [{**d, "pool": spec_pool["name"]} for d in slice_["spec"].get("devices") or []]
+        return found
 
     def cdi_specs_for(self, claim_uid: str) -> list[Path]:
         """CDI spec files on the node that mention the claim's UID (needs node access: local clusters)."""
-        if self.env.cdi_dir is None:
-            pytest.skip("needs access to the node's CDI directory (local cluster)")
+        if not self.env.cdi_dirs:
+            pytest.skip("needs access to the node's CDI directories (local cluster, or --drafarm-node-cdi-dir)")
         found = []
-        for path in [*self.env.cdi_dir.glob("*.json"), *self.env.cdi_dir.glob("*.yaml")]:
+        specs = [p for d in self.env.cdi_dirs for p in (*d.glob("*.json"), *d.glob("*.yaml"))]
+        for path in specs:
             try:
                 if claim_uid in path.read_text(errors="replace"):
                     found.append(path)
@@ -76,6 +123,7 @@ class DraTest:
         extra_containers: Sequence[Mapping[str, Any]] = (),
         node_name: str | None = None,
         tolerations: Sequence[Mapping[str, Any]] = (),
+        on_node: str | None = None,
     ) -> dict[str, Any]:
         """A pod whose container runs `script` (sh -c) with the given pod claims; `uses` picks which claims
         (or (claim, request) pairs) the container references, by default all of them."""
@@ -91,6 +139,7 @@ class DraTest:
                 image=self.env.image,
                 node_name=node_name,
                 tolerations=tolerations,
+                node_selector={"kubernetes.io/hostname": on_node} if on_node else None,
             )
         )
 
@@ -160,8 +209,19 @@ class DraTest:
         raise AssertionError(f"no device {pool}/{name} in {self.driver}'s ResourceSlices")
 
     def attribute(self, pool: str, device: str, name: str) -> Any:
-        value = self.device(pool, device)["attributes"][name]
-        return next(iter(value.values()))
+        value = self.attribute_of(self.device(pool, device), name)
+        if value is None:
+            raise AssertionError(f"device {pool}/{device} of {self.driver} publishes no attribute {name!r}")
+        return value
+
+    def env_values(self, logs: str, pattern: str) -> dict[str, str]:
+        """The `NAME=value` lines of `env` output whose name matches the glob `pattern`."""
+        pairs = (line.split("=", 1) for line in logs.splitlines() if "=" in line)
+        return {k: v for k, v in pairs if fnmatch.fnmatchcase(k, pattern)}
+
+    def env_script(self, pattern: str) -> str:
+        """A script that prints the container's env vars matching the glob `pattern` (and nothing else)."""
+        return f"env | grep -E '^{pattern.replace('*', '[^=]*')}=' | sort || true"
 
     @staticmethod
     def json_lines(logs: str) -> list[dict[str, Any]]:
@@ -171,21 +231,20 @@ class DraTest:
 class FarmControl:
     """The built-in farm's fault control, for suites that inject faults (health)."""
 
-    def __init__(self, socket: Path, namespace: str) -> None:
-        self.socket = socket
+    def __init__(self, control: ControlChannel, namespace: str) -> None:
+        self.control = control
         self.namespace = namespace
         self._touched: set[str] = set()
 
     def set_health(self, device: str, health: str, reason: str = "") -> list[str]:
         self._touched.add(device)
-        response = call(self.socket, {"op": "set-health", "device": device, "health": health, "reason": reason})
+        response = self.control.call({"op": "set-health", "device": device, "health": health, "reason": reason})
         return list(response["devices"])
 
     def fail_prepares(
         self, count: int = 1, *, permanent: bool = False, message: str = "injected prepare failure"
     ) -> None:
-        call(
-            self.socket,
+        self.control.call(
             {
                 "op": "fail-prepares",
                 "count": count,
@@ -196,12 +255,12 @@ class FarmControl:
         )
 
     def kill_plugin(self) -> None:
-        call(self.socket, {"op": "kill"})
+        self.control.call({"op": "kill"})
 
     def restore(self) -> None:
         """Undo this test's faults: devices healthy again, prepare faults cleared if they were ours."""
         for device in self._touched:
-            call(self.socket, {"op": "set-health", "device": device, "health": "healthy"})
-        status = call(self.socket, {"op": "status"})
+            self.control.call({"op": "set-health", "device": device, "health": "healthy"})
+        status = self.control.call({"op": "status"})
         if status["faults"].get("namespace") == self.namespace:
-            call(self.socket, {"op": "clear"})
+            self.control.call({"op": "clear"})

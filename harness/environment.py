@@ -1,53 +1,121 @@
-"""The cluster a test run uses, set up once per process: our local cluster with the farm, or any
-cluster given by kubeconfig, with the driver profile that says how to test its DRA driver."""
+"""The cluster a test run uses, set up once per process: a provider's cluster with the farm, or any
+cluster given by kubeconfig, with the driver profile that says how to test its DRA driver.
+
+Every path the user gave (farm spec, profile, kubeconfig, CDI directories, driver log) is resolved here,
+against the directory the run started in, and checked before any cluster is touched."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from clusters import paths, shared
-from clusters.provider import ClusterProvider
-from fakedevices.farm import build_farm
+from clusters import provider as providers
+from clusters.provider import ClusterError, ClusterProvider, ControlChannel, FarmDeployment, FarmNode
+from fakedevices.farm import FarmSource, open_farm
 from fakedevices.model import Farm
-from fakedevices.spec.loader import load_farm_spec
+from fakedevices.spec.problems import SpecError
 from harness.gates import gate_on, parse_override, read_apiserver_gates
 from harness.kube import Kube
 from harness.profiles import DriverProfile, load_profile
 
 WORKLOAD_IMAGE = "drafarm.local/workload:1"
+EXISTING = "existing"
+
+
+class OptionError(ValueError):
+    """A run option names something that is not there; the message says which option and the fix."""
 
 
 @dataclass(frozen=True)
 class HarnessOptions:
-    cluster: str  # "local" or "existing"
+    cluster: str  # a provider name, or "existing"
     kubeconfig: Path | None
     k8s_version: str | None
-    farm: str | None
-    profile: str
+    farm: FarmSource | None
+    profile: DriverProfile
     keep_cluster: bool
     gates_override: str = ""
-    node_cdi_dir: Path | None = None
+    node_cdi_dirs: tuple[Path, ...] = ()
+    driver_log: Path | None = None
 
     @staticmethod
     def from_config(config: Any) -> HarnessOptions:
-        kubeconfig = config.getoption("drafarm_kubeconfig")
-        cluster = "existing" if kubeconfig else config.getoption("drafarm_cluster")
-        farm = config.getoption("drafarm_farm")
+        """Read and check the run's options; raises `OptionError` naming the option and the fix."""
+
+        def opt(name: str) -> Any:
+            return config.getoption(name)
+
+        base = Path(config.invocation_params.dir)
+        kubeconfig = _existing_file("--drafarm-kubeconfig", _absolute(opt("drafarm_kubeconfig"), base))
+        cluster = EXISTING if kubeconfig else str(opt("drafarm_cluster"))
+        known = providers.names()
+        if cluster not in (*known, EXISTING):
+            raise OptionError(f"--drafarm-cluster {cluster!r}: choose a provider ({', '.join(known)}) or {EXISTING!r}")
+        if cluster == EXISTING and kubeconfig is None:
+            raise OptionError("--drafarm-cluster existing needs --drafarm-kubeconfig PATH")
         return HarnessOptions(
             cluster=cluster,
-            kubeconfig=Path(kubeconfig) if kubeconfig else None,
-            k8s_version=config.getoption("drafarm_k8s_version") or os.environ.get("K8S_VERSION") or None,
-            farm=None if farm in ("", "none") else farm,
-            profile=config.getoption("drafarm_profile"),
-            keep_cluster=bool(config.getoption("drafarm_keep_cluster")),
-            gates_override=config.getoption("drafarm_gates") or "",
-            node_cdi_dir=Path(config.getoption("drafarm_node_cdi_dir"))
-            if config.getoption("drafarm_node_cdi_dir")
-            else None,
+            kubeconfig=kubeconfig,
+            k8s_version=opt("drafarm_k8s_version") or None,
+            farm=_farm(opt("drafarm_farm"), base),
+            profile=_profile(str(opt("drafarm_profile")), base),
+            keep_cluster=bool(opt("drafarm_keep_cluster")),
+            gates_override=opt("drafarm_gates") or "",
+            node_cdi_dirs=_cdi_dirs(opt("drafarm_node_cdi_dir") or (), base),
+            driver_log=_absolute(opt("drafarm_driver_log"), base),
         )
+
+
+def _absolute(value: str | None, base: Path) -> Path | None:
+    """`value` as an absolute path, relative to `base` (where the user typed it)."""
+    return (base / Path(value).expanduser()).absolute() if value else None
+
+
+def _existing_file(option: str, path: Path | None) -> Path | None:
+    if path is not None and not path.is_file():
+        raise OptionError(f"{option} {path}: no such file; give the path of an existing file")
+    return path
+
+
+def _named_or_path(value: str, base: Path) -> str:
+    """A path relative to `base` when it exists there, else the value as given (a built-in name)."""
+    candidate = _absolute(value, base)
+    return str(candidate) if candidate is not None and candidate.exists() else value
+
+
+def _farm(value: str | None, base: Path) -> FarmSource | None:
+    if value in (None, "", "none"):
+        return None
+    try:
+        return open_farm(_named_or_path(str(value), base))
+    except SpecError as exc:
+        raise OptionError(f"--drafarm-farm {value}:\n{exc}") from exc
+
+
+def _profile(value: str, base: Path) -> DriverProfile:
+    try:
+        return load_profile(_named_or_path(value, base))
+    except SpecError as exc:
+        raise OptionError(f"--drafarm-profile {value}:\n{exc}") from exc
+
+
+def _cdi_dirs(values: Sequence[str], base: Path) -> tuple[Path, ...]:
+    dirs = []
+    for value in values:
+        for part in str(value).split(","):
+            path = _absolute(part.strip(), base)
+            if path is None:
+                continue
+            if not path.is_dir():
+                raise OptionError(
+                    f"--drafarm-node-cdi-dir {part}: no such directory (resolved to {path}); give a directory "
+                    "this host can read where the node's runtime looks for CDI specs (/etc/cdi, /var/run/cdi)"
+                )
+            dirs.append(path)
+    return tuple(dirs)
 
 
 @dataclass
@@ -59,20 +127,37 @@ class DraEnvironment:
     minor: int | None
     gates: dict[str, bool] | None
     provider: ClusterProvider | None = None
-    farm: Farm | None = None
-    plugin_log: Path | None = None
-    control_socket: Path | None = None
-    cdi_dir: Path | None = None
+    deployment: FarmDeployment | None = None
+    cdi_dirs: tuple[Path, ...] = ()
     notes: list[str] = field(default_factory=list)
     busiest_snapshot: dict[str, Any] | None = None
 
     def gate(self, name: str) -> bool | None:
         return gate_on(self.gates, name, self.minor)
 
+    @property
+    def farm(self) -> Farm | None:
+        return self.deployment.farm if self.deployment is not None else None
+
+    @property
+    def control(self) -> ControlChannel | None:
+        """Fault control of the farm's first served node (None when this run tests another driver)."""
+        node = self._first_node()
+        return node.control if node is not None else None
+
+    def _first_node(self) -> FarmNode | None:
+        return self.deployment.nodes[0] if self.deployment is not None and self.deployment.nodes else None
+
     def plugin_log_tail(self, lines: int = 20) -> str:
-        if self.plugin_log is None or not self.plugin_log.exists():
-            return ""
-        return "\n".join(self.plugin_log.read_text(errors="replace").splitlines()[-lines:])
+        """The driver's log tail for diagnostics: the farm's plugin, or the file `--drafarm-driver-log` names."""
+        log = self.options.driver_log
+        if log is not None:
+            try:
+                return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+            except OSError as exc:
+                return f"<cannot read --drafarm-driver-log {log}: {exc.strerror}>"
+        node = self._first_node()
+        return node.log_tail(lines) if node is not None else ""
 
     @property
     def image(self) -> str:
@@ -81,7 +166,7 @@ class DraEnvironment:
 
 def _minor(kube: Kube) -> int | None:
     try:
-        version = kube.client._client._client.get("/version").json()["minor"]
+        version = kube.version()["minor"]
     except Exception:
         return None
     digits = "".join(ch for ch in str(version) if ch.isdigit())
@@ -95,44 +180,38 @@ def _node_names(kube: Kube) -> list[str]:
 
 
 def open_environment(options: HarnessOptions) -> DraEnvironment:
-    profile = load_profile(options.profile)
     override = parse_override(options.gates_override)
-    if options.cluster == "existing":
+    if options.cluster == EXISTING:
         assert options.kubeconfig is not None
         kube = Kube(options.kubeconfig)
-        gates = read_apiserver_gates(kube.client)
+        gates = read_apiserver_gates(kube)
         if override:
             gates = {**(gates or {}), **override}
-        env = DraEnvironment(options, kube, profile, _node_names(kube), _minor(kube), gates)
-        env.cdi_dir = options.node_cdi_dir
+        env = DraEnvironment(options, kube, options.profile, _node_names(kube), _minor(kube), gates)
+        env.cdi_dirs = options.node_cdi_dirs
         return env
-    from clusters.local import farm as local_farm
-    from clusters.local.featuregates import dra_gates
-    from clusters.local.provider import LocalProvider
-
-    provider = LocalProvider(k8s_version=options.k8s_version)
-    if options.keep_cluster:
-        os.environ["DRAFARM_KEEP_CLUSTER"] = "1"
-    shared.acquire(provider, paths.state_root())
-    farm = None
-    if options.farm:
-        provider.deploy_farm(Path(options.farm))
-        farm = build_farm(load_farm_spec(options.farm)).bind_nodes(
-            {build_farm(load_farm_spec(options.farm)).nodes[0].name: provider.nodes()[0]}
-        )
-    kube = Kube(provider.kubeconfig())
+    provider = providers.get(options.cluster, k8s_version=options.k8s_version)
+    shared.acquire(provider, paths.state_root(), keep=options.keep_cluster)
+    try:
+        deployment = provider.deploy_farm(options.farm) if options.farm else None
+        kube = Kube(provider.kubeconfig())
+        status = provider.status()
+    except ClusterError:
+        shared.release(provider, paths.state_root())
+        raise
+    gates = {**status.feature_gates, **override} if status.feature_gates else read_apiserver_gates(kube)
+    served = deployment.nodes if deployment is not None else ()
+    cdi_dirs = options.node_cdi_dirs or tuple(d for node in served for d in node.cdi_dirs)
     return DraEnvironment(
         options,
         kube,
-        profile,
+        options.profile,
         provider.nodes(),
-        provider.cfg.minor,
-        {**dra_gates(provider.cfg.minor), **override},
+        _minor(kube),
+        gates,
         provider=provider,
-        farm=farm,
-        plugin_log=provider.layout.log(local_farm.PLUGIN),
-        control_socket=local_farm.plugin_state_dir(provider.cfg) / "control.sock",
-        cdi_dir=local_farm.CDI_DIR,
+        deployment=deployment,
+        cdi_dirs=tuple(dict.fromkeys(cdi_dirs)),
     )
 
 

@@ -3,7 +3,10 @@ metrics otherwise, and overridable with `--drafarm-gates NAME=true,...`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.kube import Kube
 
 # GA gates are locked on and no longer reported; they count as on from the minor they went GA.
 GA_FROM_MINOR = {"DRAPrioritizedList": 36, "DRAAdminAccess": 36}
@@ -33,15 +36,10 @@ def from_metrics(text: str) -> dict[str, bool]:
     return gates
 
 
-def read_apiserver_gates(client: Any) -> dict[str, bool] | None:
+def read_apiserver_gates(kube: Kube) -> dict[str, bool] | None:
     """The API server's gates from /metrics, or None when they cannot be read."""
-    try:
-        response = client._client._client.get("/metrics")
-    except Exception:  # a client without raw access: gates stay unknown
-        return None
-    if getattr(response, "status_code", 0) != 200:
-        return None
-    return from_metrics(response.text)
+    code, body = kube.raw_get("/metrics")
+    return from_metrics(body) if code == 200 else None
 
 
 def gate_on(gates: dict[str, bool] | None, name: str, minor: int | None) -> bool | None:

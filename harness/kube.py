@@ -36,6 +36,25 @@ class Kube:
         self.kubeconfig = kubeconfig
         self.client: Any = Client(KubeConfig.from_file(str(kubeconfig)), field_manager=field_manager)
 
+    def raw_get(self, path: str) -> tuple[int, str]:
+        """GET a non-resource path (`/version`, `/metrics`): status code and body; (0, reason) on failure."""
+        try:
+            response = self.client._client._client.get(path)  # lightkube has no public raw request
+        except Exception as exc:
+            return 0, str(exc)
+        return int(getattr(response, "status_code", 0)), str(getattr(response, "text", ""))
+
+    def version(self) -> dict[str, Any]:
+        """The API server's /version document ({} when it cannot be read)."""
+        import json
+
+        code, body = self.raw_get("/version")
+        try:
+            data = json.loads(body) if code == 200 else {}
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
     def create(self, obj: dict[str, Any]) -> dict[str, Any]:
         created: dict[str, Any] = self.client.create(from_dict(obj)).to_dict()
         return created

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from lightkube.operators import exists
 
-from fakedevices.plugin.control_client import ControlError, call
+from fakedevices.plugin.control_client import ControlError
 from harness.dratest import DraTest, FarmControl
-from harness.environment import DraEnvironment, HarnessOptions, close_environment, open_environment
+from harness.environment import DraEnvironment, HarnessOptions, OptionError, close_environment, open_environment
 from harness.profiles import device_class_object
 from harness.report import set_farm_snapshot, set_run_metadata, snapshot_from_cluster
 
@@ -34,7 +34,8 @@ MARKERS = {
     "capability(name)": "needs the driver profile to claim this capability; skipped otherwise",
     "needs_farm": "needs the built-in fake farm (fault control, known devices); skipped for other drivers",
 }
-_ENV_KEY = pytest.StashKey[DraEnvironment]()
+_OPTIONS_KEY = pytest.StashKey[HarnessOptions]()
+SUITES = Path(__file__).resolve().parent.parent / "suites"
 OWNER_LABEL = "drafarm.dev/test-owner"
 
 
@@ -42,9 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("drafarm")
     group.addoption(
         "--drafarm-cluster",
-        choices=("local", "existing"),
-        default="local",
-        help="bring up the local cluster (default), or use --drafarm-kubeconfig",
+        default=os.environ.get("PROVIDER") or "local",
+        help="the provider whose cluster to bring up (local, the default; $PROVIDER), or `existing` "
+        "with --drafarm-kubeconfig",
     )
     group.addoption("--drafarm-kubeconfig", default=None, help="test an existing cluster through this kubeconfig")
     group.addoption("--drafarm-k8s-version", default=None, help="Kubernetes version of the local cluster")
@@ -58,15 +59,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--drafarm-gates", default="", help="override detected feature gates: NAME=true,NAME=false")
     group.addoption(
         "--drafarm-node-cdi-dir",
+        action="append",
+        default=[],
+        help="with --drafarm-kubeconfig: a node CDI spec directory this host can read (repeat it, or separate "
+        "with commas, for /etc/cdi and /var/run/cdi); enables the CDI-spec checks; local clusters have it already",
+    )
+    group.addoption(
+        "--drafarm-driver-log",
         default=None,
-        help="with --drafarm-kubeconfig: the node's CDI spec directory, when this host can read it "
-        "(enables the CDI-spec checks; local clusters have it already)",
+        help="the driver's log file on this host: its tail is shown in every failure's diagnostics",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for name, help_text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {help_text}")
+    if _runs_suites(config):
+        try:
+            config.stash[_OPTIONS_KEY] = HarnessOptions.from_config(config)
+        except OptionError as exc:
+            raise pytest.UsageError(str(exc)) from exc
+
+
+def _runs_suites(config: pytest.Config) -> bool:
+    """Whether this run may need `dra_env` (its options are checked up front, before any test starts)."""
+    return any(Path(a.split("::")[0]).resolve().is_relative_to(SUITES) for a in config.args) or bool(
+        config.getoption("drafarm_kubeconfig")
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -79,14 +98,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def dra_env(pytestconfig: pytest.Config) -> Iterator[DraEnvironment]:
-    env = open_environment(HarnessOptions.from_config(pytestconfig))
-    pytestconfig.stash[_ENV_KEY] = env
+    options = pytestconfig.stash.get(_OPTIONS_KEY, None)
+    if options is None:
+        try:
+            options = HarnessOptions.from_config(pytestconfig)
+        except OptionError as exc:
+            pytest.fail(str(exc), pytrace=False)
+    env = open_environment(options)
     set_run_metadata(
         pytestconfig,
         kubernetes_version=f"1.{env.minor}" if env.minor is not None else "unknown",
         driver=env.profile.driver,
         profile=env.profile.name,
-        farm=env.options.farm or "none",
+        farm=env.farm.name if env.farm is not None else "none",
         cluster=env.options.cluster,
     )
     for klass in env.profile.classes.values():
@@ -126,9 +150,9 @@ def _snapshot(env: DraEnvironment) -> dict[str, object]:
     slices = env.kube.items("ResourceSlice", fields={"spec.driver": env.profile.driver})
     claims = env.kube.items("ResourceClaim")
     health = None
-    if env.control_socket is not None and env.control_socket.exists():
+    if env.control is not None:
         try:
-            status = call(env.control_socket, {"op": "status"})
+            status = env.control.call({"op": "status"})
             health = {str(k): "healthy" if v == 1 else "unhealthy" for k, v in status.get("health", {}).items()}
         except (ControlError, OSError):
             health = None
@@ -165,7 +189,7 @@ def _dra_requirements(request: pytest.FixtureRequest) -> None:
             pytest.skip(f"feature gate {gate} is off on this cluster; turn it on in every component to run this")
         if state is None:
             pytest.skip(f"feature gate {gate}: cannot tell whether it is on (pass --drafarm-gates {gate}=true)")
-    if needs_farm and (env.farm is None or env.control_socket is None):
+    if needs_farm and (env.farm is None or env.control is None):
         pytest.skip("needs drafarm's own fake farm (fault control); this run tests another driver")
 
 
@@ -204,8 +228,8 @@ def _leftovers(test: DraTest) -> str:
 
 @pytest.fixture
 def farm_control(dra_env: DraEnvironment, dra: DraTest) -> Iterator[FarmControl]:
-    if dra_env.control_socket is None or not dra_env.control_socket.exists():
+    if dra_env.control is None or not dra_env.control.available():
         pytest.skip("needs drafarm's own fake farm (fault control); this run tests another driver")
-    control = FarmControl(dra_env.control_socket, dra.ns)
+    control = FarmControl(dra_env.control, dra.ns)
     yield control
     control.restore()

@@ -2,33 +2,49 @@
 
     apiVersion: drafarm.dev/v1alpha1
     kind: DriverProfile
-    metadata: {name: drafarm}
+    metadata: {name: my-driver}
     spec:
-      driver: drafarm.dev
-      image: drafarm.local/workload:1
+      driver: gpu.example.com
+      image: registry.example.com/tools/busybox:1.36   # runs `sh` on the cluster's nodes
       deviceClasses:
-        device: {name: drafarm-device, selectors: ['device.driver == "drafarm.dev"']}
+        device: {name: example-device, selectors: ['device.driver == "gpu.example.com"']}
+        gpu:
+          name: example-gpu
+          selectors: ['device.driver == "gpu.example.com"']
+          pick: {index: 1}
+          deviceEnv: {pattern: EXAMPLE_GPU_*_UUID, attribute: uuid}
       proof:
-        env: ["DRAFARM_*"]
-        deviceNodes: ["/dev/drafarm/*"]
-        command: "python3 -m fakedevices.client info"
-      capabilities: [sharing, health]
+        env: ["EXAMPLE_GPU_*"]
+      capabilities: [sharing]
 
 `deviceClasses.device` is required: the class whose every device is usable by itself. Other roles are
-used by suites that test the capability they belong to.
+used by suites that test the capability they belong to. docs/profiles.md lists every key.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from fakedevices.spec.problems import Problem, SpecError
+from fakedevices.quantity import parse_quantity
+from fakedevices.spec.problems import MISSING, Problem, SpecError
 from fakedevices.spec.reader import DNS_SUBDOMAIN, Reader
+from harness.profile_model import (
+    ROLE_KEYS,
+    CapacityFact,
+    DeviceClassRole,
+    DeviceEnv,
+    DriverProfile,
+    MissingProfileKey,
+    Proof,
+    Scalar,
+    VersionFact,
+)
+
+__all__ = ["DeviceClassRole", "DriverProfile", "MissingProfileKey", "Proof", "load_profile", "parse_profile"]
 
 API_VERSION = "drafarm.dev/v1alpha1"
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "suites" / "profiles"
@@ -44,59 +60,20 @@ CAPABILITIES = (
     "opaqueConfig",
     "extendedResource",
 )
+ROLES = {
+    "device": "any device usable by itself (the conformance suite)",
+    "gpu": "a whole accelerator (allocation and sharing suites)",
+    "partition": "a partition of an accelerator (partitions, All mode, capacity selectors)",
+    "fpga": "an FPGA (admin access)",
+    "camera": "a network-attached device (network devices)",
+}
 ROLE = re.compile(r"^[a-z][a-zA-Z0-9]{0,30}$")
-
-
-@dataclass(frozen=True)
-class DeviceClassRole:
-    role: str
-    name: str
-    selectors: tuple[str, ...]
-    create: bool
-    config: tuple[dict[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class Proof:
-    env: tuple[str, ...] = ()
-    device_nodes: tuple[str, ...] = ()
-    command: str | None = None
-
-    def shell_check(self, exit_at_end: bool = True) -> str:
-        """A POSIX shell script that prints drafarm-proof-ok when the container shows the device, and
-        (with `exit_at_end`) exits non-zero otherwise."""
-        lines = ["env | sort", "ok=0"]
-        for pattern in self.env:
-            name_re = pattern.replace("*", ".*")
-            lines.append(f"env | grep -Eq '^{name_re}=' || {{ echo 'missing env {pattern}'; ok=1; }}")
-        for pattern in self.device_nodes:
-            lines.append(f"ls -l {pattern} >/dev/null 2>&1 || {{ echo 'missing device node {pattern}'; ok=1; }}")
-        if self.command:
-            lines.append(f"{self.command} || {{ echo 'proof command failed: {self.command}'; ok=1; }}")
-        lines.append('if [ "$ok" = 0 ]; then echo drafarm-proof-ok; fi')
-        if exit_at_end:
-            lines.append('exit "$ok"')
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class DriverProfile:
-    name: str
-    driver: str
-    image: str | None
-    classes: dict[str, DeviceClassRole]
-    proof: Proof
-    capabilities: frozenset[str] = field(default_factory=frozenset)
-    source: str = ""
-
-    def device_class(self, role: str = "device") -> DeviceClassRole:
-        if role not in self.classes:
-            known = ", ".join(sorted(self.classes))
-            raise KeyError(f"profile {self.name!r} has no device class for role {role!r} (it has: {known})")
-        return self.classes[role]
-
-    def has(self, capability: str) -> bool:
-        return capability in self.capabilities
+QUALIFIED_NAME = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z_][A-Za-z0-9_]{0,31}$"
+)
+NAME_HELP = "an attribute or capacity name: an identifier (the driver's domain), or domain/identifier"
+VERSION = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+MAX_PROFILE_BYTES = 256 * 1024
 
 
 def profile_names() -> list[str]:
@@ -104,16 +81,32 @@ def profile_names() -> list[str]:
 
 
 def load_profile(ref: str | Path) -> DriverProfile:
+    """A profile from a YAML file or a built-in name; `SpecError` (one line per problem) otherwise."""
     path = Path(ref)
-    if not path.exists():
+    if not path.is_file():
         candidate = PROFILES_DIR / f"{ref}.yaml"
-        if not candidate.exists():
-            raise SpecError(
-                str(ref),
-                [Problem("profile", str(ref), f"no such file or built-in profile ({', '.join(profile_names())})")],
-            )
+        if path.suffix or "/" in str(ref) or not candidate.is_file():
+            allowed = f"no such file or built-in profile ({', '.join(profile_names())})"
+            if path.exists():
+                allowed = "not a file; give a profile YAML file or a built-in name"
+            raise SpecError(str(ref), [Problem("profile", str(ref), allowed)])
         path = candidate
-    return parse_profile(yaml.safe_load(path.read_text()), str(path))
+    try:
+        raw = path.read_bytes()
+        if len(raw) > MAX_PROFILE_BYTES:
+            raise SpecError(str(path), [Problem("file", f"{len(raw)} bytes", f"at most {MAX_PROFILE_BYTES} bytes")])
+        document = yaml.safe_load(raw.decode("utf-8"))
+    except OSError as exc:
+        raise SpecError(str(path), [Problem("file", str(path), f"cannot be read: {exc.strerror}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError(str(path), [Problem("file", f"byte {exc.start}", "not UTF-8 text")]) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "document"
+        raise SpecError(str(path), [Problem(where, str(getattr(exc, "problem", exc)), "not valid YAML")]) from exc
+    except RecursionError as exc:
+        raise SpecError(str(path), [Problem("document", "nesting", "too deeply nested")]) from exc
+    return parse_profile(document, str(path))
 
 
 def parse_profile(document: Any, source: str = "profile") -> DriverProfile:
@@ -122,30 +115,19 @@ def parse_profile(document: Any, source: str = "profile") -> DriverProfile:
     root.string("apiVersion", choices=(API_VERSION,))
     root.string("kind", choices=("DriverProfile",))
     meta = root.child("metadata")
-    name = meta.string("name")
+    name = meta.string("name", max_length=63)
     meta.finish()
     spec = root.child("spec")
     driver = spec.string("driver", pattern=DNS_SUBDOMAIN, pattern_help="the driver's name, a DNS subdomain")
-    image = spec.string("image", "") or None
+    image = spec.string("image", "", max_length=512) or None
     classes: dict[str, DeviceClassRole] = {}
     roles = spec.child("deviceClasses")
     for role in list(roles.data):
-        item = roles.child(str(role))
-        if not ROLE.match(str(role)):
+        if not isinstance(role, str) or not ROLE.match(role):
             roles.problem(roles.at(str(role)), role, "a role is a short camelCase word such as device or gpu")
-        klass = DeviceClassRole(
-            role=str(role),
-            name=item.string("name", pattern=DNS_SUBDOMAIN, pattern_help="a DeviceClass name (DNS subdomain)"),
-            selectors=tuple(item.string_list("selectors")),
-            create=item.boolean("create", True),
-            config=tuple(c for c in (item.raw("config") or []) if isinstance(c, dict)),
-        )
-        if klass.create and not klass.selectors:
-            item.problem(
-                item.at("selectors"), [], "give CEL selectors, or create: false for a class the driver installs"
-            )
-        item.finish()
-        classes[str(role)] = klass
+            roles.raw(role)
+            continue
+        classes[role] = _role(roles.child(role), role)
     if "device" not in classes and roles.valid:
         roles.problem(roles.at("device"), None, "required: the class of a device usable by itself")
     roles.finish()
@@ -169,6 +151,85 @@ def parse_profile(document: Any, source: str = "profile") -> DriverProfile:
     if problems:
         raise SpecError(source, problems)
     return DriverProfile(name, driver, image, classes, proof, frozenset(capabilities), source)
+
+
+def _role(item: Reader, role: str) -> DeviceClassRole:
+    config = item.raw("config")
+    if config is not MISSING and not (isinstance(config, list) and all(isinstance(c, dict) for c in config)):
+        item.problem(item.at("config"), config, "a list of DeviceClass config entries ({opaque: {driver, parameters}})")
+    klass = DeviceClassRole(
+        role=role,
+        name=item.string("name", pattern=DNS_SUBDOMAIN, pattern_help="a DeviceClass name (DNS subdomain)"),
+        selectors=tuple(item.string_list("selectors")),
+        create=item.boolean("create", True),
+        config=tuple(config) if isinstance(config, list) else (),
+        pick=_pick(item),
+        capacity=_capacity(item.child("capacity")) if item.has("capacity") else None,
+        version=_version(item.child("version")) if item.has("version") else None,
+        match_attribute=_name(item, "matchAttribute"),
+        distinct_attribute=_name(item, "distinctAttribute"),
+        device_env=_device_env(item.child("deviceEnv")) if item.has("deviceEnv") else None,
+        request_env=item.string("requestEnv", "", max_length=128) or None,
+    )
+    if klass.create and not klass.selectors:
+        item.problem(item.at("selectors"), [], "give CEL selectors, or create: false for a class the driver installs")
+    item.finish()
+    return klass
+
+
+def _name(item: Reader, key: str) -> str | None:
+    return item.string(key, "", pattern=QUALIFIED_NAME, pattern_help=NAME_HELP) or None
+
+
+def _pick(item: Reader) -> tuple[tuple[str, Scalar], ...]:
+    value = item.raw("pick")
+    if value is MISSING or value is None:
+        return ()
+    allowed = f"a mapping of attribute names to values (strings, integers, true/false): {ROLE_KEYS['pick']}"
+    if not isinstance(value, dict) or not value:
+        item.problem(item.at("pick"), value, allowed)
+        return ()
+    picked: list[tuple[str, Scalar]] = []
+    for name, wanted in value.items():
+        where = f"{item.at('pick')}.{name}"
+        if not isinstance(name, str) or not QUALIFIED_NAME.match(name):
+            item.problem(where, name, NAME_HELP)
+        elif not isinstance(wanted, str | int | bool) or (isinstance(wanted, str) and len(wanted) > 64):
+            item.problem(where, wanted, "a string (at most 64 characters), an integer or true/false")
+        else:
+            picked.append((name, wanted))
+    return tuple(picked)
+
+
+def _capacity(reader: Reader) -> CapacityFact:
+    name = reader.string("name", pattern=QUALIFIED_NAME, pattern_help=NAME_HELP)
+    at_least = reader.parsed("atLeast", "", _quantity, "a Kubernetes quantity such as 20Gi or 4")
+    if not reader.has("atLeast"):
+        reader.problem(reader.at("atLeast"), None, "this field is required: a quantity some devices have at least")
+    reader.finish()
+    return CapacityFact(name, at_least)
+
+
+def _quantity(value: Any) -> str:
+    text = str(value)
+    if len(text) > 32:
+        raise ValueError(text)
+    parse_quantity(text)
+    return text
+
+
+def _version(reader: Reader) -> VersionFact:
+    attribute = reader.string("attribute", pattern=QUALIFIED_NAME, pattern_help=NAME_HELP)
+    greater = reader.string("greaterThan", pattern=VERSION, pattern_help="a semantic version such as 1.0.0")
+    reader.finish()
+    return VersionFact(attribute, greater)
+
+
+def _device_env(reader: Reader) -> DeviceEnv:
+    pattern = reader.string("pattern", max_length=128)
+    attribute = reader.string("attribute", pattern=QUALIFIED_NAME, pattern_help=NAME_HELP)
+    reader.finish()
+    return DeviceEnv(pattern, attribute)
 
 
 def device_class_object(klass: DeviceClassRole) -> dict[str, Any]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from clusters.local.provider import LocalProvider
+from fakedevices.farm import open_farm
 from harness.kube import Kube
 from tests.clusters.conftest import kube, local_cluster, namespace  # noqa: F401
 
@@ -16,7 +15,7 @@ FARM = "small"
 @pytest.fixture(scope="session")
 def farm_cluster(local_cluster: LocalProvider) -> LocalProvider:  # noqa: F811
     """The local cluster with the `small` farm's plugin registered (started once, shared by workers)."""
-    local_cluster.deploy_farm(Path(FARM))
+    local_cluster.deploy_farm(open_farm(FARM))
     return local_cluster
 
 

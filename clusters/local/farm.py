@@ -10,15 +10,17 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from clusters.local import processes
 from clusters.local.config import LocalConfig
 from clusters.local.layout import Layout
-from clusters.provider import ClusterError
-from fakedevices.farm import build_farm
+from clusters.provider import ClusterError, FarmDeployment, FarmNode
+from fakedevices.farm import FarmSource, open_farm
 from fakedevices.model import Farm
-from fakedevices.spec.loader import load_farm_spec, resolve_spec_path
+from fakedevices.plugin import control_client
 from fakedevices.spec.problems import SpecError
 
 PLUGIN = "drafarm-plugin"
@@ -33,12 +35,49 @@ def plugin_state_dir(cfg: LocalConfig) -> Path:
     return Path("/run/drafarm") / cfg.node_name
 
 
-def load_farm(spec: Path | str) -> tuple[Path, Farm]:
+def control_socket(cfg: LocalConfig) -> Path:
+    return plugin_state_dir(cfg) / "control.sock"
+
+
+@dataclass(frozen=True)
+class SocketControl:
+    """The plugin's fault-control socket on this host."""
+
+    path: Path
+
+    def call(self, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        return control_client.call(self.path, request, timeout)
+
+    def available(self) -> bool:
+        if not self.path.exists():
+            return False
+        try:
+            self.call({"op": "status"}, timeout=5.0)
+        except (control_client.ControlError, OSError, ValueError):
+            return False
+        return True
+
+
+def reload_farm(path: Path) -> FarmSource:
+    """The farm a cluster state file names (deployed by another process), loaded again."""
     try:
-        path = resolve_spec_path(spec)
-        return path, build_farm(load_farm_spec(path))
+        return open_farm(path)
     except SpecError as exc:
-        raise ClusterError(f"farm spec {spec} is not valid:\n{exc}") from exc
+        raise ClusterError(f"the deployed farm spec {path} is no longer valid:\n{exc}") from exc
+
+
+def deployment(cfg: LocalConfig, layout: Layout, farm: Farm) -> FarmDeployment:
+    """The farm's first node served by this cluster's one node."""
+    bound = farm.bind_nodes({farm.nodes[0].name: cfg.node_name})
+    log = layout.log(PLUGIN)
+    node = FarmNode(
+        farm_node=farm.nodes[0].name,
+        kube_node=cfg.node_name,
+        control=SocketControl(control_socket(cfg)),
+        log_tail=lambda lines: _tail(log, lines) if log.exists() else "",
+        cdi_dirs=(CDI_DIR,),
+    )
+    return FarmDeployment(bound, (node,))
 
 
 def camera_addresses(farm: Farm, node: str) -> list[str]:
@@ -83,11 +122,13 @@ def _ip(*args: str) -> subprocess.CompletedProcess[str]:
     return proc
 
 
-def start_plugin(cfg: LocalConfig, layout: Layout, spec: Path, farm: Farm, kubelet_root: Path) -> int:
-    farm_node = farm.nodes[0].name
+def start_plugin(cfg: LocalConfig, layout: Layout, source: FarmSource, kubelet_root: Path) -> int:
+    """Start `drafarm plugin run` for the farm's first node (the spec passed as an absolute path: the
+    plugin runs in the cluster directory, not where the user named the spec)."""
+    farm_node = source.farm.nodes[0].name
     argv = [
         sys.executable, "-m", "harness", "plugin", "run",
-        "--node", farm_node, "--kube-node", cfg.node_name, "--farm", str(spec),
+        "--node", farm_node, "--kube-node", cfg.node_name, "--farm", str(source.path.absolute()),
         "--kubeconfig", str(layout.admin_kubeconfig), "--kubelet-root", str(kubelet_root),
         "--state-dir", str(plugin_state_dir(cfg)), "--cdi-dir", str(CDI_DIR),
         "--camera-hosts", "own-address", "--metrics-port", str(cfg.ports.plugin_metrics),

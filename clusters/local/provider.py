@@ -20,11 +20,11 @@ from clusters.local import cleanup, commands, featuregates, hints, network, pki,
 from clusters.local import farm as local_farm
 from clusters.local.config import LocalConfig, load
 from clusters.local.layout import Layout
-from clusters.provider import ClusterError, ClusterProvider, ClusterStatus, StepReporter
+from clusters.provider import ClusterError, ClusterProvider, ClusterStatus, FarmDeployment, StepReporter
 from clusters.toolchain import lookup
 from clusters.toolchain.goenv import GoMissingError
 from clusters.toolchain.lookup import ToolchainMissingError
-from fakedevices.model import Farm
+from fakedevices.farm import FarmSource
 
 # Start order; `down` stops in reverse.
 COMPONENTS = ("etcd", "containerd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet")
@@ -45,6 +45,7 @@ class Timeouts:
 
 class LocalProvider(ClusterProvider):
     name = "local"
+    restartable = ("kubelet", local_farm.PLUGIN)
 
     def __init__(
         self,
@@ -108,6 +109,7 @@ class LocalProvider(ClusterProvider):
             kubeconfig=self.layout.admin_kubeconfig if running else None,
             components=comps,
             detail=detail,
+            feature_gates=featuregates.dra_gates(self.cfg.minor),
         )
 
     def kubeconfig(self) -> Path:
@@ -124,16 +126,17 @@ class LocalProvider(ClusterProvider):
         bins = lookup.binaries(self.cfg.pins, build_missing=False)
         return import_image(bins["ctr"], self.layout.containerd_socket, archive)
 
-    def deploy_farm(self, spec: Path) -> None:
-        """Start the farm's DRA plugin (and its emulators) for this node; a no-op if it already serves `spec`."""
-        path, farm = local_farm.load_farm(spec)
+    def deploy_farm(self, source: FarmSource, report: StepReporter | None = None) -> FarmDeployment:
+        """Start the farm's DRA plugin (and its emulators) for this node; a no-op if it already serves it."""
         with self._op_lock:
-            self._deploy_farm_locked(path, farm)
+            self._deploy_farm_locked(source, report or (lambda _text: None))
+        return local_farm.deployment(self.cfg, self.layout, source.farm)
 
-    def _deploy_farm_locked(self, path: Path, farm: Farm) -> None:
+    def _deploy_farm_locked(self, source: FarmSource, report: StepReporter) -> None:
         state = self._state()
+        farm = source.farm
         pid = processes.read_pid(self.layout, local_farm.PLUGIN)
-        if pid is not None and processes.alive(pid) and state.get("farm") == str(path.resolve()):
+        if pid is not None and processes.alive(pid) and state.get("farm") == str(source.path):
             return
         if not self._running():
             raise ClusterError(f"cluster {self.cfg.name!r} is not up; run `drafarm cluster up` before deploying a farm")
@@ -141,11 +144,30 @@ class LocalProvider(ClusterProvider):
         added = local_farm.add_camera_addresses(local_farm.camera_addresses(farm, farm.nodes[0].name))
         known = state.get("camera_addresses")
         self._save_state(camera_addresses=sorted({*added, *(known if isinstance(known, list) else [])}))
-        pid = local_farm.start_plugin(self.cfg, self.layout, path, farm, self.kubelet_root_dir)
-        self._save_state(farm=str(path.resolve()), driver=farm.driver, farm_node=farm.nodes[0].name)
+        report(
+            f"starting the DRA plugin for farm node {farm.nodes[0].name} (log: {self.layout.log(local_farm.PLUGIN)})"
+        )
+        pid = local_farm.start_plugin(self.cfg, self.layout, source, self.kubelet_root_dir)
+        self._save_state(farm=str(source.path), driver=farm.driver, farm_node=farm.nodes[0].name)
         local_farm.wait_registered(self.layout, self.kubelet_root_dir, farm.driver, pid)
 
-    def restart_kubelet(self) -> None:
+    def farm(self) -> FarmDeployment | None:
+        spec = self._state().get("farm")
+        if not isinstance(spec, str):
+            return None
+        return local_farm.deployment(self.cfg, self.layout, local_farm.reload_farm(Path(spec)).farm)
+
+    def restart(self, component: str) -> None:
+        if component == "kubelet":
+            self._restart_kubelet()
+        elif component == local_farm.PLUGIN:
+            self._restart_plugin()
+        else:
+            raise ClusterError(
+                f"component {component!r} cannot be restarted on the local provider; choose one of {self.restartable}"
+            )
+
+    def _restart_kubelet(self) -> None:
         """Stop the kubelet and start it again (running containers stay up), then wait for node Ready."""
         with self._op_lock:
             if not self._running():
@@ -164,12 +186,12 @@ class LocalProvider(ClusterProvider):
             if not ok:
                 raise ClusterError(f"node {self.cfg.node_name} not Ready after the kubelet restarted")
 
-    def restart_plugin(self) -> None:
+    def _restart_plugin(self) -> None:
         """Start the farm's plugin again if it is not running (after a crash or a kill)."""
-        farm_spec = self._state().get("farm")
-        if not isinstance(farm_spec, str):
+        spec = self._state().get("farm")
+        if not isinstance(spec, str):
             raise ClusterError("no farm is deployed on this cluster; run `drafarm cluster up --farm SPEC`")
-        self.deploy_farm(Path(farm_spec))
+        self.deploy_farm(local_farm.reload_farm(Path(spec)))
 
     def collect_logs(self, dest: Path) -> list[Path]:
         dest.mkdir(parents=True, exist_ok=True)

@@ -10,27 +10,27 @@ from harness.dratest import DraTest
 pytestmark = pytest.mark.area("constraints")
 
 
-def test_match_attribute_keeps_gpus_in_one_interconnect_domain(dra: DraTest) -> None:
+def test_match_attribute_keeps_devices_on_one_value(dra: DraTest) -> None:
+    name: str = dra.need("gpu", "matchAttribute")
     dra.claim(
         "linked",
         b.request("gpus", dra.device_class("gpu"), count=2),
-        constraints=[b.match_attribute("drafarm.dev/interconnectDomain")],
+        constraints=[b.match_attribute(dra.profile.qualified(name))],
     )
     dra.run("linked", "true", claims={"gpus": "linked"})
     results = dra.results("linked")
-    domains = {dra.attribute(r["pool"], r["device"], "interconnectDomain") for r in results}
-    assert len(results) == 2 and len(domains) == 1, f"devices {results} span domains {domains}"
+    values = {dra.attribute(r["pool"], r["device"], name) for r in results}
+    assert len(results) == 2 and len(values) == 1, f"devices {results} have different {name}: {values}"
 
 
-def test_distinct_attribute_spreads_gpus_over_pcie_roots(dra: DraTest) -> None:
+def test_distinct_attribute_spreads_devices(dra: DraTest) -> None:
+    name: str = dra.need("gpu", "distinctAttribute")
     dra.claim(
         "spread",
         b.request("gpus", dra.device_class("gpu"), count=2),
-        constraints=[b.distinct_attribute("resource.kubernetes.io/pcieRoot")],
+        constraints=[b.distinct_attribute(dra.profile.qualified(name))],
     )
     dra.run("spread", "true", claims={"gpus": "spread"})
     results = dra.results("spread")
-    roots = {
-        dra.device(r["pool"], r["device"])["attributes"]["resource.kubernetes.io/pcieRoot"]["string"] for r in results
-    }
-    assert len(roots) == 2, f"devices {results} share a PCIe root"
+    values = {dra.attribute(r["pool"], r["device"], name) for r in results}
+    assert len(results) == 2 and len(values) == 2, f"devices {results} share {name}: {values}"

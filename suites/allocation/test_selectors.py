@@ -1,35 +1,53 @@
-"""CEL selectors on attributes and on capacity."""
+"""CEL selectors on attributes, on capacity and on versions."""
 
 from __future__ import annotations
 
 import pytest
 
+from fakedevices.quantity import parse_quantity
 from harness import builders as b
 from harness.dratest import DraTest
+from harness.profile_model import CapacityFact, DeviceEnv, VersionFact
 
 pytestmark = pytest.mark.area("selectors")
 
 
 @pytest.mark.smoke
 def test_selector_on_attributes(dra: DraTest) -> None:
-    cel = 'device.attributes["drafarm.dev"].model == "df100" && device.attributes["drafarm.dev"].index == 1'
+    cel = dra.pick("gpu")
     dra.claim("picky", b.request("gpu", dra.device_class("gpu"), cel=cel))
-    logs = dra.run("picky", "env | grep '^DRAFARM_GPU_.*_UUID='", claims={"gpu": "picky"})
+    env: DeviceEnv | None = dra.profile.device_class("gpu").device_env
+    logs = dra.run("picky", dra.env_script(env.pattern) if env else "true", claims={"gpu": "picky"})
     [result] = dra.results("picky")
-    assert result["device"] == "gpu-1"
-    assert str(dra.attribute(result["pool"], "gpu-1", "uuid")) in logs
+    device = dra.device(result["pool"], result["device"])
+    assert dra.picked("gpu", device), f"device {result['device']} does not match the selector {cel}"
+    if env is not None:
+        assert str(dra.attribute(result["pool"], result["device"], env.attribute)) in logs
 
 
-def test_selector_on_capacity_a_gpu_with_at_least_20gi(dra: DraTest) -> None:
-    cel = 'device.capacity["drafarm.dev"].memory.compareTo(quantity("20Gi")) >= 0'
+def test_selector_on_capacity(dra: DraTest) -> None:
+    fact: CapacityFact = dra.need("partition", "capacity")
+    cel = f'{dra.profile.capacity_cel(fact.name)}.compareTo(quantity("{fact.at_least}")) >= 0'
     dra.claim("big", b.request("part", dra.device_class("partition"), cel=cel))
     dra.run("big", "true", claims={"part": "big"})
     [result] = dra.results("big")
-    assert dra.attribute(result["pool"], result["device"], "profile") == "3g-20gb"
+    capacity = dra.device(result["pool"], result["device"]).get("capacity") or {}
+    domain, _, name = dra.profile.qualified(fact.name).rpartition("/")
+    value = (capacity.get(f"{domain}/{name}") or capacity.get(name) or {}).get("value")
+    assert value is not None and parse_quantity(value) >= parse_quantity(fact.at_least), (
+        f"device {result['device']} has {fact.name}={value}, the selector asked for at least {fact.at_least}"
+    )
 
 
 def test_selector_on_version_attribute(dra: DraTest) -> None:
-    cel = 'device.attributes["drafarm.dev"].driverVersion.isGreaterThan(semver("1.0.0"))'
+    fact: VersionFact = dra.need("gpu", "version")
+    cel = f'{dra.profile.attribute_cel(fact.attribute)}.isGreaterThan(semver("{fact.greater_than}"))'
     dra.claim("versioned", b.request("gpu", dra.device_class("gpu"), cel=cel))
     dra.run("versioned", "true", claims={"gpu": "versioned"})
-    assert len(dra.results("versioned")) == 1
+    [result] = dra.results("versioned")
+    version = str(dra.attribute(result["pool"], result["device"], fact.attribute))
+    assert _semver(version) > _semver(fact.greater_than), f"{result['device']} has {fact.attribute}={version}"
+
+
+def _semver(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("-", 1)[0].split("+", 1)[0].split("."))

@@ -8,6 +8,7 @@ from harness import builders as b
 from harness.dratest import DraTest
 
 pytestmark = pytest.mark.area("unsatisfiable")
+NO_DEVICE = 'device.driver == "no-such-driver.drafarm.dev"'  # valid CEL that no device of any driver matches
 
 
 @pytest.mark.smoke
@@ -21,7 +22,7 @@ def test_too_many_devices_stays_pending_with_the_reason(dra: DraTest) -> None:
 
 
 def test_no_matching_device(dra: DraTest) -> None:
-    dra.claim("none", b.request("gpu", dra.device_class("gpu"), cel='device.attributes["drafarm.dev"].model == "nope"'))
+    dra.claim("none", b.request("gpu", dra.device_class("gpu"), cel=NO_DEVICE))
     dra.pod("none", "true", claims={"gpu": "none"})
     dra.wait.event("none", "FailedScheduling", "", 60)
     assert not dra.results("none")

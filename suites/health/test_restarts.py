@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from clusters.local.provider import LocalProvider
-from fakedevices.plugin.control_client import ControlError, call
+from clusters.provider import ClusterProvider
+from fakedevices.plugin.control_client import ControlError
 from harness import builders as b
 from harness.dratest import DraTest, FarmControl
 from harness.environment import DraEnvironment
@@ -69,16 +69,20 @@ def _container(dra: DraTest) -> dict[str, Any]:
     return dict(status)
 
 
-def _local(env: DraEnvironment) -> LocalProvider:
-    if not isinstance(env.provider, LocalProvider):
-        pytest.skip("restarting the plugin or the kubelet needs the local cluster provider")
+PLUGIN = "drafarm-plugin"
+
+
+def _restartable(env: DraEnvironment, component: str) -> ClusterProvider:
+    if env.provider is None or component not in env.provider.restartable:
+        where = env.provider.name if env.provider is not None else "a cluster given by kubeconfig"
+        pytest.skip(f"restarting {component} needs a provider that can (not {where})")
     return env.provider
 
 
 def _plugin_down(env: DraEnvironment) -> bool:
-    assert env.control_socket is not None
+    assert env.control is not None
     try:
-        call(env.control_socket, {"op": "status"})
+        env.control.call({"op": "status"})
     except (ControlError, OSError):
         return True
     return False
@@ -87,24 +91,24 @@ def _plugin_down(env: DraEnvironment) -> bool:
 def test_plugin_restart_keeps_pods_running_and_new_pods_schedule(
     dra: DraTest, dra_env: DraEnvironment, farm_control: FarmControl
 ) -> None:
-    provider = _local(dra_env)
+    provider = _restartable(dra_env, PLUGIN)
     devices = _node_devices(dra)
     _start_worker(dra)
     before = _container(dra)
     farm_control.kill_plugin()
     dra.wait.until("the killed plugin to stop answering", lambda: _plugin_down(dra_env), 30)
-    provider.restart_plugin()
+    provider.restart(PLUGIN)
     dra.wait.until("the restarted plugin to publish the node's devices", lambda: _node_devices(dra) == devices, 120)
     _worker_survived(dra, before)
     _new_pod_runs(dra)
 
 
 def test_kubelet_restart_keeps_pods_running_and_slices_come_back(dra: DraTest, dra_env: DraEnvironment) -> None:
-    provider = _local(dra_env)
+    provider = _restartable(dra_env, "kubelet")
     devices = _node_devices(dra)
     _start_worker(dra)
     before = _container(dra)
-    provider.restart_kubelet()
+    provider.restart("kubelet")
     dra.wait.until("the node's slices to be published again", lambda: _node_devices(dra) == devices, 120)
     _worker_survived(dra, before)
     _new_pod_runs(dra)

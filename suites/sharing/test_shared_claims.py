@@ -12,8 +12,6 @@ from harness.dratest import DraTest
 
 pytestmark = [pytest.mark.area("shared-claims")]
 HOLD = "echo drafarm-holding; sleep 600"
-# A whole GPU that the allocation suite does not pin (parallel runs then wait less on each other).
-GPU_0 = 'device.attributes["drafarm.dev"].index == 0'
 
 
 def _proof_env(dra: DraTest, logs: str) -> list[str]:
@@ -28,10 +26,12 @@ def _proof_env(dra: DraTest, logs: str) -> list[str]:
     )
 
 
-def _uuid_of(dra: DraTest, result: dict[str, Any]) -> str | None:
-    attributes = dra.device(result["pool"], result["device"]).get("attributes") or {}
-    value = attributes.get("uuid") or attributes.get(f"{dra.driver}/uuid")
-    return None if value is None else str(next(iter(value.values())))
+def _name_of(dra: DraTest, result: dict[str, Any]) -> str | None:
+    """The value the profile's deviceEnv says a container sees for this device (None: no such key)."""
+    env = dra.profile.device_class("gpu").device_env
+    if env is None:
+        return None
+    return str(dra.attribute(result["pool"], result["device"], env.attribute))
 
 
 def _wait_holding(dra: DraTest, pod: str) -> None:
@@ -41,8 +41,7 @@ def _wait_holding(dra: DraTest, pod: str) -> None:
 
 
 def _gpu_request(dra: DraTest) -> dict[str, Any]:
-    cel = GPU_0 if dra.env.farm is not None else ()
-    return b.request("gpu", dra.device_class("gpu"), cel=cel)
+    return b.request("gpu", dra.device_class("gpu"))
 
 
 @pytest.mark.smoke
@@ -61,10 +60,10 @@ def test_two_containers_of_a_pod_see_the_same_device(dra: DraTest) -> None:
     assert seen_main == seen_other, (
         f"the two containers of one pod see different devices for one claim:\nmain: {seen_main}\nsecond: {seen_other}"
     )
-    uuid = _uuid_of(dra, result)
-    if uuid is not None:
-        assert any(line.endswith(f"={uuid}") for line in seen_main), (
-            f"the containers do not see UUID {uuid} of the allocated device {result['device']}: {seen_main}"
+    name = _name_of(dra, result)
+    if name is not None:
+        assert any(line.endswith(f"={name}") for line in seen_main), (
+            f"the containers do not see {name} of the allocated device {result['device']}: {seen_main}"
         )
 
 
@@ -82,8 +81,8 @@ def test_two_pods_see_the_same_device(dra: DraTest) -> None:
     seen_one, seen_two = _proof_env(dra, one), _proof_env(dra, two)
     assert seen_one, f"pod one shows none of the proof env vars {dra.profile.proof.env}:\n{one}"
     assert seen_one == seen_two, f"two pods sharing one claim see different devices:\none: {seen_one}\ntwo: {seen_two}"
-    uuid = _uuid_of(dra, result)
-    if uuid is not None:
-        assert any(line.endswith(f"={uuid}") for line in seen_one), (
-            f"the pods do not see UUID {uuid} of the allocated device {result['device']}: {seen_one}"
+    name = _name_of(dra, result)
+    if name is not None:
+        assert any(line.endswith(f"={name}") for line in seen_one), (
+            f"the pods do not see {name} of the allocated device {result['device']}: {seen_one}"
         )
