@@ -25,6 +25,7 @@ from clusters.local.layout import Layout
 from clusters.provider import ClusterError
 
 READY_TIMEOUT_S = 60.0
+UNIX_PATH_MAX = 107
 STOP_TIMEOUT_S = 15.0
 
 
@@ -70,6 +71,12 @@ class HostDriver:
     def start(self) -> int:
         if self.pid is not None and processes.alive(self.pid):
             raise ClusterError(f"{self.component} already runs (pid {self.pid})")
+        if len(str(self.registration_socket).encode()) > UNIX_PATH_MAX:
+            raise ClusterError(
+                f"the registration socket {self.registration_socket} would be longer than a unix socket path "
+                f"may be ({UNIX_PATH_MAX} bytes): give the driver a shorter name, or the cluster a shorter "
+                "state directory ($DRAFARM_STATE_DIR)"
+            )
         kubelet_log = self.layout.log("kubelet")
         self._kubelet_log_start = kubelet_log.stat().st_size if kubelet_log.exists() else 0
         self.pid = processes.start(self.layout, self.component, self.argv, env={"PATH": "/usr/sbin:/usr/bin:/bin"})

@@ -40,9 +40,10 @@ def test_driver_binary(local_cluster: LocalProvider) -> Path:
 def upstream_driver(
     cluster: LocalProvider, binary: Path, case: str, cdi_dir: Path | None = None
 ) -> Iterator[HostDriver]:
-    """One upstream test driver process named `<case>-<pid>.test-driver.drafarm.dev`, ready (registered
-    with the kubelet, slices published) for the body; stopped, its DeviceClass removed, afterwards."""
-    driver = f"{case}-{os.getpid()}.test-driver.drafarm.dev"
+    """One upstream test driver process named `<case>-<pid>.upstream.test` (short: its registration socket's
+    path must fit a unix socket's 107 bytes), ready (registered with the kubelet, slices published) for the
+    body; stopped, its DeviceClass and slices removed, afterwards."""
+    driver = f"{case}-{os.getpid()}.upstream.test"
     node = cluster.nodes()[0]
     cdi = cdi_dir or Path("/var/run/cdi")
     argv = upstream_test_driver_argv(binary, cluster.layout, node, driver, cdi_dir=cdi)
@@ -113,18 +114,18 @@ def _slices_withdrawn(host: HostDriver) -> None:
 
 
 BREAKS = {
-    "cdi-elsewhere": (_cdi_where_the_runtime_does_not_look, True),
-    "prepare-fails": (_prepare_fails, True),
-    "slices-withdrawn": (_slices_withdrawn, False),
+    "nocdi": (_cdi_where_the_runtime_does_not_look, True),
+    "prepfail": (_prepare_fails, True),
+    "noslices": (_slices_withdrawn, False),
 }
 
 
 @pytest.mark.parametrize(
     ("case", "suite_test", "message"),
     [
-        ("cdi-elsewhere", PREPARE_TEST, "the driver must write a CDI spec for every CDI ID it returns"),
-        ("prepare-fails", PREPARE_TEST, "failed to write CDI file"),
-        ("slices-withdrawn", "test_slices.py", "has no ResourceSlices"),
+        ("nocdi", PREPARE_TEST, "the driver must write a CDI spec for every CDI ID it returns"),
+        ("prepfail", PREPARE_TEST, "failed to write CDI file"),
+        ("noslices", "test_slices.py", "has no ResourceSlices"),
     ],
 )
 def test_a_broken_upstream_driver_is_caught_and_named(
