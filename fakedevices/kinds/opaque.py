@@ -22,7 +22,12 @@ def parse_opaque(
 ) -> T:
     """Check apiVersion and kind, let `read_body` read the rest, and raise SpecError listing every problem."""
     problems: list[Problem] = []
-    size = len(json.dumps(parameters, default=str))
+    try:
+        size = len(json.dumps(parameters, default=str))
+    except (ValueError, RecursionError):  # a value that contains itself, or nests past the stack
+        raise SpecError(
+            "opaque config", [Problem(path, "a value nested too deeply", "at most 10 KiB of JSON")]
+        ) from None
     if size > MAX_OPAQUE_PARAMETERS_BYTES:
         raise SpecError("opaque config", [Problem(path, f"{size} bytes", "at most 10 KiB of parameters")])
     r = Reader(parameters, path, problems)

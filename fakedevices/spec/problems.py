@@ -82,6 +82,14 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+_CONTROL = {c: f"\\u{c:04x}" for c in (*range(32), *range(127, 160), 0x2028, 0x2029)}
+
+
+def one_line(text: str) -> str:
+    """Control characters (a newline in a key, say) escaped, so a problem stays on its line."""
+    return text.translate(_CONTROL)
+
+
 class _Missing:
     def __repr__(self) -> str:
         return "<missing>"
@@ -101,7 +109,8 @@ class Problem:
     allowed: str
 
     def __str__(self) -> str:
-        return clip(f"{clip(self.path, 200)}: got {show_value(self.value)}; {self.allowed}", MAX_LINE_CHARS)
+        line = f"{clip(self.path, 200)}: got {show_value(self.value)}; {clip(self.allowed, MAX_LINE_CHARS)}"
+        return clip(one_line(line), MAX_LINE_CHARS)
 
 
 class SpecError(ValueError):
@@ -110,7 +119,7 @@ class SpecError(ValueError):
     def __init__(self, source: str, problems: Iterable[Problem]) -> None:
         self.source = source
         self.problems = tuple(problems)
-        shown = clip(source, 200)
+        shown = one_line(clip(source, 200))
         lines = [clip(f"{shown}: {p}", MAX_LINE_CHARS) for p in self.problems[:MAX_PROBLEMS_SHOWN]]
         hidden = len(self.problems) - MAX_PROBLEMS_SHOWN
         if hidden > 0:

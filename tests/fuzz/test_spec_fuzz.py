@@ -1,0 +1,83 @@
+"""Mutated farm specs, in-process and as files: each is accepted or gets the project's own errors.
+
+Never a traceback, never a slow answer, never a changed file; every line of an error names the field
+(or the file position), the value seen and what is allowed, and stays short.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fakedevices.farm import build_farm
+from fakedevices.spec.farmspec import FarmSpec, parse_farm_spec
+from fakedevices.spec.loader import EXAMPLES, load_farm_spec
+from fakedevices.spec.problems import MAX_LINE_CHARS, MAX_PROBLEMS_SHOWN, SpecError
+from tests.fuzz.budget import SPEC_DOCUMENTS, SPEC_TEXTS, budget
+from tests.fuzz.mutate import mutated
+
+BASES: dict[str, Any] = {name: yaml.safe_load((EXAMPLES / f"{name}.yaml").read_text()) for name in ("small", "mixed")}
+MAX_SECONDS = 2.0
+
+
+def check_outcome(parse: Any, source: str) -> FarmSpec | None:
+    started = time.monotonic()
+    try:
+        spec: FarmSpec = parse()
+    except SpecError as exc:
+        lines = str(exc).splitlines()
+        assert lines, "an error with no problem"
+        assert len(lines) <= MAX_PROBLEMS_SHOWN + 1
+        for line in lines:
+            assert line.startswith(f"{source}: "), line
+            assert len(line) <= MAX_LINE_CHARS + len(source) + 2, line[:200]
+            assert ": got " in line or "more problem" in line, line
+        return None
+    finally:
+        assert time.monotonic() - started < MAX_SECONDS
+    return spec
+
+
+def _small_enough_to_build(spec: FarmSpec) -> bool:
+    return sum(g.count for g in spec.node_groups) <= 20
+
+
+@budget(SPEC_DOCUMENTS)
+@given(st.sampled_from(sorted(BASES)).flatmap(lambda name: mutated(BASES[name])))
+def test_mutated_documents(document: Any) -> None:
+    spec = check_outcome(lambda: parse_farm_spec(document, "fuzz"), "fuzz")
+    if spec is not None and _small_enough_to_build(spec):
+        build_farm(spec)  # an accepted spec builds
+
+
+def _text_mutations() -> st.SearchStrategy[str]:
+    text = (EXAMPLES / "mixed.yaml").read_text()
+    noise = st.text(alphabet=st.sampled_from(list("{}[]&*!|>-:?,#'\"\t\n %@`0123456789abcxyz\\")), max_size=12)
+
+    @st.composite
+    def edit(draw: st.DrawFn) -> str:
+        out = text
+        for _ in range(draw(st.integers(1, 4))):
+            at = draw(st.integers(0, len(out)))
+            cut = draw(st.integers(0, 8))
+            out = out[:at] + draw(noise) + out[at + cut :]
+        return out
+
+    return edit()
+
+
+@budget(SPEC_TEXTS)
+@given(_text_mutations())
+def test_mutated_files(tmp_path_factory: Any, text: str) -> None:
+    path = Path(tmp_path_factory.mktemp("spec")) / "farm.yaml"
+    path.write_text(text)
+    before = path.read_bytes()
+    spec = check_outcome(lambda: load_farm_spec(path), str(path))
+    if spec is not None and _small_enough_to_build(spec):
+        build_farm(spec)
+    assert path.read_bytes() == before
