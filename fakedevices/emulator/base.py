@@ -122,7 +122,7 @@ class Emulator(abc.ABC, Generic[S]):
         with self._lock:
             if self._running:
                 return
-            self._check_paths()
+            self.check_paths()
             created = not self.device_dir.exists()
             self.device_dir.mkdir(parents=True, exist_ok=True)
             try:
@@ -311,7 +311,7 @@ class Emulator(abc.ABC, Generic[S]):
         """Remove what sessions of an earlier process left that no open session owns (called once a
         restarted plugin has re-opened every session it still needs)."""
 
-    def _check_paths(self) -> None:
+    def check_paths(self) -> None:
         """``EmulatorError`` when this emulator cannot serve under its state dir (before anything is made)."""
 
     def _remove_created_dirs(self) -> None:

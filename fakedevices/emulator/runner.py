@@ -148,6 +148,8 @@ class EmulatorRunner:
         with self._lock:
             if self._running:
                 return
+            for emulator in self._emulators.values():
+                emulator.check_paths()  # before anything is created
             created = not self.state_dir.exists()
             self.state_dir.mkdir(parents=True, exist_ok=True)
             started: list[Emulator[Any]] = []

@@ -56,7 +56,7 @@ class UnixSocketEmulator(Emulator[SS]):
     def session_socket_path(self, session_id: str) -> Path:
         return self.sessions_dir / session_file_name(session_id) / SESSION_SOCKET
 
-    def _check_paths(self) -> None:
+    def check_paths(self) -> None:
         check_unix_path(self.device_socket)
         check_unix_path(self.sessions_dir / SHORTEST_SESSION_NAME / SESSION_SOCKET)
 
