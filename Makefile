@@ -41,15 +41,28 @@ test: lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests suites -m "not suite or smoke" --drafarm-report-dir reports/test
 
 # The suites against the default cluster and farm (or any driver: PROFILE=my-profile.yaml
-# KUBECONFIG_UNDER_TEST=~/.kube/config); reports land in $(REPORT_DIR).
+# KUBECONFIG_UNDER_TEST=~/.kube/config FARM=none); reports land in $(REPORT_DIR).
+#   SUITES=conformance            only these suites (space-separated: conformance allocation sharing health)
+#   NODE_CDI_DIRS=/etc/cdi,/var/run/cdi   the node's CDI directories as this host reads them (CDI checks)
+#   DRIVER_LOG=/var/log/my-driver.log     the driver's log: its tail goes into every failure's diagnostics
+#   IMAGE=registry/busybox:1.36   the image the suites' pods run (default: the profile's, else drafarm's)
+#   PROVIDER=local                the cluster provider (when no KUBECONFIG_UNDER_TEST is given)
 PROFILE ?= drafarm
 FARM ?= small
+PROVIDER ?= local
+SUITES ?=
+NODE_CDI_DIRS ?=
+DRIVER_LOG ?=
+IMAGE ?=
 REPORT_DIR ?= reports/conformance
 CONFORMANCE_WORKERS ?= 2
+SUITE_PATHS := $(if $(strip $(SUITES)),$(addprefix suites/,$(SUITES)),suites)
 conformance: setup
-	$(BIN)/pytest -n $(CONFORMANCE_WORKERS) suites --drafarm-profile $(PROFILE) --drafarm-farm $(FARM) \
-		--drafarm-report-dir $(REPORT_DIR) $(if $(KEEP_CLUSTER),--drafarm-keep-cluster) \
-		$(if $(KUBECONFIG_UNDER_TEST),--drafarm-kubeconfig $(KUBECONFIG_UNDER_TEST))
+	$(BIN)/pytest -n $(CONFORMANCE_WORKERS) $(SUITE_PATHS) --drafarm-profile $(PROFILE) --drafarm-farm $(FARM) \
+		--drafarm-cluster $(PROVIDER) --drafarm-report-dir $(REPORT_DIR) $(if $(KEEP_CLUSTER),--drafarm-keep-cluster) \
+		$(if $(KUBECONFIG_UNDER_TEST),--drafarm-kubeconfig $(KUBECONFIG_UNDER_TEST)) \
+		$(if $(NODE_CDI_DIRS),--drafarm-node-cdi-dir $(NODE_CDI_DIRS)) \
+		$(if $(DRIVER_LOG),--drafarm-driver-log $(DRIVER_LOG)) $(if $(IMAGE),--drafarm-image $(IMAGE))
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -6,7 +6,9 @@ import click
 
 from harness.cli_cluster import cluster
 from harness.cli_farm import farm
+from harness.cli_images import images
 from harness.cli_plugin import fault, plugin
+from harness.cli_profile import profile
 from harness.cli_toolchain import toolchain
 
 
@@ -21,6 +23,8 @@ cli.add_command(toolchain)
 cli.add_command(cluster)
 cli.add_command(plugin)
 cli.add_command(fault)
+cli.add_command(images)
+cli.add_command(profile)
 
 
 def main() -> None:

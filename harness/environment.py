@@ -40,6 +40,7 @@ class HarnessOptions:
     gates_override: str = ""
     node_cdi_dirs: tuple[Path, ...] = ()
     driver_log: Path | None = None
+    image: str | None = None
 
     @staticmethod
     def from_config(config: Any) -> HarnessOptions:
@@ -66,7 +67,13 @@ class HarnessOptions:
             gates_override=opt("drafarm_gates") or "",
             node_cdi_dirs=_cdi_dirs(opt("drafarm_node_cdi_dir") or (), base),
             driver_log=_absolute(opt("drafarm_driver_log"), base),
+            image=opt("drafarm_image") or None,
         )
+
+    @property
+    def workload_image(self) -> str:
+        """The image the suites' pods run: --drafarm-image, else the profile's, else drafarm's own."""
+        return self.image or self.profile.image or WORKLOAD_IMAGE
 
 
 def _absolute(value: str | None, base: Path) -> Path | None:
@@ -161,7 +168,7 @@ class DraEnvironment:
 
     @property
     def image(self) -> str:
-        return self.profile.image or WORKLOAD_IMAGE
+        return self.options.workload_image
 
 
 def _minor(kube: Kube) -> int | None:

@@ -20,6 +20,8 @@ from lightkube.operators import exists
 from fakedevices.plugin.control_client import ControlError
 from harness.dratest import DraTest, FarmControl
 from harness.environment import DraEnvironment, HarnessOptions, OptionError, close_environment, open_environment
+from harness.image_check import ImageError, check_image_runs
+from harness.kube import Kube
 from harness.profiles import device_class_object
 from harness.report import set_farm_snapshot, set_run_metadata, snapshot_from_cluster
 
@@ -65,6 +67,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "with commas, for /etc/cdi and /var/run/cdi); enables the CDI-spec checks; local clusters have it already",
     )
     group.addoption(
+        "--drafarm-image",
+        default=None,
+        help="the image the suites' pods run (a POSIX shell with env and grep); default: the profile's "
+        "spec.image, else drafarm's own workload image (present on drafarm's clusters only)",
+    )
+    group.addoption(
         "--drafarm-driver-log",
         default=None,
         help="the driver's log file on this host: its tail is shown in every failure's diagnostics",
@@ -76,9 +84,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {help_text}")
     if _runs_suites(config):
         try:
-            config.stash[_OPTIONS_KEY] = HarnessOptions.from_config(config)
+            options = HarnessOptions.from_config(config)
         except OptionError as exc:
             raise pytest.UsageError(str(exc)) from exc
+        config.stash[_OPTIONS_KEY] = options
+        if options.kubeconfig is not None and not hasattr(config, "workerinput") and not config.option.collectonly:
+            _check_image(options)
+
+
+def _check_image(options: HarnessOptions) -> None:
+    """On a cluster drafarm did not make, the pods' image must run before any test starts."""
+    try:
+        assert options.kubeconfig is not None
+        check_image_runs(Kube(options.kubeconfig), options.workload_image)
+    except ImageError as exc:
+        raise pytest.UsageError(str(exc)) from exc
 
 
 def _runs_suites(config: pytest.Config) -> bool:
