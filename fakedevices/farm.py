@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,12 @@ def open_farm(ref: str | Path, seed: int | None = None) -> FarmSource:
 
 def build_farm(spec: FarmSpec, seed: int | None = None) -> Farm:
     seed = spec.seed if seed is None else seed
-    nodes: list[Node] = []
+    return Farm(spec.name, seed, spec.driver, tuple(iter_nodes(spec, seed)), build_pools(spec, seed))
+
+
+def iter_nodes(spec: FarmSpec, seed: int | None = None) -> Iterator[Node]:
+    """The farm's nodes one at a time (a 5000-node farm need not be held at once to be shown)."""
+    seed = spec.seed if seed is None else seed
     for group in spec.node_groups:
         for index, node_name in enumerate(group.node_names()):
             ctx = BuildContext(seed, spec.driver, node_name, index)
@@ -38,11 +44,15 @@ def build_farm(spec: FarmSpec, seed: int | None = None) -> Farm:
             for kind_name, options in group.devices.items():
                 inventory += KINDS[kind_name].build(ctx, options)
             labels = {"drafarm.dev/group": group.name, **group.labels}
-            nodes.append(Node(node_name, group.name, labels, inventory))
+            yield Node(node_name, group.name, labels, inventory)
+
+
+def build_pools(spec: FarmSpec, seed: int | None = None) -> tuple[NetworkPool, ...]:
+    seed = spec.seed if seed is None else seed
     groups = {g.name: g for g in spec.node_groups}
     pools: list[NetworkPool] = []
     for index, pool in enumerate(spec.network_pools):
         ctx = BuildContext(seed, spec.driver, pool.name, index)
         reachable = tuple(n for g in pool.reachable_from for n in groups[g].node_names())
         pools.append(NetworkPool(pool.name, pool.kind, reachable, KINDS[pool.kind].build(ctx, pool.options)))
-    return Farm(spec.name, seed, spec.driver, tuple(nodes), tuple(pools))
+    return tuple(pools)

@@ -6,8 +6,7 @@ import sys
 
 import click
 
-from fakedevices.farm import build_farm
-from fakedevices.render import RENDERERS
+from fakedevices.render_stream import STREAMERS
 from fakedevices.spec.farmspec import MAX_SEED, FarmSpec
 from fakedevices.spec.loader import load_farm_spec
 from fakedevices.spec.problems import SpecError
@@ -42,8 +41,8 @@ def validate(spec: str) -> None:
 @farm.command()
 @click.argument("spec")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Override the spec's seed.")
-@click.option("-o", "--output", "output", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True)
+@click.option("-o", "--output", "output", type=click.Choice(sorted(STREAMERS)), default="table", show_default=True)
 def show(spec: str, seed: int | None, output: str) -> None:
     """Print the nodes and devices SPEC gives, with every attribute and capacity."""
     parsed = _load(spec)
-    sys.stdout.write(RENDERERS[output](build_farm(parsed, seed)))
+    STREAMERS[output](parsed, seed, sys.stdout.write)
