@@ -79,7 +79,7 @@ def table_line(row: tuple[str, ...], widths: list[int]) -> str:
 
 
 def render_table(farm: Farm) -> str:
-    rows = [TABLE_HEADER]
+    rows: list[tuple[str, ...]] = [TABLE_HEADER]
     for pool, device in farm.all_devices():
         rows.append(device_row(pool, device))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
