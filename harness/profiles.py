@@ -64,7 +64,8 @@ ROLES = {
     "device": "any device usable by itself (the conformance suite)",
     "gpu": "a whole accelerator (allocation and sharing suites)",
     "partition": "a partition of an accelerator (partitions, All mode, capacity selectors)",
-    "fpga": "an FPGA (admin access)",
+    "fpga": "an FPGA (FPGA configs)",
+    "admin": "a device an admin-access claim may monitor while another claim holds it (admin access)",
     "camera": "a network-attached device (network devices)",
 }
 ROLE = re.compile(r"^[a-z][a-zA-Z0-9]{0,30}$")

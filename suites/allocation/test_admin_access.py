@@ -15,26 +15,27 @@ pytestmark = [
 ADMIN_LABEL = "resource.kubernetes.io/admin-access"
 
 
-@pytest.mark.needs_farm
 def test_admin_claim_monitors_a_device_another_claim_holds(dra: DraTest) -> None:
-    # An FPGA: the scheduler (1.36) refuses admin access to devices that consume shared counters.
-    bitstream = {
-        "apiVersion": "drafarm.dev/v1alpha1",
-        "kind": "FpgaConfig",
-        "bitstream": {"name": "crc32", "family": "agilex7", "sha256": "a" * 64},
-    }
-    dra.claim("owner", b.request("fpga", dra.device_class("fpga")), config=[b.opaque(dra.driver, bitstream)])
-    dra.pod("owner", "echo ready; sleep 600", claims={"fpga": "owner"})
+    cel = dra.pick("admin")  # one device per node: the monitor must get the one the owner holds
+    dra.claim("owner", b.request("dev", dra.device_class("admin"), cel=cel))
+    dra.pod("owner", "echo ready; sleep 600", claims={"dev": "owner"})
     dra.wait.pod_running("owner")
     [held] = dra.results("owner")
     dra.kube.client.patch(_namespace_kind(), dra.ns, {"metadata": {"labels": {ADMIN_LABEL: "true"}}})
-    cel = f'device.attributes["drafarm.dev"].serial == "{dra.attribute(held["pool"], held["device"], "serial")}"'
-    dra.claim("monitor", b.request("fpga", dra.device_class("fpga"), cel=cel, admin_access=True))
-    logs = dra.run("monitor", "env | grep '^DRAFARM_FPGA_'", claims={"fpga": "monitor"})
+    dra.claim("monitor", b.request("dev", dra.device_class("admin"), cel=cel, admin_access=True))
+    env = dra.profile.device_class("admin").device_env
+    script = dra.env_script(env.pattern) if env else "true"
+    logs = dra.run("monitor", script, claims={"dev": "monitor"}, on_node=_node(dra, "owner"))
     [admin] = dra.results("monitor")
-    assert admin["device"] == held["device"] and admin.get("adminAccess") is True
-    assert "_ADMIN=true" in logs
+    assert (admin["pool"], admin["device"]) == (held["pool"], held["device"]) and admin.get("adminAccess") is True
+    if env is not None:
+        name = str(dra.attribute(held["pool"], held["device"], env.attribute))
+        assert name in dra.env_values(logs, env.pattern).values(), f"the monitor does not see {name}:\n{logs}"
     assert (dra.get("Pod", "owner") or {})["status"]["phase"] == "Running"
+
+
+def _node(dra: DraTest, pod: str) -> str:
+    return str(((dra.get("Pod", pod) or {}).get("spec") or {}).get("nodeName"))
 
 
 def test_admin_access_needs_the_namespace_label(dra: DraTest) -> None:
