@@ -77,6 +77,9 @@ class HostDriver:
                 f"may be ({UNIX_PATH_MAX} bytes): give the driver a shorter name, or the cluster a shorter "
                 "state directory ($DRAFARM_STATE_DIR)"
             )
+        # What a DaemonSet's hostPath volumes would create; the upstream test driver expects them.
+        (self.layout.kubelet_root / "plugins" / self.driver).mkdir(parents=True, exist_ok=True)
+        self.registration_socket.parent.mkdir(parents=True, exist_ok=True)
         kubelet_log = self.layout.log("kubelet")
         self._kubelet_log_start = kubelet_log.stat().st_size if kubelet_log.exists() else 0
         self.pid = processes.start(self.layout, self.component, self.argv, env={"PATH": "/usr/sbin:/usr/bin:/bin"})
@@ -102,7 +105,7 @@ class HostDriver:
             time.sleep(0.25)  # poll
 
     def kubelet_connected(self) -> bool:
-        """The kubelet logs `"Connection changed" driverName=... connected=true` (at -v=2) once it
+        """The kubelet logs `"Connection changed" ... driverName=... connected=true` (at -v=2) once it
         registered the plugin and its gRPC connection to the DRA service is up."""
         try:
             with self.layout.log("kubelet").open("rb") as fh:
@@ -110,8 +113,11 @@ class HostDriver:
                 text = fh.read().decode(errors="replace")
         except OSError:
             return False
-        mark = f'"Connection changed" driverName="{self.driver}"'
-        return any(mark in line and "connected=true" in line for line in text.splitlines())
+        name = f'driverName="{self.driver}"'
+        return any(
+            '"Connection changed"' in line and name in line and line.rstrip().endswith("connected=true")
+            for line in text.splitlines()
+        )
 
     def slices(self) -> list[dict[str, Any]]:
         client = Client(KubeConfig.from_file(str(self.layout.admin_kubeconfig)))

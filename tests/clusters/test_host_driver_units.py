@@ -32,7 +32,10 @@ def test_connected_only_once_the_kubelet_logs_it_after_the_driver_started(tmp_pa
     host = _driver(tmp_path)
     log = Layout(tmp_path).log("kubelet")
     log.parent.mkdir(parents=True)
-    line = 'I1201 dra_plugin_manager.go:138] "Connection changed" driverName="good-1.upstream.test" connected={}\n'
+    line = (
+        'I1201 dra_plugin_manager.go:138] "Connection changed" logger="DRA registration handler" '
+        'driverName="good-1.upstream.test" endpoint="/k/plugins/good-1.upstream.test/dra.sock" connected={}\n'
+    )
     log.write_text(line.format("true"))  # an earlier instance's connection
     host._kubelet_log_start = log.stat().st_size
     assert not host.kubelet_connected()
