@@ -144,6 +144,8 @@ def get(name: str, **kwargs: object) -> ClusterProvider:
 
 
 def _register_builtin() -> None:
+    from clusters.kind.provider import KindProvider
     from clusters.local.provider import LocalProvider
 
     register("local", LocalProvider)
+    register("kind", KindProvider)

@@ -21,9 +21,11 @@ from fakedevices.spec.problems import SpecError
 _err = Console(stderr=True)
 
 
-def _provider(name: str, k8s_version: str | None, cluster_name: str | None) -> ClusterProvider:
+def _provider(name: str, k8s_version: str | None, cluster_name: str | None, **kind: object) -> ClusterProvider:
+    """The provider; `kind` holds kind-only options (workers, image), passed on only to kind."""
+    options = {k: v for k, v in kind.items() if v is not None} if name == "kind" else {}
     try:
-        return providers.get(name, k8s_version=k8s_version, cluster_name=cluster_name)
+        return providers.get(name, k8s_version=k8s_version, cluster_name=cluster_name, **options)
     except (ConfigError, ClusterError) as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -47,8 +49,8 @@ def _common(fn: click.decorators.FC) -> click.decorators.FC:
         "provider_name",
         default="local",
         show_default=True,
-        type=click.Choice(["local"]),
-        help="Cluster provider.",
+        type=click.Choice(["local", "kind"]),
+        help="Cluster provider: local (processes on this host, one node) or kind (docker containers, many nodes).",
     )(fn)
     return fn
 
@@ -76,10 +78,32 @@ def cluster() -> None:
     default=None,
     help="Farm spec (a path or an example name: small, mixed, large) to deploy once the cluster is up.",
 )
-def up(provider_name: str, k8s_version: str | None, cluster_name: str | None, farm: Path | None) -> None:
+@click.option(
+    "--nodes",
+    "workers",
+    type=click.IntRange(0),
+    envvar="DRAFARM_KIND_NODES",
+    default=None,
+    help="kind only: worker nodes besides the control plane (default 1).",
+)
+@click.option(
+    "--image",
+    envvar="DRAFARM_KIND_IMAGE",
+    default=None,
+    help="kind only: node image to use as is (e.g. kindest/node:v1.36.3 where a registry is reachable); "
+    "default: drafarm's offline image, built on first use.",
+)
+def up(
+    provider_name: str,
+    k8s_version: str | None,
+    cluster_name: str | None,
+    farm: Path | None,
+    workers: int | None,
+    image: str | None,
+) -> None:
     """Bring the cluster up to a Ready node (a no-op when it is running)."""
     source = _farm(farm)
-    prov = _provider(provider_name, k8s_version, cluster_name)
+    prov = _provider(provider_name, k8s_version, cluster_name, workers=workers, image=image)
     start = time.monotonic()
     with _err.status("starting") as spinner:
 

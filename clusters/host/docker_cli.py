@@ -35,10 +35,20 @@ def docker_binary() -> str:
     return found
 
 
-def run(endpoint: Endpoint, *args: str, timeout: float = 120.0, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run `docker ARGS` against `endpoint`; raise DockerError on failure when `check`."""
+def run(
+    endpoint: Endpoint, *args: str, timeout: float = 120.0, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `docker ARGS` against `endpoint` (feeding it `stdin`); raise DockerError on failure when `check`."""
     argv = [docker_binary(), *args]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=endpoint.env())
+    proc = subprocess.run(
+        argv,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=endpoint.env(),
+    )
     if check and proc.returncode != 0:
         raise DockerError(
             f"`docker {' '.join(args)}` failed (exit {proc.returncode}, DOCKER_HOST={endpoint.host}): "

@@ -3,7 +3,8 @@
 `docker run --privileged` asks runc for every capability the kernel knows; where the bounding set lacks
 one (these VMs lack CAP_SYS_RESOURCE), runc fails with "unable to apply caps". The wrapper, registered
 as dockerd's default runtime, removes the missing capabilities from the OCI spec's capability lists
-before exec'ing runc. It is installed only when the bounding set really lacks one.
+(and from `runc exec`'s process file, for `docker exec --privileged`) before exec'ing runc. It is
+installed only when the bounding set really lacks one.
 """
 
 from __future__ import annotations
@@ -72,8 +73,10 @@ DROP = {drop!r}
 VALUE_FLAGS = {{"--root", "--log", "--log-format", "--criu", "--rootless"}}
 
 
-def subcommand_and_bundle(args):
-    command, bundle, i = None, None, 0
+def parse(args):
+    """The subcommand, and the file holding its process' capabilities (a bundle's config.json for
+    create/run, the --process file for exec)."""
+    command, bundle, process, i = None, None, None, 0
     while i < len(args):
         arg = args[i]
         if command is None and arg in VALUE_FLAGS:
@@ -81,29 +84,45 @@ def subcommand_and_bundle(args):
             continue
         if command is None and not arg.startswith("-"):
             command = arg
-        elif command is not None and arg in ("--bundle", "-b") and i + 1 < len(args):
-            bundle = args[i + 1]
-        elif command is not None and arg.startswith("--bundle="):
-            bundle = arg.split("=", 1)[1]
+        elif command is not None and arg in ("--bundle", "-b", "--process", "-p") and i + 1 < len(args):
+            if arg in ("--bundle", "-b"):
+                bundle = args[i + 1]
+            else:
+                process = args[i + 1]
+            i += 1
+        elif command is not None and arg.startswith(("--bundle=", "--process=")):
+            key, value = arg.split("=", 1)
+            if key == "--bundle":
+                bundle = value
+            else:
+                process = value
         i += 1
-    return command, bundle
+    if command in ("create", "run"):
+        return command, os.path.join(bundle or os.getcwd(), "config.json"), "process"
+    if command == "exec" and process:
+        return command, process, None
+    return command, None, None
+
+
+def drop(path, key):
+    with open(path) as fh:
+        spec = json.load(fh)
+    holder = (spec.get(key) or {{}}) if key else spec
+    caps = holder.get("capabilities") or {{}}
+    for name, values in caps.items():
+        if isinstance(values, list):
+            caps[name] = [v for v in values if v not in DROP]
+    tmp = path + ".drafarm"
+    with open(tmp, "w") as fh:
+        json.dump(spec, fh)
+    os.replace(tmp, path)
 
 
 def main():
     args = sys.argv[1:]
-    command, bundle = subcommand_and_bundle(args)
-    if command in ("create", "run"):
-        path = os.path.join(bundle or os.getcwd(), "config.json")
-        with open(path) as fh:
-            spec = json.load(fh)
-        caps = (spec.get("process") or {{}}).get("capabilities") or {{}}
-        for key, names in caps.items():
-            if isinstance(names, list):
-                caps[key] = [n for n in names if n not in DROP]
-        tmp = path + ".drafarm"
-        with open(tmp, "w") as fh:
-            json.dump(spec, fh)
-        os.replace(tmp, path)
+    _command, path, key = parse(args)
+    if path:
+        drop(path, key)
     os.execv(RUNC, [RUNC, *args])
 
 

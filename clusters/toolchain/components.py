@@ -102,6 +102,8 @@ def kubernetes(pins: ToolPins) -> Module:
                 "kubelet-plugin",
                 for_cluster=False,
             ),
+            # For the kind node image's kube-proxy image; the local provider runs no kube-proxy.
+            Binary("kube-proxy", "k8s.io/kubernetes/cmd/kube-proxy", ("--version",), bare, for_cluster=False),
         ),
         ldflags=_k8s_ldflags(v),
     )
@@ -203,10 +205,25 @@ def kwok(pins: ToolPins) -> Module:
     )
 
 
+def coredns(pins: ToolPins) -> Module:
+    v = pins.coredns
+    base = "github.com/coredns/coredns"
+    return Module(
+        name="coredns",
+        version=v,
+        upstream=base,
+        requires={base: v},
+        binaries=(Binary("coredns", base, ("-version",), "CoreDNS-" + v.lstrip("v")),),
+        ldflags=(f"-X {base}/coremain.GitCommit=drafarm-{v}",),
+    )
+
+
 # Build order: the small runtime pieces first (quick feedback), then Kubernetes, then kind/kwok,
 # which only the kind provider and scale tests need.
 CLUSTER_MODULES = ("etcd", "containerd", "cni-plugins", "crictl", "kubernetes")
 EXTRA_MODULES = ("kind", "kwok")
+# Built on demand by `drafarm images build-node` (clusters/images/node), not by `toolchain build`.
+NODE_IMAGE_MODULES = ("coredns",)
 
 _FACTORIES = {
     "etcd": etcd,
@@ -216,6 +233,7 @@ _FACTORIES = {
     "kubernetes": kubernetes,
     "kind": kind,
     "kwok": kwok,
+    "coredns": coredns,
 }
 
 

@@ -19,6 +19,8 @@ class ToolPins:
     crictl: str
     kind: str
     kwok: str
+    coredns: str = ""
+    """CoreDNS for the kind node image: the version this minor's kubeadm deploys."""
 
     @property
     def minor(self) -> int:
@@ -34,6 +36,7 @@ SUPPORTED: tuple[ToolPins, ...] = (
         crictl="v1.36.0",
         kind="v0.33.0",
         kwok="v0.8.0",
+        coredns="v1.14.2",
     ),
     ToolPins(
         kubernetes="v1.34.4",
@@ -43,6 +46,7 @@ SUPPORTED: tuple[ToolPins, ...] = (
         crictl="v1.36.0",
         kind="v0.33.0",
         kwok="v0.8.0",
+        coredns="v1.12.1",
     ),
 )
 

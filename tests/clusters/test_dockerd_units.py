@@ -62,3 +62,11 @@ def test_dockerd_adds_no_rules_and_uses_its_own_ranges(tmp_path: Path) -> None:
     with_wrapper = dockerd.argv(lay, "/usr/sbin/dockerd", lay.wrapper)
     assert f"--default-runtime={dockerd.WRAPPER_RUNTIME}" in with_wrapper
     assert dockerd.BRIDGE_ADDRESS.startswith("198.18.") and dockerd.ADDRESS_POOL.startswith("198.18.")
+
+
+def test_wrapper_drops_the_capability_from_an_exec_process_file(tmp_path: Path) -> None:
+    process = tmp_path / "process.json"
+    process.write_text(json.dumps({"args": ["cat"], "capabilities": {"bounding": ["CAP_SYS_RESOURCE", "CAP_KILL"]}}))
+    proc = _run_wrapper(tmp_path, ["--root", "/r", "exec", "--process", str(process), "--detach", "id"])
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(process.read_text())["capabilities"] == {"bounding": ["CAP_KILL"]}

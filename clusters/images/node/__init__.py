@@ -1,0 +1,1 @@
+"""The kind node image, assembled offline from Debian packages and the pinned toolchain."""
