@@ -19,7 +19,7 @@ from harness.kube import Kube
 from harness.profile_model import MissingProfileKey, split_name
 from harness.waiters import Waiter
 
-NAMESPACED = {"Pod", "ResourceClaim", "ResourceClaimTemplate"}
+NAMESPACED = {"Pod", "ResourceClaim", "ResourceClaimTemplate", "ReplicaSet"}
 
 
 class DraTest:

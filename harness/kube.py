@@ -9,6 +9,7 @@ from typing import Any
 from lightkube import ApiError, Client, KubeConfig
 from lightkube.codecs import from_dict
 from lightkube.core.resource import Resource
+from lightkube.resources.apps_v1 import ReplicaSet
 from lightkube.resources.core_v1 import Event, Namespace, Node, Pod, ServiceAccount
 from lightkube.resources.resource_v1 import (
     DeviceClass,
@@ -28,6 +29,7 @@ KINDS: dict[str, type[Resource]] = {
     "Event": Event,
     "Node": Node,
     "ServiceAccount": ServiceAccount,
+    "ReplicaSet": ReplicaSet,
 }
 
 

@@ -31,10 +31,10 @@ MARKERS = {
     "e2e": "needs a real cluster (slow); deselect with -m 'not e2e'",
     "suite": "a test of suites/ (added automatically)",
     "smoke": "part of the small slice of the suites that `make test` runs",
-    "area(name)": "the feature area a test belongs to, for the report's matrix",
     "dra_gate(name)": "needs the named DRA feature gate on the cluster; skipped with the reason otherwise",
     "capability(name)": "needs the driver profile to claim this capability; skipped otherwise",
     "needs_farm": "needs the built-in fake farm (fault control, known devices); skipped for other drivers",
+    "min_nodes(n)": "needs n nodes with the driver's devices; skipped with the reason on smaller clusters",
 }
 _OPTIONS_KEY = pytest.StashKey[HarnessOptions]()
 SUITES = Path(__file__).resolve().parent.parent / "suites"
@@ -197,7 +197,8 @@ def _dra_requirements(request: pytest.FixtureRequest) -> None:
     gates = [m.args[0] for m in request.node.iter_markers("dra_gate")]
     capabilities = [m.args[0] for m in request.node.iter_markers("capability")]
     needs_farm = request.node.get_closest_marker("needs_farm") is not None
-    if not (gates or capabilities or needs_farm):
+    min_nodes = [int(m.args[0]) for m in request.node.iter_markers("min_nodes")]
+    if not (gates or capabilities or needs_farm or min_nodes):
         return
     env: DraEnvironment = request.getfixturevalue("dra_env")
     for capability in capabilities:
@@ -211,6 +212,18 @@ def _dra_requirements(request: pytest.FixtureRequest) -> None:
             pytest.skip(f"feature gate {gate}: cannot tell whether it is on (pass --drafarm-gates {gate}=true)")
     if needs_farm and (env.farm is None or env.control is None):
         pytest.skip("needs drafarm's own fake farm (fault control); this run tests another driver")
+    if min_nodes:
+        served = _nodes_with_devices(env)
+        if len(served) < max(min_nodes):
+            pytest.skip(
+                f"needs {max(min_nodes)} nodes with {env.profile.driver} devices; this cluster has {len(served)} "
+                "(the local provider has one node: PROVIDER=kind gives one per farm node)"
+            )
+
+
+def _nodes_with_devices(env: DraEnvironment) -> set[str]:
+    slices = env.kube.items("ResourceSlice", fields={"spec.driver": env.profile.driver})
+    return {str(s["spec"]["nodeName"]) for s in slices if s["spec"].get("nodeName")}
 
 
 @pytest.fixture
