@@ -12,9 +12,13 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from harness.cli import cli
 
 DRAFARM = [sys.executable, "-m", "harness"]
 CLIENT = [sys.executable, "-m", "fakedevices.client"]
@@ -25,6 +29,21 @@ UNREACHABLE_KUBECONFIG = (
     "users: [{name: none, user: {token: none}}]\n"
     "contexts: [{name: none, context: {cluster: none, user: none}}]\n"
 )
+
+
+@dataclass
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _drafarm(*args: str) -> Outcome:
+    """The real `drafarm` command, in this process (no traceback: any exception but SystemExit fails)."""
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Outcome(result.exit_code, result.stdout, result.stderr)
 
 
 def _run(argv: list[str], cwd: Path = REPO, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -47,7 +66,7 @@ def _run(argv: list[str], cwd: Path = REPO, timeout: float = 60) -> subprocess.C
 )
 def test_farm_validate_bad_files(tmp_path: Path, make: object, expected: str) -> None:
     spec = make(tmp_path)  # type: ignore[operator]
-    result = _run([*DRAFARM, "farm", "validate", spec])
+    result = _drafarm("farm", "validate", spec)
     assert result.returncode == 2, result
     assert expected in result.stderr
     assert "nothing was changed" in result.stderr
@@ -58,9 +77,10 @@ def _write(path: Path, data: bytes) -> str:
     return str(path)
 
 
-def test_example_name_shadowed_by_a_folder(tmp_path: Path) -> None:
+def test_example_name_shadowed_by_a_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "small").mkdir()
-    result = _run([*DRAFARM, "farm", "validate", "small"], cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = _drafarm("farm", "validate", "small")
     assert result.returncode == 0, result.stderr
     assert "valid farm 'small'" in result.stdout
 
@@ -76,7 +96,7 @@ def test_example_name_shadowed_by_a_folder(tmp_path: Path) -> None:
     ],
 )
 def test_cli_arguments_are_checked(argv: list[str], expected: str) -> None:
-    result = _run([*DRAFARM, *argv])
+    result = _drafarm(*argv)
     assert result.returncode == 2, result
     assert expected in result.stderr
 
@@ -138,7 +158,7 @@ def test_client_request_json_is_checked(request_text: str, expected: str) -> Non
 
 @pytest.fixture
 def bad_device(short_tmp: Path) -> Iterator[tuple[Path, list[bytes]]]:
-    """A unix socket peer that answers each connection's first line with the next reply given."""
+    """A unix socket peer that answers one connection's first line with the reply given."""
     path = short_tmp / "bad.sock"
     replies: list[bytes] = []
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -146,16 +166,11 @@ def bad_device(short_tmp: Path) -> Iterator[tuple[Path, list[bytes]]]:
     listener.listen(4)
 
     def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                conn.makefile("rb").readline()
-                if replies:
-                    with contextlib.suppress(OSError):  # the client may stop reading a reply it refuses
-                        conn.sendall(replies.pop(0))
+        conn, _ = listener.accept()
+        with conn:
+            conn.makefile("rb").readline()
+            with contextlib.suppress(OSError):  # the client may stop reading a reply it refuses
+                conn.sendall(replies.pop(0))
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()

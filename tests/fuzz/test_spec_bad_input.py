@@ -43,9 +43,7 @@ def _file_problems(path: Path | str) -> str:
     return str(err.value)
 
 
-@pytest.mark.parametrize(
-    "partition", [{"name": "p1", "computeSlices": 1}, {"name": "p1", "computeSlices": 1, "memory": 0}]
-)
+@pytest.mark.parametrize("memory", [{}, {"memory": 0}], ids=["missing", "zero"])
 def test_partition_without_memory(memory: dict[str, Any]) -> None:
     text = _problems(_document(partitions=[{"name": "p1", "computeSlices": 1, **memory}]))
     assert "devices.gpu.partitions[0].memory: got" in text
