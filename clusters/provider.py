@@ -83,6 +83,11 @@ class ClusterProvider(abc.ABC):
     restartable: tuple[str, ...] = ()
     """Components `restart` can restart on this provider."""
 
+    def prepare(self, report: StepReporter | None = None) -> None:
+        """Build what `up` needs (programs, images) and is not cached yet, reporting each step; a run calls
+        it once before its test processes start, so a first run shows its build instead of looking hung."""
+        return None
+
     @abc.abstractmethod
     def up(self, report: StepReporter | None = None) -> ClusterStatus:
         """Bring the cluster up to a Ready node; a no-op when it is already running."""

@@ -62,6 +62,8 @@ def build(k8s_version: str | None, only: tuple[str, ...], extras: bool) -> None:
 
         def report(module: str, binary: str, phase: str) -> None:
             label = f"{module}/{binary}"
+            if phase == "building":
+                return
             if phase == "start":
                 current[label] = progress.add_task(f"{label}: checking / building", total=1)
                 return

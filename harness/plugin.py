@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 import pytest
 from lightkube.operators import exists
 
+from clusters import provider as providers
+from clusters.provider import ClusterError
 from fakedevices.plugin.control_client import ControlError
 from harness.dratest import DraTest, FarmControl
 from harness.environment import DraEnvironment, HarnessOptions, OptionError, close_environment, open_environment
@@ -88,8 +91,28 @@ def pytest_configure(config: pytest.Config) -> None:
         except OptionError as exc:
             raise pytest.UsageError(str(exc)) from exc
         config.stash[_OPTIONS_KEY] = options
-        if options.kubeconfig is not None and not hasattr(config, "workerinput") and not config.option.collectonly:
+        if hasattr(config, "workerinput") or config.option.collectonly:
+            return
+        if options.kubeconfig is not None:
             _check_image(options)
+        else:
+            _prepare_cluster(config, options)
+
+
+def _prepare_cluster(config: pytest.Config, options: HarnessOptions) -> None:
+    """Build what the run's cluster needs before any test process starts, a line per step."""
+    writer = config.get_terminal_writer()
+    started = time.monotonic()
+
+    def say(text: str) -> None:
+        writer.line(f"drafarm: {text}")
+        writer.flush()
+
+    try:
+        providers.get(options.cluster, k8s_version=options.k8s_version).prepare(say)
+    except ClusterError as exc:
+        raise pytest.UsageError(f"building what the {options.cluster} cluster needs failed: {exc}") from exc
+    set_run_metadata(config, build_s=round(time.monotonic() - started, 1))
 
 
 def _check_image(options: HarnessOptions) -> None:
@@ -124,7 +147,9 @@ def dra_env(pytestconfig: pytest.Config) -> Iterator[DraEnvironment]:
             options = HarnessOptions.from_config(pytestconfig)
         except OptionError as exc:
             pytest.fail(str(exc), pytrace=False)
+    started = time.monotonic()
     env = open_environment(options)
+    set_run_metadata(pytestconfig, cluster_up_s=round(time.monotonic() - started, 1))
     set_run_metadata(
         pytestconfig,
         kubernetes_version=f"1.{env.minor}" if env.minor is not None else "unknown",

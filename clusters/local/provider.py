@@ -24,6 +24,7 @@ from clusters.provider import ClusterError, ClusterProvider, ClusterStatus, Farm
 from clusters.toolchain import lookup
 from clusters.toolchain.goenv import GoMissingError
 from clusters.toolchain.lookup import ToolchainMissingError
+from clusters.toolchain.progress import BuildProgress
 from fakedevices.farm import FarmSource
 
 # Start order; `down` stops in reverse.
@@ -156,6 +157,18 @@ class LocalProvider(ClusterProvider):
         if not isinstance(spec, str):
             return None
         return local_farm.deployment(self.cfg, self.layout, local_farm.reload_farm(Path(spec)).farm)
+
+    def prepare(self, report: StepReporter | None = None) -> None:
+        step = report or (lambda _text: None)
+        with BuildProgress(self.cfg.pins, step) as progress:
+            try:
+                lookup.binaries(self.cfg.pins, build_missing=True, report=progress)
+            except (ToolchainMissingError, GoMissingError) as exc:
+                raise ClusterError(str(exc)) from exc
+        for spec in catalog.ALL:
+            if not catalog.archive_path(spec).is_file():
+                step(f"building image {spec.ref} offline from host files")
+            catalog.build(spec)
 
     def restart(self, component: str) -> None:
         if component == "kubelet":

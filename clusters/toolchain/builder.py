@@ -52,7 +52,8 @@ class BuildResult:
 
 
 Reporter = Callable[[str, str, str], None]
-"""Called with (module key, binary name, phase) where phase is "start", "cached", "built" or "failed"."""
+"""Called with (module key, binary name, phase) where phase is "start", "building" (a cache miss: the
+compile begins), "cached", "built" or "failed"."""
 
 
 def bin_dir(module: Module) -> Path:
@@ -246,6 +247,7 @@ def _build_module(module: Module, notify: Reporter) -> list[BuildResult]:
                     results.append(BuildResult(module.key, binary.name, "cached", 0.0))
                     notify(module.key, binary.name, "cached")
                     continue
+                notify(module.key, binary.name, "building")
                 if directory is None:
                     directory = prepare_module(module)
                 build_binary(module, binary, directory)

@@ -112,6 +112,17 @@ def _fmt_time(value: object) -> str:
         return str(value)
 
 
+def _durations(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """Setup (building programs and images before the run, bringing the cluster up) apart from the tests."""
+    total = meta.get("duration_s")
+    build, up = meta.get("build_s"), meta.get("cluster_up_s")
+    if not isinstance(total, int | float) or not (build or up):
+        return [("Duration", _fmt_duration(total))]
+    setup = float(build or 0) + float(up or 0)
+    tests = max(float(total) - float(up or 0), 0.0)
+    return [("Setup", _fmt_duration(setup)), ("Tests", _fmt_duration(tests))]
+
+
 def _header(run: RunReport) -> str:
     meta = run.metadata
     counts = run.counts
@@ -124,11 +135,11 @@ def _header(run: RunReport) -> str:
         ("Farm", meta.get("farm")),
         ("Cluster", meta.get("cluster")),
         ("Started", _fmt_time(meta.get("started"))),
-        ("Duration", _fmt_duration(meta.get("duration_s"))),
+        *_durations(meta),
         ("Workers", meta.get("workers")),
     ]
     known = {"kubernetes_version", "driver", "profile", "farm", "cluster", "started", "finished"}
-    known |= {"duration_s", "workers", "title", "counts"}
+    known |= {"duration_s", "workers", "title", "counts", "build_s", "cluster_up_s"}
     facts += [(k.replace("_", " ").capitalize(), v) for k, v in sorted(meta.items()) if k not in known]
     fact_html = "".join(
         f"<div><span>{e(label)}</span><b>{e(value if value not in (None, '') else '—')}</b></div>"

@@ -85,3 +85,12 @@ def test_counts_are_pills_not_a_fact_and_short_durations_in_ms() -> None:
     page = render_html(run)
     assert "<span>Counts</span>" not in page
     assert "<b>250 ms</b>" in page
+
+
+def test_setup_and_tests_are_shown_apart() -> None:
+    """A first run's build must not count as test time (19 min of build for a 2.5 min suite)."""
+    run = RunReport({"duration_s": 300.0, "build_s": 1000.0, "cluster_up_s": 60.0}, [], None)
+    page = render_html(run)
+    assert "<span>Setup</span><b>17 min 40 s</b>" in page
+    assert "<span>Tests</span><b>4 min 00 s</b>" in page
+    assert "Build s" not in page and "Cluster up s" not in page
