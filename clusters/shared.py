@@ -13,12 +13,10 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from clusters.local import processes
+from clusters.pids import alive
 from clusters.provider import ClusterProvider
 
 LOCK_TIMEOUT_S = 3 * 3600.0  # the first `up` on a fresh machine builds the toolchain
-_holds: dict[str, int] = {}
-"""In-process count of acquisitions per cluster (a fixture may be registered from two conftest files)."""
 
 
 def cluster_lock(provider: ClusterProvider, root: Path) -> FileLock:
@@ -47,13 +45,12 @@ def _read(path: Path) -> dict[str, object]:
 
 def _live_users(data: dict[str, object]) -> list[int]:
     users = data.get("users", [])
-    return [u for u in users if isinstance(u, int) and processes.alive(u)] if isinstance(users, list) else []
+    return [u for u in users if isinstance(u, int) and alive(u)] if isinstance(users, list) else []
 
 
 def acquire(provider: ClusterProvider, root: Path, keep: bool = False) -> None:
     """Join the cluster, bringing it up if needed; `keep` leaves it up when the last user leaves."""
     lock, users_file = _paths(provider, root)
-    key = str(users_file)
     with lock:
         data = _read(users_file)
         users = _live_users(data)
@@ -66,17 +63,12 @@ def acquire(provider: ClusterProvider, root: Path, keep: bool = False) -> None:
         users.append(os.getpid())
         keep = keep or (bool(data.get("keep")) and len(users) > 1)
         users_file.write_text(json.dumps({"users": sorted(set(users)), "owned": owned, "keep": keep}))
-        _holds[key] = _holds.get(key, 0) + 1
 
 
 def release(provider: ClusterProvider, root: Path) -> bool:
     """Unregister this process; True if it was the last one and took the cluster down."""
     lock, users_file = _paths(provider, root)
-    key = str(users_file)
     with lock:
-        _holds[key] = max(_holds.get(key, 0) - 1, 0)
-        if _holds[key] > 0:
-            return False
         data = _read(users_file)
         users = [u for u in _live_users(data) if u != os.getpid()]
         owned = bool(data.get("owned"))

@@ -7,6 +7,7 @@ cluster is shared by all workers), `dra` (a fresh namespace and builders for one
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -19,6 +20,7 @@ import pytest
 from lightkube.operators import exists
 
 from clusters import provider as providers
+from clusters.pids import alive
 from clusters.provider import ClusterError
 from fakedevices.plugin.control_client import ControlError
 from harness.dratest import DraTest, FarmControl
@@ -95,23 +97,31 @@ def pytest_configure(config: pytest.Config) -> None:
             return
         if options.kubeconfig is not None:
             _check_image(options)
-        else:
-            _prepare_cluster(config, options)
 
 
-def _prepare_cluster(config: pytest.Config, options: HarnessOptions) -> None:
-    """Build what the run's cluster needs before any test process starts, a line per step."""
-    writer = config.get_terminal_writer()
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Before any test process starts (xdist starts its workers after this): build what the run's cluster
+    needs, a line per step, so a first run shows its build instead of looking hung."""
+    config = session.config
+    options = config.stash.get(_OPTIONS_KEY, None)
+    if options is None or options.kubeconfig is not None or hasattr(config, "workerinput"):
+        return
+    if config.option.collectonly:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
     started = time.monotonic()
 
     def say(text: str) -> None:
-        writer.line(f"drafarm: {text}")
-        writer.flush()
+        if reporter is not None:
+            reporter.write_line(f"drafarm: {text}")
 
     try:
-        providers.get(options.cluster, k8s_version=options.k8s_version).prepare(say)
+        with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+            providers.get(options.cluster, k8s_version=options.k8s_version).prepare(say)
     except ClusterError as exc:
-        raise pytest.UsageError(f"building what the {options.cluster} cluster needs failed: {exc}") from exc
+        pytest.exit(f"building what the {options.cluster} cluster needs failed: {exc}", returncode=4)
     set_run_metadata(config, build_s=round(time.monotonic() - started, 1))
 
 
@@ -176,18 +186,8 @@ def _remove_abandoned_namespaces(env: DraEnvironment) -> None:
     for ns in env.kube.items("Namespace", labels=selector):
         owner = str((ns["metadata"].get("labels") or {}).get(OWNER_LABEL, ""))
         owner_host, _, pid = owner.rpartition(".")
-        if owner_host == host[: len(owner_host)] and pid.isdigit() and not _alive(int(pid)):
+        if owner_host == host[: len(owner_host)] and pid.isdigit() and not alive(int(pid)):
             env.kube.delete("Namespace", ns["metadata"]["name"])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _snapshot(env: DraEnvironment) -> dict[str, object]:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from clusters.local.layout import Layout
+from clusters.pids import alive as alive
 
 
 def start(layout: Layout, component: str, argv: list[str], env: Mapping[str, str] | None = None) -> int:
@@ -41,15 +42,6 @@ def read_pid(layout: Layout, component: str) -> int | None:
         return int(layout.pidfile(component).read_text().strip())
     except (OSError, ValueError):
         return None
-
-
-def alive(pid: int) -> bool:
-    """True while `pid` exists and is not a zombie."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 def reap(pid: int) -> None:

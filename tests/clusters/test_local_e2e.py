@@ -21,7 +21,7 @@ from clusters.images import catalog, oci, rootfs
 from clusters.local import network
 from clusters.local.provider import LocalProvider
 from clusters.provider import ClusterError
-from tests.clusters.conftest import wait_for
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,7 @@ from clusters.local.provider import LocalProvider
 from fakedevices.farm import open_farm
 from fakedevices.spec.loader import resolve_spec_path
 from harness.farm_lock import farm_exclusive
-from tests.clusters.conftest import wait_for
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
