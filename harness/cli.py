@@ -9,6 +9,7 @@ from harness.cli_farm import farm
 from harness.cli_images import images
 from harness.cli_plugin import fault, plugin
 from harness.cli_profile import profile
+from harness.cli_scenario import scenario
 from harness.cli_toolchain import toolchain
 
 
@@ -25,6 +26,7 @@ cli.add_command(plugin)
 cli.add_command(fault)
 cli.add_command(images)
 cli.add_command(profile)
+cli.add_command(scenario)
 
 
 def main() -> None:

@@ -1,9 +1,15 @@
-"""Pinned versions: one entry per supported Kubernetes minor, newest released minor first (the default)."""
+"""Pinned versions: one entry per supported Kubernetes minor, newest first.
+
+Any other patch release of a pinned minor that the Go module proxy serves is accepted too: its
+Kubernetes comes from that release, everything else from its minor's pins (`clusters/toolchain/released.py`
+asks the proxy which releases exist).
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 VERSION_ENV = "K8S_VERSION"
 
@@ -29,6 +35,16 @@ class ToolPins:
 
 SUPPORTED: tuple[ToolPins, ...] = (
     ToolPins(
+        kubernetes="v1.37.2",
+        etcd="v3.6.16",
+        containerd="v2.2.9",
+        cni_plugins="v1.9.1",
+        crictl="v1.36.0",
+        kind="v0.33.0",
+        kwok="v0.8.0",
+        coredns="v1.14.2",
+    ),
+    ToolPins(
         kubernetes="v1.36.3",
         etcd="v3.6.16",
         containerd="v2.2.9",
@@ -37,6 +53,16 @@ SUPPORTED: tuple[ToolPins, ...] = (
         kind="v0.33.0",
         kwok="v0.8.0",
         coredns="v1.14.2",
+    ),
+    ToolPins(
+        kubernetes="v1.35.4",
+        etcd="v3.6.16",
+        containerd="v2.2.9",
+        cni_plugins="v1.9.1",
+        crictl="v1.36.0",
+        kind="v0.33.0",
+        kwok="v0.8.0",
+        coredns="",  # set from kubeadm's CoreDNSVersion once checked
     ),
     ToolPins(
         kubernetes="v1.34.4",
@@ -50,9 +76,12 @@ SUPPORTED: tuple[ToolPins, ...] = (
     ),
 )
 
-DEFAULT = SUPPORTED[0]
+DEFAULT_MINOR = 36
+"""The minor a cluster gets when none is asked for; the newest one that ran the smoke suites here."""
+
 
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
+_RELEASE_RE = re.compile(r"^v1\.(\d+)\.\d+$")
 
 
 class VersionError(ValueError):
@@ -70,8 +99,12 @@ def supported_list() -> str:
     return ", ".join(p.kubernetes for p in SUPPORTED)
 
 
-def resolve(version: str | None) -> ToolPins:
-    """Pins for `version` ("1.34", "v1.34", "1.34.4", "v1.34.4"); None or "" means the default."""
+def resolve(version: str | None, served: Callable[[str], list[str]] | None = None) -> ToolPins:
+    """Pins for `version` ("1.34", "v1.34", "1.34.4", "v1.34.4"); None or "" means the default.
+
+    A patch release that is not pinned is accepted when `served` (default: the module proxy's list,
+    `released.served_versions`) names it; it keeps the other components of its minor's pins.
+    """
     if version is None or not version.strip():
         return DEFAULT
     text = version.strip()
@@ -81,12 +114,33 @@ def resolve(version: str | None) -> ToolPins:
             f"k8s version {text!r} is not a version; use the form 1.36 or v1.36.3 (supported: {supported_list()})"
         )
     major, minor, patch = match.group(1), int(match.group(2)), match.group(3)
-    for pins in SUPPORTED:
-        if major != "1" or pins.minor != minor:
-            continue
-        if patch is None or pins.kubernetes == f"v1.{minor}.{patch}":
-            return pins
-    raise VersionError(
-        f"k8s version {text!r} is not pinned by drafarm; choose one of {supported_list()} "
-        f"(or add an entry to clusters/toolchain/versions.py)"
-    )
+    pins = next((p for p in SUPPORTED if major == "1" and p.minor == minor), None)
+    if pins is None:
+        raise VersionError(
+            f"k8s version {text!r} is of a minor drafarm does not pin; choose a release of "
+            f"{', '.join(f'1.{p.minor}' for p in SUPPORTED)} (pinned: {supported_list()}), "
+            f"or add an entry to clusters/toolchain/versions.py"
+        )
+    wanted = f"v1.{minor}.{patch}"
+    if patch is None or pins.kubernetes == wanted:
+        return pins
+    if served is None:
+        from clusters.toolchain.released import served_versions
+
+        served = served_versions
+    releases = served(wanted)
+    if wanted not in releases:
+        ours = [v for v in releases if minor_of_or_none(v) in {p.minor for p in SUPPORTED}]
+        raise VersionError(
+            f"k8s version {text!r} is not a release of k8s.io/kubernetes served by the Go module proxy; "
+            f"choose one of {', '.join(ours) or '(none served)'}"
+        )
+    return replace(pins, kubernetes=wanted)
+
+
+def minor_of_or_none(version: str) -> int | None:
+    match = _RELEASE_RE.match(version)
+    return int(match.group(1)) if match else None
+
+
+DEFAULT = next(p for p in SUPPORTED if p.minor == DEFAULT_MINOR)

@@ -77,8 +77,28 @@ def test_resolve_rejects_unpinned_versions_with_the_fix(bad: str) -> None:
         versions.resolve(bad)
 
 
-def test_default_is_the_newest_pinned_minor() -> None:
-    assert versions.DEFAULT.minor == max(p.minor for p in versions.SUPPORTED)
+def test_default_is_a_pinned_minor() -> None:
+    assert versions.DEFAULT in versions.SUPPORTED
+    assert versions.DEFAULT.minor == versions.DEFAULT_MINOR
+
+
+def test_every_minor_from_1_34_to_1_37_is_pinned() -> None:
+    assert sorted(p.minor for p in versions.SUPPORTED) == [34, 35, 36, 37]
+
+
+def test_any_served_patch_release_keeps_its_minors_other_pins() -> None:
+    served = ["v1.34.0", "v1.34.3", "v1.34.4", "v1.36.1", "v1.36.3"]
+    pins = versions.resolve("1.34.3", served=lambda _wanted: served)
+    pinned = versions.resolve("1.34")
+    assert pins.kubernetes == "v1.34.3"
+    assert (pins.etcd, pins.containerd, pins.crictl) == (pinned.etcd, pinned.containerd, pinned.crictl)
+    assert versions.resolve("v1.36.1", served=lambda _wanted: served).kubernetes == "v1.36.1"
+
+
+def test_a_release_the_proxy_does_not_serve_is_an_error_listing_those_it_does() -> None:
+    served = ["v1.33.6", "v1.34.0", "v1.34.3", "v1.36.3"]
+    with pytest.raises(versions.VersionError, match=r"not a release .* choose one of v1\.34\.0, v1\.34\.3, v1\.36\.3$"):
+        versions.resolve("1.34.1", served=lambda _wanted: served)
 
 
 def test_every_version_builds_every_cluster_binary() -> None:

@@ -1,0 +1,107 @@
+"""`drafarm scenario ...`: check, run and capture scenario files (docs/scenarios.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from clusters.provider import ClusterError
+from fakedevices.spec.problems import SpecError
+from harness.scenario.capture import capture_scenario
+from harness.scenario.loader import load_scenario, scenario_farm
+from harness.scenario.play import play
+from harness.scenario.report import as_expected, print_table
+from harness.scenario.schema import Scenario
+from harness.scenario.target import TargetError
+
+EXIT_INVALID = 2
+
+
+def _load(path: str) -> Scenario:
+    try:
+        scenario = load_scenario(path)
+        scenario_farm(scenario)
+    except SpecError as exc:
+        for line in str(exc).splitlines():
+            click.echo(line, err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found; nothing was created.", err=True)
+        sys.exit(EXIT_INVALID)
+    return scenario
+
+
+@click.group()
+def scenario() -> None:
+    """Scenario files: a DRA situation replayed on any Kubernetes version."""
+
+
+@scenario.command()
+@click.argument("files", nargs=-1, required=True)
+def validate(files: tuple[str, ...]) -> None:
+    """Check scenario FILES; exit 2 listing every problem."""
+    for path in files:
+        parsed = _load(path)
+        click.echo(
+            f"{path}: valid scenario {parsed.name!r}: "
+            f"{len(parsed.steps)} steps, {len(parsed.expectations)} expectations"
+        )
+
+
+@scenario.command()
+@click.argument("file")
+@click.option("--k8s-version", "k8s_versions", multiple=True, help="Run on this version (repeat for several).")
+@click.option("--kubeconfig", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Run on this cluster.")
+@click.option("--provider", default="local", show_default=True, help="Provider whose cluster to use or bring up.")
+@click.option("--replace", is_flag=True, help="Take down a running cluster of another version (no test may use it).")
+@click.option("--keep-cluster", is_flag=True, help="Leave a cluster this command brought up running.")
+@click.option("--record", type=click.Path(file_okay=False, path_type=Path), help="Keep objects, logs and results here.")
+def run(
+    file: str,
+    k8s_versions: tuple[str, ...],
+    kubeconfig: Path | None,
+    provider: str,
+    replace: bool,
+    keep_cluster: bool,
+    record: Path | None,
+) -> None:
+    """Run FILE's steps and judge its expectations; exit 1 unless every version behaved as `expect` says."""
+    parsed = _load(file)
+    results = []
+    for version in k8s_versions or (None,):
+        where = record / (version or "running") if record is not None and len(k8s_versions) > 1 else record
+        try:
+            results.append(
+                play(
+                    parsed,
+                    version=version,
+                    kubeconfig=kubeconfig,
+                    provider=provider,
+                    replace=replace,
+                    keep=keep_cluster,
+                    record=where,
+                    out=click.echo,
+                )
+            )
+        except (TargetError, ClusterError, SpecError) as exc:
+            raise click.ClickException(str(exc)) from exc
+    if len(results) > 1:
+        print_table(parsed, results, click.echo)
+    if not all(as_expected(parsed, r) for r in results):
+        sys.exit(1)
+
+
+@scenario.command()
+@click.option("--kubeconfig", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("-n", "--namespace", "namespaces", multiple=True, help="Capture pods and claims of this namespace.")
+@click.option("--name", default="captured", show_default=True, help="The scenario's metadata.name.")
+@click.option("--farm", default="small", show_default=True, help="The farm the scenario replays on.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout).")
+def capture(kubeconfig: Path, namespaces: tuple[str, ...], name: str, farm: str, output: Path | None) -> None:
+    """Write a scenario from a running cluster's DRA objects (classes, slices, claims, pods)."""
+    text = capture_scenario(kubeconfig, namespaces, name, farm)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        click.echo(f"wrote {output}", err=True)

@@ -1,0 +1,185 @@
+"""Playing a scenario's steps on a cluster, then judging its expectations (and, when one fails, its
+symptoms); everything the run created is removed afterwards, whatever happened."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lightkube import ApiError
+
+from fakedevices.plugin.control_client import ControlError
+from harness.environment import WORKLOAD_IMAGE
+from harness.scenario import diagnostics, record
+from harness.scenario.conditions import ClusterView, observe
+from harness.scenario.objects import DELETE_ORDER, KINDS, Objects, fill
+from harness.scenario.result import CheckResult, RunResult, StepResult
+from harness.scenario.schema import Check, Scenario, Step
+from harness.scenario.target import Target
+
+POLL_S = 0.5
+Printer = Callable[[str], None]
+
+
+class StepFailed(RuntimeError):
+    pass
+
+
+class Runner:
+    def __init__(self, scenario: Scenario, target: Target, out: Printer) -> None:
+        self.scenario = scenario
+        self.target = target
+        self.out = out
+        self.namespace = f"scn-{scenario.name[:40]}-{uuid.uuid4().hex[:5]}"
+        self.objects = Objects(target.kube.client, self.namespace)
+        self.view = ClusterView(target.kube, self.objects, self.namespace, target.provider, target.logs)
+        self.created: list[dict[str, Any]] = []
+        self.faults: list[dict[str, Any]] = []
+        self.variables: dict[str, str] = {}
+
+    def run(self, record_dir: Path | None = None) -> RunResult:
+        result = RunResult(self.scenario.name, self.target.version)
+        missing = [g for g in self.scenario.feature_gates if self.target.gate(g) is False]
+        if missing:
+            result.reason = f"skipped: feature gate(s) {', '.join(missing)} off on this cluster"
+            return result
+        try:
+            self._setup()
+            for index, step in enumerate(self.scenario.steps, 1):
+                text = f"step {index}: {step.describe()}"
+                try:
+                    detail = self._step(step)
+                except (StepFailed, ApiError, ControlError, OSError) as exc:
+                    result.steps.append(StepResult(text, False, _error_text(exc)))
+                    self.out(f"  FAILED {text}: {_error_text(exc)}")
+                    result.reason = f"{text} failed"
+                    break
+                result.steps.append(StepResult(text, True, detail))
+                self.out(f"  ok  {text}" + (f" — {detail}" if detail else ""))
+            if not result.reason:
+                self._judge(result)
+            if not result.passed:
+                result.diagnostics = diagnostics.gather(self.view, self.scenario, result)
+            if record_dir is not None:
+                record.write(record_dir, self.view, self.created, result)
+        finally:
+            result.cleanup = self._cleanup()
+        return result
+
+    def _setup(self) -> None:
+        kube = self.target.kube
+        kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}})
+        self._until(lambda: kube.get("ServiceAccount", "default", self.namespace) is not None, 60, "service account")
+        node = self.target.farm_node
+        self.variables = {
+            "namespace": self.namespace,
+            "node": node,
+            "pool": self.target.pool_of(node),
+            "driver": self.target.driver,
+            "image": WORKLOAD_IMAGE,
+            "scenario": self.scenario.name,
+        }
+        self.out(f"  namespace {self.namespace}, node {node}, driver {self.target.driver}")
+
+    def _step(self, step: Step) -> str:
+        if step.kind == "create":
+            names = []
+            for obj in step.objects:
+                made = self.objects.create(fill(obj, self.variables))
+                self.created.append(made)
+                names.append(f"{made['kind']} {made['metadata']['name']}")
+            return "created " + ", ".join(names) if any("${" in str(o["metadata"]) for o in step.objects) else ""
+        if step.kind == "delete":
+            ref = step.ref
+            ns = ref["namespace"] or None
+            self.objects.delete(ref["kind"], ref["name"], ns)
+            self._until(lambda: self.objects.get(ref["kind"], ref["name"], ns) is None, 120, "the object to go")
+            return "gone"
+        if step.kind == "fault":
+            response = self.target.control(step.node).call(dict(step.request))
+            self.faults.append({"node": step.node, **step.request})
+            return _short(response)
+        if step.kind == "restart":
+            self.target.restart(step.component)
+            return "serving again"
+        assert step.check is not None
+        seen = self._wait(step.check)
+        if not seen.ok:
+            raise StepFailed(f"not within {step.check.within:g}s; last seen: {seen.seen}")
+        return seen.seen
+
+    def _judge(self, result: RunResult) -> None:
+        self.out("expectations:")
+        for check in self.scenario.expectations:
+            outcome = self._wait(check)
+            result.expectations.append(outcome)
+            self.out(f"  {'PASS' if outcome.ok else 'FAIL'} {outcome.description} — saw: {outcome.seen}")
+        if result.passed or not self.scenario.symptoms:
+            return
+        self.out("symptoms of the bug:")
+        for check in self.scenario.symptoms:
+            outcome = self._wait(check)
+            result.symptoms.append(outcome)
+            self.out(f"  {'SEEN' if outcome.ok else 'not seen'} {outcome.description} — saw: {outcome.seen}")
+
+    def _wait(self, check: Check) -> CheckResult:
+        """Poll until the check holds (then, with holdFor, until it held that long) or its time is up."""
+        deadline = time.monotonic() + check.within
+        seen = observe(self.view, check)
+        while not seen.holds and time.monotonic() < deadline:
+            time.sleep(POLL_S)  # poll
+            seen = observe(self.view, check)
+        if seen.holds and check.hold_for:
+            until = time.monotonic() + check.hold_for
+            while seen.holds and time.monotonic() < until:
+                time.sleep(POLL_S)  # poll
+                seen = observe(self.view, check)
+            if not seen.holds:
+                return CheckResult(check.describe(), False, f"held, then stopped: {seen.text}")
+        return CheckResult(check.describe(), seen.holds, seen.text)
+
+    def _until(self, probe: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not probe():
+            if time.monotonic() >= deadline:
+                raise StepFailed(f"timed out after {timeout:g}s waiting for {what}")
+            time.sleep(POLL_S)  # poll
+
+    def _cleanup(self) -> list[str]:
+        notes = []
+        for fault in self.faults:
+            try:
+                self.target.control(fault["node"]).call({"op": "clear"})
+                if fault.get("op") == "set-health":
+                    self.target.control(fault["node"]).call(
+                        {"op": "set-health", "device": fault["device"], "health": "healthy"}
+                    )
+            except (ControlError, OSError, KeyError) as exc:
+                notes.append(f"could not undo fault {fault}: {exc}")
+        order = {k: i for i, k in enumerate(DELETE_ORDER)}
+        cluster_scoped = [o for o in self.created if not KINDS[o["kind"]].namespaced]
+        for obj in sorted(cluster_scoped, key=lambda o: order.get(o["kind"], len(order))):
+            try:
+                self.objects.delete(obj["kind"], obj["metadata"]["name"], api_version=obj["apiVersion"])
+            except ApiError as exc:
+                notes.append(f"could not delete {obj['kind']} {obj['metadata']['name']}: {exc.status.message}")
+        try:
+            self.target.kube.delete("Namespace", self.namespace)
+        except ApiError as exc:
+            notes.append(f"could not delete namespace {self.namespace}: {exc.status.message}")
+        notes += self.target.repair()
+        return notes
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, ApiError):
+        return f"API error {exc.status.code}: {exc.status.message}"
+    return str(exc)
