@@ -82,12 +82,13 @@ def _static_binary_rootfs(root: Path, binary: Path, dest: str) -> None:
     shutil.copy2(binary, target)
 
 
-def _chroot_libraries(base: Path, program: str) -> list[str]:
-    proc = subprocess.run(["chroot", str(base), "ldd", program], capture_output=True, text=True, timeout=60)
-    if proc.returncode != 0:
-        return []
+def _chroot_libraries(base: Path, *programs: str) -> list[str]:
+    """The shared libraries `programs` need, as `ldd` inside the base root filesystem finds them."""
+    proc = subprocess.run(["chroot", str(base), "ldd", *programs], capture_output=True, text=True, timeout=120)
     libs = []
     for line in proc.stdout.splitlines():
+        if line.rstrip().endswith(":"):  # a "<program>:" heading when several are asked about
+            continue
         part = line.split("=>")[-1].strip().split(" ")[0]
         if part.startswith("/"):
             libs.append(part)
@@ -120,9 +121,15 @@ def kube_proxy_rootfs(root: Path, kube_proxy: Path, base: Path) -> None:
         link = root / "usr/sbin" / tool
         if not link.exists():
             link.symlink_to("xtables-nft-multi")
-    modules = base / "usr/lib/x86_64-linux-gnu/xtables"
-    if modules.is_dir():
-        shutil.copytree(modules, root / "usr/lib/x86_64-linux-gnu/xtables", symlinks=True, dirs_exist_ok=True)
+    # iptables' match and target extensions are loaded at run time, each with libraries of its own
+    extensions = sorted((base / "usr/lib").glob("*/xtables/*.so"))
+    inside = ["/" + str(e.relative_to(base)) for e in extensions]
+    for path in inside:
+        _copy_from_base(base, root, path)
+    for lib in sorted(set(_chroot_libraries(base, *inside))):
+        _copy_from_base(base, root, lib)
+    if not extensions:
+        raise ControlPlaneImageError("the node base rootfs has no iptables extensions (usr/lib/*/xtables/*.so)")
 
 
 Fill = Callable[[Path], None]

@@ -1,0 +1,162 @@
+"""End to end on a real kind cluster (real docker, kind, kubelets): three nodes Ready, pods on different
+nodes reach each other directly and through a Service, docker adds no iptables rule to the host, and
+`down` leaves no container, network, volume, mount or link behind.
+
+Opt-in until it is reliable and fast enough for `make test`: set DRAFARM_KIND_E2E=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from clusters.host import docker_cli, dockerd
+from clusters.images import catalog
+from clusters.kind.config import NODE_SUBNETS
+from clusters.kind.provider import KindProvider
+from clusters.toolchain import lookup
+from tests.polling import wait_for
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not os.environ.get("DRAFARM_KIND_E2E"), reason="kind e2e is opt-in: DRAFARM_KIND_E2E=1"),
+    pytest.mark.skipif(os.geteuid() != 0, reason="drafarm's dockerd and debootstrap need root"),
+]
+
+SERVER = """\
+mkdir -p /w && echo "hello from $(hostname)" > /w/index.html && exec httpd -f -p 8080 -h /w
+"""
+CLIENT = """\
+import sys, urllib.request
+for url in sys.argv[1:]:
+    print(url, urllib.request.urlopen(url, timeout=10).read().decode().strip())
+"""
+
+
+def _kubectl(provider: KindProvider, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    kubectl = lookup.binaries(provider.settings.pins, build_missing=False)["kubectl"]
+    return subprocess.run(
+        [str(kubectl), f"--kubeconfig={provider.kubeconfig()}", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _pod(name: str, node: str, command: list[str], labels: dict[str, str] | None = None) -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": labels or {}},
+        "spec": {
+            "nodeName": node,
+            "restartPolicy": "Never",
+            "containers": [
+                {"name": "c", "image": catalog.WORKLOAD.ref, "imagePullPolicy": "Never", "command": command}
+            ],
+        },
+    }
+
+
+def _phase(provider: KindProvider, name: str) -> str:
+    return _kubectl(provider, "get", "pod", name, "-o", "jsonpath={.status.phase}").stdout
+
+
+def _host_rules() -> str:
+    proc = subprocess.run(["iptables-save"], capture_output=True, text=True, timeout=60)
+    return "\n".join(line for line in proc.stdout.splitlines() if not line.startswith(("#", ":")))
+
+
+def _ours(rules: str, bridges: list[str]) -> list[str]:
+    """Host rules that mention docker, drafarm's dockerd, or the kind network (there must be none)."""
+    marks = ["DOCKER", dockerd.BRIDGE, str(NODE_SUBNETS.network_address)[:-2], *bridges]
+    return [line for line in rules.splitlines() if any(m in line for m in marks)]
+
+
+def test_three_nodes_ready_pods_talk_across_nodes_and_down_leaves_nothing(tmp_path: Path) -> None:
+    name = f"e2e{uuid.uuid4().hex[:6]}"
+    provider = KindProvider(cluster_name=name, workers=2, state_dir=tmp_path / "state")
+    try:
+        status = provider.up()
+        endpoint = dockerd.find()
+        assert endpoint is not None
+        assert status.running, status
+
+        # -- every node Ready ------------------------------------------------------------------------
+        nodes = json.loads(_kubectl(provider, "get", "nodes", "-o", "json").stdout)["items"]
+        ready = {
+            n["metadata"]["name"]: any(
+                c["type"] == "Ready" and c["status"] == "True" for c in n["status"]["conditions"]
+            )
+            for n in nodes
+        }
+        assert ready == {f"{name}-control-plane": True, f"{name}-worker": True, f"{name}-worker2": True}
+
+        # -- what `down` must remove: the nodes' volumes and the network's bridge --------------------
+        containers = provider.nodes()
+        volumes = [
+            m["Name"]
+            for c in json.loads(docker_cli.run(endpoint, "inspect", *containers).stdout)
+            for m in c["Mounts"]
+            if m.get("Type") == "volume"
+        ]
+        assert volumes, "kind nodes keep /var on a volume"
+        net_id = docker_cli.run(endpoint, "network", "inspect", "-f", "{{.Id}}", provider.settings.network).stdout
+        bridge = f"br-{net_id.strip()[:12]}"
+        if endpoint.ours:
+            assert not _ours(_host_rules(), [bridge]), "drafarm's dockerd added iptables rules on the host"
+
+        # -- pods on different nodes: by pod IP, and through a Service by its DNS name ----------------
+        provider.load_image(catalog.build(catalog.WORKLOAD))
+        server = _pod("srv", f"{name}-worker", ["sh", "-c", SERVER], {"app": "srv"})
+        service = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "srv"},
+            "spec": {"selector": {"app": "srv"}, "ports": [{"port": 80, "targetPort": 8080}]},
+        }
+        for obj in (server, service):
+            applied = _kubectl(provider, "apply", "-f", "-", stdin=json.dumps(obj))
+            assert applied.returncode == 0, applied.stderr
+        wait_for(lambda: _phase(provider, "srv") == "Running", 90, "the server pod", lambda: _phase(provider, "srv"))
+        ip = _kubectl(provider, "get", "pod", "srv", "-o", "jsonpath={.status.podIP}").stdout
+        urls = [f"http://{ip}:8080/", "http://srv.default.svc.cluster.local/"]
+        client = _pod("cli", f"{name}-worker2", ["python3", "-c", CLIENT, *urls])
+        applied = _kubectl(provider, "apply", "-f", "-", stdin=json.dumps(client))
+        assert applied.returncode == 0, applied.stderr
+        phase = wait_for(
+            lambda: (p := _phase(provider, "cli")) in ("Succeeded", "Failed") and p,
+            90,
+            "the client pod to finish",
+            lambda: _phase(provider, "cli"),
+        )
+        logs = _kubectl(provider, "logs", "cli").stdout
+        assert phase == "Succeeded", logs
+        assert logs.count("hello from srv") == 2, logs
+    finally:
+        provider.down()
+
+    # -- down left nothing -----------------------------------------------------------------------------
+    assert provider.leftovers() == []
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, timeout=30).stdout
+    assert bridge not in links
+    if endpoint.ours:
+        assert not _ours(_host_rules(), [bridge])
+    lay = dockerd.layout()
+    still = dockerd.find()
+    if still is not None:
+        left = [v for v in volumes if docker_cli.run(still, "volume", "inspect", v, check=False).returncode == 0]
+        assert not left, f"volumes left: {left}"
+        assert not docker_cli.lines(still, "ps", "-aq", "--filter", f"label=io.x-k8s.kind.cluster={name}")
+    else:
+        assert not [v for v in volumes if (lay.data_root / "volumes" / v).exists()]
+        assert dockerd.BRIDGE not in links
+    mounts = Path("/proc/self/mountinfo").read_text()
+    assert not [c for c in containers if c in mounts]
+    assert not [v for v in volumes if v in mounts]
