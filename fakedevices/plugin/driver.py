@@ -25,6 +25,7 @@ from fakedevices.model import Device
 from fakedevices.plugin.api import ClaimRef, DeviceHealthReport, PrepareOutcome
 from fakedevices.plugin.cdi_specs import CdiDevice, CdiSpecs
 from fakedevices.plugin.checkpoint import Checkpoint, PreparedClaim, PreparedDevice
+from fakedevices.plugin.claim_cache import ClaimCache
 from fakedevices.plugin.claim_refs import claim_ref_problem
 from fakedevices.plugin.claims import AllocatedClaim, AllocationResult, ClaimError, read_allocated_claim
 from fakedevices.plugin.faults import Faults
@@ -52,10 +53,12 @@ class NodeDriver:
         *,
         faults: Faults | None = None,
         camera_hosts: Mapping[str, str] | None = None,
+        cache: ClaimCache | None = None,
     ) -> None:
         self.inventory = inventory
         self.driver = inventory.farm.driver
         self.claims = claims
+        self.cache = cache
         self.faults = faults or Faults()
         self.cdi = CdiSpecs(cdi_dir, self.driver)
         self.checkpoint = Checkpoint(state_dir / "claims")
@@ -165,7 +168,7 @@ class NodeDriver:
         if existing is not None:
             return existing.devices
         self.faults.before_prepare(where, ref.namespace)
-        obj = self.claims.get(ref.namespace, ref.name)
+        obj = self._read_claim(ref)
         if obj is None:
             raise ClaimError(f"{where} (UID {ref.uid}) does not exist in the API server; it was deleted")
         allocated = read_allocated_claim(obj, self.driver, list(self.inventory.pools), ref.uid)
@@ -185,6 +188,16 @@ class NodeDriver:
             self.cdi.remove(ref.uid)
             raise
         return devices
+
+    def _read_claim(self, ref: ClaimRef) -> Mapping[str, Any] | None:
+        """From the watch's cache when it has the claim at that UID, else from the API server."""
+        if self.cache is not None:
+            cached = self.cache.lookup(ref.namespace, ref.name, ref.uid)
+            if cached is not None:
+                METRICS.claim_reads.labels("cache").inc()
+                return cached
+        METRICS.claim_reads.labels("api").inc()
+        return self.claims.get(ref.namespace, ref.name)
 
     def _check_configs(self, claim: AllocatedClaim, where: str) -> None:
         known = [k.config_kind for k in KINDS.values()]

@@ -1,14 +1,13 @@
-"""The plugin's API-server access through lightkube: claims, slices, the node's version."""
+"""The plugin's API-server access through lightkube: slices and the node's version (claims: claim_api)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from lightkube import ApiError, Client, KubeConfig, codecs
 from lightkube.resources.core_v1 import Node
-from lightkube.resources.resource_v1 import ResourceClaim, ResourceSlice
+from lightkube.resources.resource_v1 import ResourceSlice
 
 from fakedevices.plugin.slice_builder import POOL_LABEL
 
@@ -17,21 +16,6 @@ def make_client(kubeconfig: Path | None) -> Any:
     if kubeconfig is None:
         return Client(field_manager="drafarm-plugin")
     return Client(KubeConfig.from_file(str(kubeconfig)), field_manager="drafarm-plugin")
-
-
-class KubeClaims:
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def get(self, namespace: str, name: str) -> Mapping[str, Any] | None:
-        try:
-            claim = self.client.get(ResourceClaim, name, namespace=namespace)
-        except ApiError as exc:
-            if exc.status.code == 404:
-                return None
-            raise
-        result: Mapping[str, Any] = claim.to_dict()
-        return result
 
 
 class KubeSlices:

@@ -21,6 +21,12 @@ class PluginMetrics:
             ["operation"],
             registry=self.registry,
         )
+        self.claim_reads = Counter(
+            "drafarm_plugin_claim_reads_total",
+            "Claims a prepare read, by source: the watch's cache, or a GET from the API server",
+            ["source"],
+            registry=self.registry,
+        )
         self.prepared = Gauge(
             "drafarm_plugin_prepared_claims", "Claims currently prepared on this node", registry=self.registry
         )

@@ -17,10 +17,13 @@ from typing import Any
 from prometheus_client import start_http_server
 
 from fakedevices.model import Farm
+from fakedevices.plugin.claim_api import ClaimApi
+from fakedevices.plugin.claim_cache import ClaimCache
+from fakedevices.plugin.claim_watch import ClaimWatcher
 from fakedevices.plugin.driver import NodeDriver
 from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.inventory import NodeInventory
-from fakedevices.plugin.kube import KubeClaims, KubeSlices, make_client, node_facts
+from fakedevices.plugin.kube import KubeSlices, make_client, node_facts
 from fakedevices.plugin.metrics import METRICS
 from fakedevices.plugin.server import PluginPaths, PluginServer
 from fakedevices.plugin.slice_builder import PoolPlacement
@@ -103,8 +106,10 @@ def build_plugin(farm: Farm, options: PluginOptions, client: Any | None = None) 
                 address = getattr(card.identity, "ip_address", None)
                 if address:
                     hosts[card.name] = address
+    claims = ClaimApi(client.config)
+    cache = ClaimCache(farm.driver, inventory.node.name, inventory.pools)
     driver = NodeDriver(
-        inventory, KubeClaims(client), options.state_dir, options.cdi_dir, faults=faults, camera_hosts=hosts
+        inventory, claims, options.state_dir, options.cdi_dir, faults=faults, camera_hosts=hosts, cache=cache
     )
     publisher = None
     if options.publish:
@@ -128,6 +133,7 @@ def build_plugin(farm: Farm, options: PluginOptions, client: Any | None = None) 
         PluginPaths(options.kubelet_root, farm.driver),
         control_socket=options.control_socket,
         publisher=publisher,
+        watcher=ClaimWatcher(claims, cache),
         register=options.register,
     )
 

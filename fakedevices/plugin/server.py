@@ -9,6 +9,7 @@ from pathlib import Path
 
 import grpc
 
+from fakedevices.plugin.claim_watch import ClaimWatcher
 from fakedevices.plugin.control import ControlServer
 from fakedevices.plugin.driver import NodeDriver
 from fakedevices.plugin.node_service import add_node_services
@@ -42,17 +43,21 @@ class PluginServer:
         *,
         control_socket: Path | None = None,
         publisher: SlicePublisher | None = None,
+        watcher: ClaimWatcher | None = None,
         register: bool = True,
     ) -> None:
         self.driver = driver
         self.paths = paths
         self.publisher = publisher
+        self.watcher = watcher
         self.register = register
         self.control = ControlServer(control_socket, driver) if control_socket else None
         self.registration = RegistrationService(paths.driver, str(paths.service_socket))
         self._servers: list[tuple[grpc.Server, Path]] = []
 
     def start(self) -> None:
+        if self.watcher is not None:
+            self.watcher.start()
         self.driver.start()
         service, service_path = serve_unix(self.paths.service_socket)
         add_node_services(service, self.driver)
@@ -81,4 +86,6 @@ class PluginServer:
             self.publisher.stop()
         if self.control is not None:
             self.control.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
         self.driver.stop()
