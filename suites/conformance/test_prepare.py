@@ -15,9 +15,10 @@ PREPARE_ATTEMPTS = 3
 
 
 def _cdi_failure(dra: DraTest, pod: str) -> str:
+    """A container the runtime could not create because of the CDI devices prepare returned."""
     for event in dra.kube.events(dra.ns, pod):
         message = str(event.get("message", ""))
-        if "CDI" in message or "cdi" in message:
+        if event.get("reason") != "FailedPrepareDynamicResources" and ("CDI" in message or "cdi" in message):
             return message
     return ""
 

@@ -6,71 +6,91 @@ purpose leaves the farm that other tests use alone."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from clusters.local.provider import LocalProvider
 from fakedevices.plugin.control_client import call
+from harness.kube import Kube
 from tests.harness.conformance_run import ConformanceRun, run_conformance
 
 pytestmark = pytest.mark.e2e
 DATA = Path(__file__).resolve().parent.parent / "data"
-STATE = Path("/run/drafarm/second-driver")
 CONFORMANCE_TESTS = 9
+DRIVER = "second.drafarm.dev"
+
+
+@dataclass(frozen=True)
+class SecondDriver:
+    control: Path
+    profile: Path
 
 
 @pytest.fixture(scope="module")
-def second_driver(farm_cluster: LocalProvider) -> Iterator[Path]:
-    """The second driver's plugin, registered with the real kubelet; yields its control socket."""
-    shutil.rmtree(STATE, ignore_errors=True)  # a test-owned driver starts with nothing prepared
-    log_path = farm_cluster.layout.logs / "second-driver-plugin.log"
+def second_driver(farm_cluster: LocalProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecondDriver]:
+    """The second driver's plugin, registered with the real kubelet. Named per test process (its own
+    driver name, DeviceClass and state directory), so xdist workers that both run tests of this module
+    never share, or stop, one another's."""
+    tag = f"second-{os.getpid()}"
+    driver, state = f"{tag}.drafarm.dev", Path("/run/drafarm") / tag
+    work = tmp_path_factory.mktemp(tag)
+    farm, profile = work / "farm.yaml", work / "profile.yaml"
+    farm.write_text((DATA / "second-driver-farm.yaml").read_text().replace(DRIVER, driver))
+    profile.write_text(
+        (DATA / "env-only-profile.yaml").read_text().replace(DRIVER, driver).replace("second-device", f"{tag}-device")
+    )
+    shutil.rmtree(state, ignore_errors=True)  # a test-owned driver starts with nothing prepared
+    log_path = farm_cluster.layout.logs / f"{tag}-plugin.log"
     log_path.unlink(missing_ok=True)
     log = log_path.open("ab")
     process = subprocess.Popen(
         [
             sys.executable, "-m", "harness", "plugin", "run", "--node", "second-worker-0",
-            "--kube-node", farm_cluster.nodes()[0], "--farm", str(DATA / "second-driver-farm.yaml"),
+            "--kube-node", farm_cluster.nodes()[0], "--farm", str(farm),
             "--kubeconfig", str(farm_cluster.kubeconfig()), "--kubelet-root", str(farm_cluster.kubelet_root_dir),
-            "--state-dir", str(STATE), "--log-format", "text",
+            "--state-dir", str(state), "--log-format", "text",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 60
-    while "kubelet registered driver second.drafarm.dev" not in log_path.read_text(errors="replace"):
+    while f"kubelet registered driver {driver}" not in log_path.read_text(errors="replace"):
         if process.poll() is not None or time.monotonic() > deadline:
             pytest.fail(f"second driver did not register:\n{log_path.read_text(errors='replace')[-3000:]}")
         time.sleep(0.2)  # poll
     try:
-        yield STATE / "control.sock"
+        yield SecondDriver(state / "control.sock", profile)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
-        for leaked in Path("/var/run/cdi").glob("second.drafarm.dev-claim_*.json"):  # left by the leaky-bug test
+        for leaked in Path("/var/run/cdi").glob(f"{driver}-claim_*.json"):  # left by the leaky-bug test
             leaked.unlink()
-        shutil.rmtree(STATE, ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
+        Kube(farm_cluster.kubeconfig()).delete("DeviceClass", f"{tag}-device")
 
 
-def _conformance(cluster: LocalProvider, tmp_path: Path, *selection: str) -> ConformanceRun:
-    return run_conformance(cluster, DATA / "env-only-profile.yaml", tmp_path / "report", *selection)
+def _conformance(cluster: LocalProvider, driver: SecondDriver, tmp_path: Path, *selection: str) -> ConformanceRun:
+    return run_conformance(cluster, driver.profile, tmp_path / "report", *selection)
 
 
-def _bug(control: Path, bug: str, on: bool) -> None:
-    call(control, {"op": "driver-bug", "bug": bug, "on": on})
+def _bug(driver: SecondDriver, bug: str, on: bool) -> None:
+    call(driver.control, {"op": "driver-bug", "bug": bug, "on": on})
 
 
 def test_a_driver_known_only_by_its_profile_passes(
-    farm_cluster: LocalProvider, second_driver: Path, tmp_path: Path
+    farm_cluster: LocalProvider, second_driver: SecondDriver, tmp_path: Path
 ) -> None:
-    run = _conformance(farm_cluster, tmp_path)
+    run = _conformance(farm_cluster, second_driver, tmp_path)
     assert run.returncode == 0, run.summary()
     assert run.count("passed") == CONFORMANCE_TESTS, run.summary()
     assert run.count("total") == CONFORMANCE_TESTS, run.summary()
@@ -93,11 +113,11 @@ PREPARE_TEST = "test_prepare.py::test_container_sees_its_device_and_cdi_spec_exi
     ],
 )
 def test_driver_bug_is_caught_and_named(
-    farm_cluster: LocalProvider, second_driver: Path, tmp_path: Path, bug: str, suite_test: str, message: str
+    farm_cluster: LocalProvider, second_driver: SecondDriver, tmp_path: Path, bug: str, suite_test: str, message: str
 ) -> None:
     _bug(second_driver, bug, True)
     try:
-        run = _conformance(farm_cluster, tmp_path, suite_test)
+        run = _conformance(farm_cluster, second_driver, tmp_path, suite_test)
     finally:
         _bug(second_driver, bug, False)
     assert run.returncode == 1, run.summary()
