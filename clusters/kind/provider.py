@@ -21,16 +21,21 @@ from pathlib import Path
 from filelock import FileLock
 
 from clusters import paths
+from clusters.driver import manifest
 from clusters.host import detect, docker_cli, dockerd
 from clusters.host.docker_cli import DockerError, Endpoint
+from clusters.images import catalog
+from clusters.images import driver as driver_image
 from clusters.images.node.build import NodeImageError, build_node_image
 from clusters.images.oci import archive_refs
 from clusters.kind import cni, config, diagnose, dns, network
+from clusters.kind import farm as kind_farm
 from clusters.kind.config import KindConfigError, KindSettings
 from clusters.local import featuregates
 from clusters.provider import ClusterError, ClusterProvider, ClusterStatus, FarmDeployment, StepReporter
 from clusters.toolchain import lookup
-from fakedevices.farm import FarmSource
+from fakedevices.farm import FarmSource, open_farm
+from fakedevices.spec.problems import SpecError
 
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 OP_LOCK_TIMEOUT_S = 3 * 3600.0
@@ -117,7 +122,9 @@ class KindProvider(ClusterProvider):
             stdin=subprocess.DEVNULL,
         )
 
-    def _kubectl(self, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    def _kubectl(
+        self, *args: str, timeout: float | None = None, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         try:
             kubectl = lookup.binaries(self.settings.pins, build_missing=False)["kubectl"]
         except lookup.ToolchainMissingError as exc:
@@ -127,11 +134,12 @@ class KindProvider(ClusterProvider):
             capture_output=True,
             text=True,
             timeout=timeout or self.timeouts.command,
-            stdin=subprocess.DEVNULL,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
         )
 
-    def _kubectl_ok(self, *args: str, timeout: float | None = None) -> str:
-        proc = self._kubectl(*args, timeout=timeout)
+    def _kubectl_ok(self, *args: str, timeout: float | None = None, stdin: str | None = None) -> str:
+        proc = self._kubectl(*args, timeout=timeout, stdin=stdin)
         if proc.returncode != 0:
             raise ClusterError(
                 f"`kubectl {' '.join(args[:4])} ...` failed: {(proc.stderr or proc.stdout).strip()[-1500:]}"
@@ -222,13 +230,61 @@ class KindProvider(ClusterProvider):
         return archive_refs(archive)
 
     def deploy_farm(self, source: FarmSource, report: StepReporter | None = None) -> FarmDeployment:
-        raise ClusterError(
-            "deploying a farm on kind (the driver DaemonSet) is not implemented yet (issue 10); "
-            "use `--provider local` for a farm today"
+        """Label the workers with their farm nodes, load the driver image, apply the driver's objects, and
+        wait until the kubelet of every served node registered the driver; idempotent."""
+        step = report or _quiet
+        endpoint = self._endpoint_or_error()
+        workers = self.settings.worker_names()
+        mapping = kind_farm.node_map(source.farm, workers)
+        if not mapping:
+            raise ClusterError("the cluster has no worker node to serve the farm on; bring it up with --nodes N")
+        if len(source.farm.nodes) > len(mapping):
+            step(f"the farm has {len(source.farm.nodes)} nodes; serving the first {len(mapping)} (one per worker)")
+        for kube, farm_node in mapping.items():
+            labels = {**source.farm.node(farm_node).labels, manifest.FARM_NODE_LABEL: farm_node}
+            self._kubectl_ok("label", "node", kube, "--overwrite", *(f"{k}={v}" for k, v in sorted(labels.items())))
+            kind_farm.add_camera_addresses(endpoint, kube, kind_farm.camera_addresses(source.farm, farm_node))
+        step("driver image (built offline unless cached) → every node")
+        self.load_image(catalog.build(driver_image.DRIVER))
+        objects = manifest.objects(source.path, source.farm.seed, mapping, driver_image.DRIVER.ref)
+        self._kubectl_ok("apply", "-f", "-", stdin=manifest.render(objects))
+        self._kubectl_ok("-n", manifest.NAMESPACE, "rollout", "status", f"daemonset/{manifest.NAME}", "--timeout=120s")
+        step(f"waiting for the kubelets of {len(mapping)} node(s) to register driver {source.farm.driver}")
+        for kube in mapping:
+            self._wait_registered(kube, source.farm.driver)
+        self._save_state(farm_path=str(source.path), farm_seed=source.farm.seed, farm_nodes=mapping)
+        return kind_farm.deployment(endpoint, source.farm, mapping, self._plugin_log)
+
+    def _wait_registered(self, node: str, driver: str) -> None:
+        self._wait(
+            f"the kubelet on {node} to register driver {driver}",
+            lambda: f"kubelet registered driver {driver}" in self._plugin_log(node, 500),
+            self.timeouts.ready,
+            lambda: self._plugin_log(node, 15),
         )
 
+    def _plugin_log(self, node: str, lines: int) -> str:
+        pods = json.loads(self._kubectl("-n", manifest.NAMESPACE, "get", "pods", "-o", "json").stdout or "{}")
+        pod = kind_farm.pod_on(pods, node)
+        if pod is None:
+            return ""
+        proc = self._kubectl("-n", manifest.NAMESPACE, "logs", pod["metadata"]["name"], f"--tail={lines}")
+        return proc.stdout if proc.returncode == 0 else proc.stderr
+
     def farm(self) -> FarmDeployment | None:
-        return None
+        state = self._state()
+        path, mapping = state.get("farm_path"), state.get("farm_nodes")
+        endpoint = dockerd.find()
+        if not isinstance(path, str) or not isinstance(mapping, dict) or endpoint is None:
+            return None
+        seed = state.get("farm_seed")
+        try:
+            source = open_farm(path, seed if isinstance(seed, int) else None)
+        except SpecError as exc:
+            raise ClusterError(f"the deployed farm spec {path} is no longer valid:\n{exc}") from exc
+        return kind_farm.deployment(
+            endpoint, source.farm, {str(k): str(v) for k, v in mapping.items()}, self._plugin_log
+        )
 
     def restart(self, component: str) -> None:
         if component not in self.restartable:

@@ -1,0 +1,142 @@
+"""The farm's DRA driver as Kubernetes objects: a DaemonSet, one pod per farm node, as vendors deploy theirs.
+
+Each pod runs `drafarm plugin run` for its node: the kube node name comes from the downward API, the
+farm node it serves from the `nodes` file of the farm's ConfigMap (`<kube node>=<farm node>`). The
+pods run only on nodes labelled `drafarm.dev/farm-node`, with the least RBAC a DRA node plugin needs
+(ResourceSlices; reading claims, updating their status; reading nodes), and hostPath mounts of the
+kubelet's plugin directories, the node's CDI directory and drafarm's state directory (emulator sockets
+the CDI specs mount into containers). Host networking: network cameras listen on their own addresses
+on the node.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+NAMESPACE = "drafarm-driver"
+NAME = "drafarm-driver"
+FARM_NODE_LABEL = "drafarm.dev/farm-node"
+CONFIG_DIR = "/etc/drafarm"
+STATE_ROOT = "/run/drafarm"
+CDI_DIR = "/var/run/cdi"
+KUBELET_ROOT = "/var/lib/kubelet"
+
+_START = (
+    'FARM_NODE=$(sed -n "s/^$NODE_NAME=//p" {config}/nodes); '
+    'if [ -z "$FARM_NODE" ]; then echo "node $NODE_NAME serves no farm node ({config}/nodes)" >&2; exit 1; fi; '
+    'exec python3 -m harness plugin run --node "$FARM_NODE" --kube-node "$NODE_NAME" '
+    "--farm {config}/farm.yaml --seed {seed} --kubelet-root {kubelet} --state-dir {state}/$NODE_NAME "
+    "--cdi-dir {cdi} --camera-hosts own-address --log-format text"
+)
+
+
+def _rbac() -> list[dict[str, Any]]:
+    rules = [
+        {
+            "apiGroups": ["resource.k8s.io"],
+            "resources": ["resourceslices"],
+            "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+        },
+        {"apiGroups": ["resource.k8s.io"], "resources": ["resourceclaims"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["resource.k8s.io"], "resources": ["resourceclaims/status"], "verbs": ["update", "patch"]},
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]},
+    ]
+    subject = {"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": NAME, "namespace": NAMESPACE}},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": NAME},
+            "rules": rules,
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": NAME},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": NAME},
+            "subjects": [subject],
+        },
+    ]
+
+
+def _host_path(name: str, path: str, kind: str = "DirectoryOrCreate") -> tuple[dict[str, Any], dict[str, Any]]:
+    return {"name": name, "hostPath": {"path": path, "type": kind}}, {"name": name, "mountPath": path}
+
+
+def daemonset(image: str, seed: int, checksum: str = "") -> dict[str, Any]:
+    """The DaemonSet; `checksum` (of the farm's ConfigMap) in the pod template rolls the pods when it changes."""
+    mounts = [
+        _host_path("plugins-registry", f"{KUBELET_ROOT}/plugins_registry"),
+        _host_path("plugins", f"{KUBELET_ROOT}/plugins"),
+        _host_path("cdi", CDI_DIR),
+        _host_path("state", STATE_ROOT),
+    ]
+    volumes = [v for v, _ in mounts] + [{"name": "farm", "configMap": {"name": NAME}}]
+    volume_mounts = [m for _, m in mounts] + [{"name": "farm", "mountPath": CONFIG_DIR, "readOnly": True}]
+    command = _START.format(config=CONFIG_DIR, seed=seed, kubelet=KUBELET_ROOT, state=STATE_ROOT, cdi=CDI_DIR)
+    affinity = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [{"key": FARM_NODE_LABEL, "operator": "Exists"}]}]
+            }
+        }
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": {"app": NAME}},
+        "spec": {
+            "selector": {"matchLabels": {"app": NAME}},
+            "template": {
+                "metadata": {"labels": {"app": NAME}, "annotations": {"drafarm.dev/farm-checksum": checksum}},
+                "spec": {
+                    "serviceAccountName": NAME,
+                    "hostNetwork": True,
+                    "dnsPolicy": "ClusterFirstWithHostNet",
+                    "affinity": affinity,
+                    "terminationGracePeriodSeconds": 10,
+                    "containers": [
+                        {
+                            "name": "plugin",
+                            "image": image,
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["sh", "-c", command],
+                            "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+                            "securityContext": {"privileged": True},
+                            "volumeMounts": volume_mounts,
+                        }
+                    ],
+                    "volumes": volumes,
+                },
+            },
+        },
+    }
+
+
+def objects(spec_path: Path, seed: int, node_map: Mapping[str, str], image: str) -> list[dict[str, Any]]:
+    """Everything to apply: namespace, RBAC, the farm's ConfigMap (spec + node map), the DaemonSet.
+
+    `node_map` is {kube node: farm node}."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": NAME, "namespace": NAMESPACE},
+        "data": {
+            "farm.yaml": spec_path.read_text(),
+            "nodes": "".join(f"{kube}={farm}\n" for kube, farm in sorted(node_map.items())),
+        },
+    }
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+    checksum = hashlib.sha256(json.dumps([config["data"], image, seed], sort_keys=True).encode()).hexdigest()[:16]
+    return [namespace, *_rbac(), config, daemonset(image, seed, checksum)]
+
+
+def render(objs: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump_all(objs, sort_keys=False)

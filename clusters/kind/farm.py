@@ -1,0 +1,119 @@
+"""The farm on a kind cluster: farm nodes bound to workers in order, and how the harness reaches each
+node's plugin (a pod of the driver DaemonSet).
+
+The plugin's control socket and the node's CDI directory live in the node container's own `/run`;
+this host reaches them through `/proc/<node container's PID>/root` (root only), looked up at each use
+because a restarted node container has a new PID.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clusters.driver import manifest
+from clusters.host import docker_cli
+from clusters.host.docker_cli import Endpoint
+from clusters.provider import ClusterError, FarmDeployment, FarmNode
+from fakedevices.model import Farm
+from fakedevices.plugin import control_client
+
+# /var/run is a symlink to /run in the node; resolved here, since /proc/<pid>/root does not.
+NODE_CDI_DIR = "/run/cdi"
+
+
+def node_map(farm: Farm, workers: list[str]) -> dict[str, str]:
+    """{kube node: farm node}: the farm's nodes on the workers in order (as many as both have)."""
+    return {kube: node.name for kube, node in zip(workers, farm.nodes, strict=False)}
+
+
+def camera_addresses(farm: Farm, farm_node: str) -> list[str]:
+    """The addresses of the cameras in pools that `farm_node` reaches (put on that node's loopback)."""
+    found = set()
+    for pool in farm.pools:
+        if farm_node in pool.nodes:
+            for card in pool.inventory.cards:
+                address = getattr(card.identity, "ip_address", None)
+                if address:
+                    found.add(str(address))
+    return sorted(found)
+
+
+def node_root(endpoint: Endpoint, container: str) -> Path:
+    pid = docker_cli.run(endpoint, "inspect", "-f", "{{.State.Pid}}", container).stdout.strip()
+    if not pid.isdigit() or pid == "0":
+        raise ClusterError(f"kind node {container} is not running (docker reports pid {pid!r})")
+    return Path(f"/proc/{pid}/root")
+
+
+@dataclass(frozen=True)
+class NodeControl:
+    """A plugin's control socket inside a kind node, reached through the node container's root."""
+
+    endpoint: Endpoint
+    container: str
+
+    def _socket(self) -> Path:
+        state = manifest.STATE_ROOT.lstrip("/")
+        return node_root(self.endpoint, self.container) / state / self.container / "control.sock"
+
+    def call(self, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        try:
+            path = self._socket()
+        except ClusterError as exc:
+            raise control_client.ControlError(str(exc)) from exc
+        return control_client.call(path, request, timeout)
+
+    def available(self) -> bool:
+        try:
+            self.call({"op": "status"}, timeout=5.0)
+        except (control_client.ControlError, OSError, ValueError):
+            return False
+        return True
+
+
+def deployment(
+    endpoint: Endpoint, farm: Farm, mapping: dict[str, str], log_tail: Callable[[str, int], str]
+) -> FarmDeployment:
+    bound = farm.bind_nodes({f: k for k, f in mapping.items()})
+
+    def tail_of(node: str) -> Callable[[int], str]:
+        return lambda lines: log_tail(node, lines)
+
+    nodes = []
+    for kube, farm_node in sorted(mapping.items()):
+        try:
+            cdi: tuple[Path, ...] = (node_root(endpoint, kube) / NODE_CDI_DIR.lstrip("/"),)
+        except (ClusterError, docker_cli.DockerError):
+            cdi = ()
+        nodes.append(
+            FarmNode(
+                farm_node=farm_node,
+                kube_node=kube,
+                control=NodeControl(endpoint, kube),
+                log_tail=tail_of(kube),
+                cdi_dirs=cdi,
+            )
+        )
+    return FarmDeployment(bound, tuple(nodes))
+
+
+def add_camera_addresses(endpoint: Endpoint, container: str, addresses: list[str]) -> None:
+    for address in addresses:
+        docker_cli.run(endpoint, "exec", container, "ip", "addr", "replace", f"{address}/32", "dev", "lo")
+
+
+def pod_on(pods: dict[str, Any], node: str) -> dict[str, Any] | None:
+    for pod in pods.get("items", []):
+        if pod.get("spec", {}).get("nodeName") == node:
+            return dict(pod)
+    return None
+
+
+def run_ok(proc: subprocess.CompletedProcess[str], what: str) -> str:
+    if proc.returncode != 0:
+        raise ClusterError(f"{what} failed: {(proc.stderr or proc.stdout).strip()[-1500:]}")
+    return proc.stdout
