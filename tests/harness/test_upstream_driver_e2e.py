@@ -146,3 +146,16 @@ def test_a_broken_upstream_driver_is_caught_and_named(
     assert run.returncode == 1, run.summary()
     assert run.count("failed") >= 1 and run.count("passed") == 0, run.summary()
     assert message in run.stdout, run.summary()
+
+
+def test_a_hung_driver_fails_the_republish_test_which_puts_its_slices_back(
+    local_cluster: LocalProvider, test_driver_binary: Path, tmp_path: Path
+) -> None:
+    with upstream_driver(local_cluster, test_driver_binary, "hung") as host:
+        before = sorted(d["name"] for s in host.slices() for d in s["spec"]["devices"])
+        host.freeze()
+        run = conformance(local_cluster, host, tmp_path, "test_republish.py")
+        after = sorted(d["name"] for s in host.slices() for d in s["spec"]["devices"])
+    assert run.returncode == 1 and run.count("failed") == 1, run.summary()
+    assert "did not republish" in run.stdout, run.summary()
+    assert after == before, "the republish test must leave the driver's slices as it found them"
