@@ -80,4 +80,5 @@ cluster-down: setup
 bench: setup
 	-$(BIN)/python -m clusters.bench
 	-$(BIN)/python -m benchmarks
+	-$(BIN)/python -m benchmarks.plugin_real_bench
 	-$(BIN)/python -m benchmarks.suite_bench

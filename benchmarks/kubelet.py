@@ -61,6 +61,15 @@ class BenchKubelet:
         self.versions = list(info.supported_versions)
         self.stub = dra_v1_pb2_grpc.DRAPluginStub(self._channel(self.endpoint))
 
+    def connect(self) -> None:
+        """Ask the registration socket for the DRA endpoint and use it, without registering: for a
+        plugin the real kubelet already registered."""
+        stub = pluginregistration_pb2_grpc.RegistrationStub(self._channel(str(self.registration_socket)))
+        info = stub.GetInfo(pluginregistration_pb2.InfoRequest(), timeout=5)
+        self.endpoint = info.endpoint
+        self.versions = list(info.supported_versions)
+        self.stub = dra_v1_pb2_grpc.DRAPluginStub(self._channel(self.endpoint))
+
     def prepare(self, claims: Sequence[ClaimRef]) -> Any:
         request = dra_v1_pb2.NodePrepareResourcesRequest(
             claims=[dra_v1_pb2.Claim(namespace=c.namespace, uid=c.uid, name=c.name) for c in claims]

@@ -7,6 +7,7 @@ reboot ends anyway (CDI specs in /var/run/cdi, the checkpoint of emulator sessio
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import threading
@@ -24,13 +25,14 @@ def _forked() -> None:
 os.register_at_fork(after_in_child=_forked)
 
 
-def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
-    tmp = path.with_name(f".{path.name}.{_pid}-{threading.get_ident()}-{next(_serial)}.tmp")
+def write_atomically(path: str | Path, data: bytes, mode: int = 0o644) -> None:
+    directory, name = os.path.split(path)
+    tmp = f"{directory}{os.sep}.{name}.{_pid}-{threading.get_ident()}-{next(_serial)}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     try:
         fd = os.open(tmp, flags, 0o600)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(directory, exist_ok=True)
         fd = os.open(tmp, flags, 0o600)
     try:
         try:
@@ -43,7 +45,8 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
             os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ class CdiSpecs:
         self.directory = directory
         self.kind = f"{driver}/{CDI_CLASS}"
         self._file_prefix = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{driver}-{CDI_CLASS}")
+        self._path_prefix = f"{directory}{os.sep}{self._file_prefix}_"
         if directory.is_dir():
             remove_stale_temporaries(directory, f"{self._file_prefix}_*.json")
 
@@ -38,7 +41,7 @@ class CdiSpecs:
         return f"{self.kind}={name}"
 
     def path_for(self, claim_uid: str) -> Path:
-        return self.directory / f"{self._file_prefix}_{claim_uid}.json"
+        return Path(f"{self._path_prefix}{claim_uid}.json")
 
     def write(self, claim_uid: str, devices: Sequence[CdiDevice]) -> Path:
         spec = {
@@ -46,12 +49,13 @@ class CdiSpecs:
             "kind": self.kind,
             "devices": [{"name": d.name, "containerEdits": d.edits.to_cdi()} for d in devices],
         }
-        path = self.path_for(claim_uid)
+        path = f"{self._path_prefix}{claim_uid}.json"
         write_atomically(path, json.dumps(spec, separators=(",", ":")).encode())
-        return path
+        return Path(path)
 
     def remove(self, claim_uid: str) -> None:
-        self.path_for(claim_uid).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{self._path_prefix}{claim_uid}.json")
 
     def existing_claims(self) -> list[str]:
         prefix = f"{self._file_prefix}_"

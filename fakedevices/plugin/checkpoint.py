@@ -12,11 +12,13 @@ survive is the plugin process dying at any point, and the rename gives that.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import re
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +53,23 @@ class PreparedClaim:
     cdi_spec: str
     devices: tuple[PreparedDevice, ...] = field(default=())
 
+    def to_json(self) -> dict[str, Any]:
+        """What `dataclasses.asdict` gives, without its deep copies (the result is only serialized)."""
+        return {
+            "uid": self.uid,
+            "namespace": self.namespace,
+            "name": self.name,
+            "cdi_spec": self.cdi_spec,
+            "devices": [{name: getattr(d, name) for name in _DEVICE_FIELDS} for d in self.devices],
+        }
+
     @staticmethod
     def from_json(data: dict[str, Any]) -> PreparedClaim:
         devices = tuple(PreparedDevice(**d) for d in data.get("devices", []))
         return PreparedClaim(data["uid"], data["namespace"], data["name"], data["cdi_spec"], devices)
+
+
+_DEVICE_FIELDS = tuple(f.name for f in fields(PreparedDevice))
 
 
 class CheckpointCorrupt(RuntimeError):
@@ -66,6 +81,7 @@ class Checkpoint:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._prefix = f"{directory}{os.sep}"
         self._lock = threading.Lock()
         directory.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(directory)
@@ -74,9 +90,12 @@ class Checkpoint:
 
     def path_for(self, uid: str) -> Path:
         """The claim's file: the UID itself when it is a safe file name (API server UIDs are), else a hash."""
+        return Path(self._file(uid))
+
+    def _file(self, uid: str) -> str:
         if _SAFE_UID.fullmatch(uid):
-            return self.directory / f"{uid}.json"
-        return self.directory / f"x-{hashlib.sha256(uid.encode()).hexdigest()[:32]}.json"
+            return f"{self._prefix}{uid}.json"
+        return f"{self._prefix}x-{hashlib.sha256(uid.encode()).hexdigest()[:32]}.json"
 
     def get(self, uid: str) -> PreparedClaim | None:
         return self._claims.get(uid)
@@ -90,10 +109,9 @@ class Checkpoint:
 
     def put(self, claim: PreparedClaim) -> None:
         """Record the claim; on disk when this returns (``OSError`` if it could not be written)."""
-        body = asdict(claim)
-        text = _canonical(body)
+        text = _canonical(claim.to_json())
         document = f'{{"version":{FORMAT_VERSION},"checksum":"{_digest(text)}","claim":{text}}}'
-        write_atomically(self.path_for(claim.uid), document.encode(), mode=0o600)
+        write_atomically(self._file(claim.uid), document.encode(), mode=0o600)
         with self._lock:
             self._claims[claim.uid] = claim
 
@@ -101,7 +119,8 @@ class Checkpoint:
         """Forget the claim (a no-op for an unknown UID)."""
         if uid not in self._claims:
             return
-        self.path_for(uid).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._file(uid))
         with self._lock:
             self._claims.pop(uid, None)
 
