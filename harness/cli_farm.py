@@ -46,3 +46,40 @@ def show(spec: str, seed: int | None, output: str) -> None:
     """Print the nodes and devices SPEC gives, with every attribute and capacity."""
     parsed = _load(spec)
     STREAMERS[output](parsed, seed, sys.stdout.write)
+
+
+@farm.command()
+@click.argument("spec")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Override the spec's seed.")
+@click.option(
+    "--node",
+    "bindings",
+    multiple=True,
+    metavar="KUBE=FARM",
+    help="Serve farm node FARM on cluster node KUBE (repeatable; default: every farm node on a node of its name).",
+)
+@click.option("--image", default=None, help="Driver image (default: drafarm.local/driver:1, built offline).")
+def manifest(spec: str, seed: int | None, bindings: tuple[str, ...], image: str | None) -> None:
+    """Print the farm's DRA driver (DaemonSet, RBAC, farm ConfigMap) to `kubectl apply -f -` on any cluster.
+
+    Label each cluster node with drafarm.dev/farm-node=<farm node> for its pod to start there."""
+    from clusters.driver import manifest as driver_manifest
+    from clusters.images import driver as driver_image
+    from fakedevices.farm import open_farm
+
+    try:
+        source = open_farm(spec, seed)
+    except SpecError as exc:
+        raise click.BadParameter(f"\n{exc}", param_hint="SPEC") from exc
+    farm_nodes = {n.name for n in source.farm.nodes}
+    mapping: dict[str, str] = {}
+    for binding in bindings:
+        kube, sep, farm_node = binding.partition("=")
+        if not sep or not kube or farm_node not in farm_nodes:
+            raise click.BadParameter(
+                f"{binding!r}: use KUBE=FARM with FARM one of {sorted(farm_nodes)}", param_hint="--node"
+            )
+        mapping[kube] = farm_node
+    mapping = mapping or {name: name for name in sorted(farm_nodes)}
+    objects = driver_manifest.objects(source.path, source.farm.seed, mapping, image or driver_image.DRIVER.ref)
+    click.echo(driver_manifest.render(objects), nl=False)

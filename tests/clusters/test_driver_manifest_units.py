@@ -1,0 +1,55 @@
+"""The farm's driver as Kubernetes objects: what `drafarm farm manifest` prints and kind applies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from click.testing import CliRunner
+
+from clusters.driver import manifest
+from fakedevices.farm import open_farm
+from harness.cli import cli
+
+
+def _by_kind(objs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {o["kind"]: o for o in objs}
+
+
+def test_the_daemonset_serves_its_own_node_with_the_least_rbac() -> None:
+    source = open_farm("mixed")
+    objs = _by_kind(manifest.objects(source.path, 7, {"kind-worker": "gpu-large-0"}, "img:1"))
+    assert set(objs) == {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet"}
+    pod = objs["DaemonSet"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["env"] == [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]
+    mounted = {m["mountPath"] for m in container["volumeMounts"]}
+    assert {"/var/lib/kubelet/plugins_registry", "/var/lib/kubelet/plugins", "/var/run/cdi", "/run/drafarm"} <= mounted
+    assert "--seed 7" in container["command"][2] and '--kube-node "$NODE_NAME"' in container["command"][2]
+    term = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]
+    assert term["matchExpressions"] == [{"key": manifest.FARM_NODE_LABEL, "operator": "Exists"}]
+    rules = {(tuple(r["apiGroups"]), tuple(r["resources"])): set(r["verbs"]) for r in objs["ClusterRole"]["rules"]}
+    assert rules[(("resource.k8s.io",), ("resourceclaims",))] == {"get", "list", "watch"}
+    assert rules[(("",), ("nodes",))] == {"get"}
+    assert objs["ConfigMap"]["data"]["nodes"] == "kind-worker=gpu-large-0\n"
+    assert objs["ConfigMap"]["data"]["farm.yaml"] == source.path.read_text()
+
+
+def test_a_changed_farm_rolls_the_pods() -> None:
+    source = open_farm("mixed")
+
+    def checksum(mapping: dict[str, str]) -> str:
+        ds = _by_kind(manifest.objects(source.path, 7, mapping, "img:1"))["DaemonSet"]
+        return str(ds["spec"]["template"]["metadata"]["annotations"]["drafarm.dev/farm-checksum"])
+
+    assert checksum({"a": "gpu-large-0"}) == checksum({"a": "gpu-large-0"})
+    assert checksum({"a": "gpu-large-0"}) != checksum({"a": "gpu-large-1"})
+
+
+def test_farm_manifest_prints_applyable_yaml_and_names_bad_bindings() -> None:
+    result = CliRunner().invoke(cli, ["farm", "manifest", "mixed", "--node", "n1=fpga-0"])
+    assert result.exit_code == 0, result.output
+    docs = list(yaml.safe_load_all(result.output))
+    assert _by_kind(docs)["ConfigMap"]["data"]["nodes"] == "n1=fpga-0\n"
+    bad = CliRunner().invoke(cli, ["farm", "manifest", "mixed", "--node", "n1=nope"])
+    assert bad.exit_code != 0 and "fpga-0" in bad.output
