@@ -48,6 +48,11 @@ def _live_users(data: dict[str, object]) -> list[int]:
     return [u for u in users if isinstance(u, int) and alive(u)] if isinstance(users, list) else []
 
 
+def registered(provider: ClusterProvider, root: Path) -> bool:
+    """Whether this process already uses the cluster (so it must not acquire or release it again)."""
+    return os.getpid() in _live_users(_read(_paths(provider, root)[1]))
+
+
 def acquire(provider: ClusterProvider, root: Path, keep: bool = False) -> None:
     """Join the cluster, bringing it up if needed; `keep` leaves it up when the last user leaves."""
     lock, users_file = _paths(provider, root)

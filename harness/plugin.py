@@ -40,6 +40,7 @@ MARKERS = {
     "capability(name)": "needs the driver profile to claim this capability; skipped otherwise",
     "needs_farm": "needs the built-in fake farm (fault control, known devices); skipped for other drivers",
     "min_nodes(n)": "needs n nodes with the driver's devices; skipped with the reason on smaller clusters",
+    "scenario": "a scenario file of a scenarios/ folder, run as a test (docs/scenarios.md)",
 }
 _OPTIONS_KEY = pytest.StashKey[HarnessOptions]()
 SUITES = Path(__file__).resolve().parent.parent / "suites"
@@ -139,6 +140,13 @@ def _runs_suites(config: pytest.Config) -> bool:
     return any(Path(a.split("::")[0]).resolve().is_relative_to(SUITES) for a in config.args) or bool(
         config.getoption("drafarm_kubeconfig")
     )
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """Scenario files under a `scenarios/` folder are tests too (harness/scenario/pytest_items.py)."""
+    from harness.scenario.pytest_items import ScenarioFile, is_scenario_file
+
+    return ScenarioFile.from_parent(parent, path=file_path) if is_scenario_file(file_path) else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

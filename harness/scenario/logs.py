@@ -50,6 +50,6 @@ def _component_of(file_name: str) -> str:
 
 def lines_around(text: str, needles: list[str], limit: int = 12) -> list[str]:
     """The last `limit` lines that mention any needle, or that look like an error or a panic."""
-    pattern = re.compile("|".join([*(re.escape(n) for n in needles if n), r"panic|\bE\d{4} |goroutine \d+ \["]))
+    pattern = re.compile("|".join([*(re.escape(n) for n in needles if n), r"\bpanic\b|^goroutine \d+ \["]))
     hits = [line for line in text.splitlines() if pattern.search(line)]
     return [line[:300] for line in hits[-limit:]]

@@ -135,10 +135,11 @@ def from_provider(
             provider = providers.get(name, k8s_version=wanted)
         elif status.running and status.kubernetes_version != wanted:
             stack.enter_context(_replaced(name, status.kubernetes_version, wanted, replace, out))
-        if not provider.status().running:
-            out(f"bringing up a {name} cluster of Kubernetes {wanted} (the first time builds it: minutes)")
-        shared.acquire(provider, root, keep=keep)
-        stack.callback(shared.release, provider, root)
+        if not shared.registered(provider, root):
+            if not provider.status().running:
+                out(f"bringing up a {name} cluster of Kubernetes {wanted} (the first time builds it: minutes)")
+            shared.acquire(provider, root, keep=keep)
+            stack.callback(shared.release, provider, root)
         deployed = provider.farm()
         if deployed is not None and deployed.farm.name != farm.farm.name and shared.live_users(provider, root):
             raise TargetError(
