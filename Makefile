@@ -9,7 +9,7 @@ K8S_VERSION ?=
 
 export K8S_VERSION
 
-.PHONY: host-packages protos setup lint test unit conformance cluster-up cluster-down bench clean
+.PHONY: host-packages protos setup lint test unit conformance cluster-up cluster-down bench clean scenarios matrix
 
 setup: host-packages $(STAMP) protos
 
@@ -82,3 +82,20 @@ bench: setup
 	-$(BIN)/python -m benchmarks
 	-$(BIN)/python -m benchmarks.plugin_real_bench
 	-$(BIN)/python -m benchmarks.suite_bench
+
+# The shipped scenarios on the versions around each fix (SCENARIO_VERSIONS=all: every version their
+# `expect` names), grouped by version; results and logs in reports/scenarios. One local cluster per
+# host: run it alone (a free cluster of another version is taken down and brought back afterwards).
+SCENARIO_FILES ?= $(wildcard scenarios/*.yaml)
+SCENARIO_VERSIONS ?= pair
+scenarios: setup
+	$(BIN)/drafarm scenario run $(SCENARIO_FILES) --expected-versions $(SCENARIO_VERSIONS) --replace \
+		--record reports/scenarios
+
+# A suite slice on several versions, one report with a version column (reports/matrix/matrix.html):
+#   make matrix VERSIONS="1.34.4 1.36.3" MARK=smoke SUITES=allocation
+VERSIONS ?= 1.34.4 1.36.3
+MARK ?= smoke
+matrix: setup
+	$(BIN)/drafarm matrix $(SUITE_PATHS) $(addprefix --k8s-version ,$(VERSIONS)) -m "$(MARK)" --replace \
+		--report-dir reports/matrix

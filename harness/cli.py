@@ -7,6 +7,7 @@ import click
 from harness.cli_cluster import cluster
 from harness.cli_farm import farm
 from harness.cli_images import images
+from harness.cli_matrix import matrix
 from harness.cli_plugin import fault, plugin
 from harness.cli_profile import profile
 from harness.cli_scenario import scenario
@@ -27,6 +28,7 @@ cli.add_command(fault)
 cli.add_command(images)
 cli.add_command(profile)
 cli.add_command(scenario)
+cli.add_command(matrix)
 
 
 def main() -> None:

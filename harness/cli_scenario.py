@@ -11,8 +11,10 @@ from clusters.provider import ClusterError
 from fakedevices.spec.problems import SpecError
 from harness.scenario.capture import capture_scenario
 from harness.scenario.loader import load_scenario, scenario_farm
+from harness.scenario.plan import run_plan
 from harness.scenario.play import play
 from harness.scenario.report import as_expected, print_table
+from harness.scenario.result import RunResult
 from harness.scenario.schema import Scenario
 from harness.scenario.target import TargetError
 
@@ -49,45 +51,53 @@ def validate(files: tuple[str, ...]) -> None:
 
 
 @scenario.command()
-@click.argument("file")
+@click.argument("files", nargs=-1, required=True)
 @click.option("--k8s-version", "k8s_versions", multiple=True, help="Run on this version (repeat for several).")
+@click.option(
+    "--expected-versions",
+    type=click.Choice(["pair", "all"]),
+    help="Run on the versions each file's `expect` names: the last bug and first fixed one (pair), or all.",
+)
 @click.option("--kubeconfig", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Run on this cluster.")
 @click.option("--provider", default="local", show_default=True, help="Provider whose cluster to use or bring up.")
 @click.option("--replace", is_flag=True, help="Take down a running cluster of another version (no test may use it).")
 @click.option("--keep-cluster", is_flag=True, help="Leave a cluster this command brought up running.")
 @click.option("--record", type=click.Path(file_okay=False, path_type=Path), help="Keep objects, logs and results here.")
 def run(
-    file: str,
+    files: tuple[str, ...],
     k8s_versions: tuple[str, ...],
+    expected_versions: str | None,
     kubeconfig: Path | None,
     provider: str,
     replace: bool,
     keep_cluster: bool,
     record: Path | None,
 ) -> None:
-    """Run FILE's steps and judge its expectations; exit 1 unless every version behaved as `expect` says."""
-    parsed = _load(file)
-    results = []
-    for version in k8s_versions or (None,):
-        where = record / (version or "running") if record is not None and len(k8s_versions) > 1 else record
+    """Run each FILE's steps and judge its expectations; exit 1 unless every run behaved as `expect` says.
+
+    Runs are grouped by version, so each cluster comes up once."""
+    parsed = [_load(path) for path in files]
+    plan = run_plan(parsed, k8s_versions, expected_versions)
+    results: list[tuple[Scenario, RunResult]] = []
+    for version, scenario in plan:
+        where = record / scenario.name / (version or "running") if record is not None else None
         try:
-            results.append(
-                play(
-                    parsed,
-                    version=version,
-                    kubeconfig=kubeconfig,
-                    provider=provider,
-                    replace=replace,
-                    keep=keep_cluster,
-                    record=where,
-                    out=click.echo,
-                )
+            result = play(
+                scenario,
+                version=version,
+                kubeconfig=kubeconfig,
+                provider=provider,
+                replace=replace,
+                keep=keep_cluster,
+                record=where,
+                out=click.echo,
             )
         except (TargetError, ClusterError, SpecError) as exc:
             raise click.ClickException(str(exc)) from exc
+        results.append((scenario, result))
     if len(results) > 1:
-        print_table(parsed, results, click.echo)
-    if not all(as_expected(parsed, r) for r in results):
+        print_table(results, click.echo)
+    if not all(as_expected(s, r) for s, r in results):
         sys.exit(1)
 
 

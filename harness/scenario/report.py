@@ -39,9 +39,10 @@ def print_result(scenario: Scenario, result: RunResult, out: Printer) -> None:
     out(f"{scenario.name} on {result.version}: {result.verdict}{note}{mark}")
 
 
-def print_table(scenario: Scenario, results: list[RunResult], out: Printer) -> None:
+def print_table(results: list[tuple[Scenario, RunResult]], out: Printer) -> None:
     out("")
-    out(f"{'version':<12} {'result':<16} {'expected':<16} ok")
-    for r in results:
+    out(f"{'scenario':<28} {'version':<10} {'result':<16} {'expected':<16} ok")
+    for scenario, r in results:
         wanted = expected_verdict(scenario, r.version) or "-"
-        out(f"{r.version:<12} {r.verdict:<16} {wanted:<16} {'yes' if as_expected(scenario, r) else 'NO'}")
+        ok = "yes" if as_expected(scenario, r) else "NO"
+        out(f"{scenario.name:<28} {r.version:<10} {r.verdict:<16} {wanted:<16} {ok}")

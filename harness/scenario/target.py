@@ -134,7 +134,7 @@ def from_provider(
             wanted = status.kubernetes_version or wanted
             provider = providers.get(name, k8s_version=wanted)
         elif status.running and status.kubernetes_version != wanted:
-            stack.enter_context(_replaced(name, status.kubernetes_version, wanted, replace, out))
+            stack.enter_context(replaced_cluster(name, status.kubernetes_version, wanted, replace, out))
         if not shared.registered(provider, root):
             if not provider.status().running:
                 out(f"bringing up a {name} cluster of Kubernetes {wanted} (the first time builds it: minutes)")
@@ -159,7 +159,7 @@ def from_provider(
 
 
 @contextmanager
-def _replaced(name: str, running: str, wanted: str, replace: bool, out: Printer) -> Iterator[None]:
+def replaced_cluster(name: str, running: str, wanted: str, replace: bool, out: Printer) -> Iterator[None]:
     """Take down the running cluster of another version for the block, and bring it back after."""
     old = providers.get(name, k8s_version=running)
     users = shared.live_users(old, paths.state_root())
