@@ -84,7 +84,7 @@ def cluster() -> None:
     type=click.IntRange(0),
     envvar="DRAFARM_KIND_NODES",
     default=None,
-    help="kind only: worker nodes besides the control plane (default 1).",
+    help="kind only: worker nodes besides the control plane (default: one per farm node with --farm, else 1).",
 )
 @click.option(
     "--image",
@@ -103,6 +103,8 @@ def up(
 ) -> None:
     """Bring the cluster up to a Ready node (a no-op when it is running)."""
     source = _farm(farm)
+    if workers is None and source is not None:
+        workers = len(source.farm.nodes)  # kind: a worker per farm node unless --nodes caps it
     prov = _provider(provider_name, k8s_version, cluster_name, workers=workers, image=image)
     start = time.monotonic()
     with _err.status("starting") as spinner:

@@ -222,9 +222,12 @@ class KindProvider(ClusterProvider):
         endpoint = dockerd.find()
         return sorted(self._containers(endpoint)) if endpoint is not None else []
 
-    def load_image(self, archive: Path) -> list[str]:
+    def load_image(self, archive: Path, nodes: list[str] | None = None) -> list[str]:
+        """Import `archive` into every node (or only `nodes`) with `kind load image-archive`."""
         endpoint = self._endpoint_or_error()
-        proc = self._kind(endpoint, "load", "image-archive", str(archive), "--name", self.settings.name, timeout=600)
+        only = ["--nodes", ",".join(nodes)] if nodes else []
+        args = ("load", "image-archive", str(archive), "--name", self.settings.name, *only)
+        proc = self._kind(endpoint, *args, timeout=600)
         if proc.returncode != 0:
             raise ClusterError(f"`kind load image-archive {archive}` failed: {proc.stderr.strip()[-1500:]}")
         return archive_refs(archive)
@@ -244,8 +247,8 @@ class KindProvider(ClusterProvider):
             labels = {**source.farm.node(farm_node).labels, manifest.FARM_NODE_LABEL: farm_node}
             self._kubectl_ok("label", "node", kube, "--overwrite", *(f"{k}={v}" for k, v in sorted(labels.items())))
             kind_farm.add_camera_addresses(endpoint, kube, kind_farm.camera_addresses(source.farm, farm_node))
-        step("driver image (built offline unless cached) → every node")
-        self.load_image(catalog.build(driver_image.DRIVER))
+        step(f"driver image (built offline unless cached) → {', '.join(sorted(mapping))}")
+        self.load_image(catalog.build(driver_image.DRIVER), nodes=sorted(mapping))
         objects = manifest.objects(source.path, source.farm.seed, mapping, driver_image.DRIVER.ref)
         self._kubectl_ok("apply", "-f", "-", stdin=manifest.render(objects))
         self._kubectl_ok("-n", manifest.NAMESPACE, "rollout", "status", f"daemonset/{manifest.NAME}", "--timeout=120s")

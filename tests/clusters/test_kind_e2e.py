@@ -1,6 +1,7 @@
 """End to end on a real kind cluster (real docker, kind, kubelets): three nodes Ready, pods on different
-nodes reach each other directly and through a Service, docker adds no iptables rule to the host, and
-`down` leaves no container, network, volume, mount or link behind.
+nodes reach each other directly and through a Service, docker adds no iptables rule to the host, the
+farm's driver DaemonSet registers with both workers' kubelets and a pod gets a fake GPU through a claim,
+and `down` leaves no container, network, volume, mount or link behind.
 
 Opt-in until it is reliable and fast enough for `make test`: set DRAFARM_KIND_E2E=1.
 """
@@ -20,6 +21,7 @@ from clusters.images import catalog
 from clusters.kind.config import NODE_SUBNETS
 from clusters.kind.provider import KindProvider
 from clusters.toolchain import lookup
+from fakedevices.farm import open_farm
 from tests.polling import wait_for
 
 pytestmark = [
@@ -30,6 +32,36 @@ pytestmark = [
 
 SERVER = """\
 mkdir -p /w && echo "hello from $(hostname)" > /w/index.html && exec httpd -f -p 8080 -h /w
+"""
+CLAIM_OBJECTS = """\
+apiVersion: resource.k8s.io/v1
+kind: DeviceClass
+metadata: {name: e2e-kind-gpu}
+spec:
+  selectors:
+  - cel: {expression: 'device.driver == "drafarm.dev" && device.attributes["drafarm.dev"].type == "gpu"'}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaim
+metadata: {name: gpu}
+spec:
+  devices:
+    requests:
+    - name: gpu
+      exactly: {deviceClassName: e2e-kind-gpu}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: gpu}
+spec:
+  restartPolicy: Never
+  resourceClaims: [{name: gpu, resourceClaimName: gpu}]
+  containers:
+  - name: c
+    image: drafarm.local/workload:1
+    imagePullPolicy: Never
+    command: ["sh", "-c", "env; exec sleep 600"]
+    resources: {claims: [{name: gpu}]}
 """
 CLIENT = """\
 import sys, urllib.request
@@ -79,7 +111,7 @@ def _ours(rules: str, bridges: list[str]) -> list[str]:
     return [line for line in rules.splitlines() if any(m in line for m in marks)]
 
 
-def test_three_nodes_ready_pods_talk_across_nodes_and_down_leaves_nothing(tmp_path: Path) -> None:
+def test_three_nodes_pods_across_nodes_the_farm_driver_and_a_clean_down(tmp_path: Path) -> None:
     name = f"e2e{uuid.uuid4().hex[:6]}"
     provider = KindProvider(cluster_name=name, workers=2, state_dir=tmp_path / "state")
     try:
@@ -139,6 +171,27 @@ def test_three_nodes_ready_pods_talk_across_nodes_and_down_leaves_nothing(tmp_pa
         logs = _kubectl(provider, "logs", "cli").stdout
         assert phase == "Succeeded", logs
         assert logs.count("hello from srv") == 2, logs
+
+        # -- the farm's driver as a DaemonSet: registered on both workers, a claim gets a GPU -----------
+        deployment = provider.deploy_farm(open_farm("mixed"))
+        served = {n.kube_node: n.farm_node for n in deployment.nodes}
+        assert served == {f"{name}-worker": "gpu-large-0", f"{name}-worker2": "gpu-large-1"}
+        for node in deployment.nodes:
+            assert node.control.call({"op": "status"})["node"] == node.kube_node
+            assert "kubelet registered driver" in node.log_tail(200)
+        applied = _kubectl(provider, "apply", "-f", "-", stdin=CLAIM_OBJECTS)
+        assert applied.returncode == 0, applied.stderr
+        logs = wait_for(
+            lambda: "DRAFARM_GPU_0_UUID=GPU-" in (out := _kubectl(provider, "logs", "gpu").stdout) and out,
+            120,
+            "the pod with a GPU claim to print its device's env",
+            lambda: _phase(provider, "gpu") + " " + _kubectl(provider, "describe", "pod", "gpu").stdout[-1500:],
+        )
+        assert _phase(provider, "gpu") == "Running", logs
+        gpu_node = _kubectl(provider, "get", "pod", "gpu", "-o", "jsonpath={.spec.nodeName}").stdout
+        assert gpu_node in served
+        cdi = deployment.node(gpu_node).cdi_dirs
+        assert cdi and any(cdi[0].glob("*.json")), "the claim's CDI spec is on the node while the claim is prepared"
     finally:
         provider.down()
 
