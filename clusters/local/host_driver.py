@@ -59,6 +59,7 @@ class HostDriver:
     cdi_dirs: tuple[Path, ...] = (Path("/var/run/cdi"),)
     pid: int | None = None
     _kubelet_log_start: int = field(default=0, repr=False)
+    _client: Client | None = field(default=None, repr=False)
 
     @property
     def log(self) -> Path:
@@ -92,7 +93,7 @@ class HostDriver:
             if self.pid is None or not processes.alive(self.pid):
                 raise ClusterError(f"DRA driver {self.driver} exited during start (log {self.log}):\n{self.tail()}")
             connected = self.kubelet_connected()
-            slices = self.slices() if connected else []
+            slices = self.slices()
             if connected and slices:
                 return
             if time.monotonic() >= deadline:
@@ -120,8 +121,9 @@ class HostDriver:
         )
 
     def slices(self) -> list[dict[str, Any]]:
-        client = Client(KubeConfig.from_file(str(self.layout.admin_kubeconfig)))
-        found = client.list(ResourceSlice, fields={"spec.driver": self.driver, "spec.nodeName": self.node})
+        if self._client is None:
+            self._client = Client(KubeConfig.from_file(str(self.layout.admin_kubeconfig)))
+        found = self._client.list(ResourceSlice, fields={"spec.driver": self.driver, "spec.nodeName": self.node})
         return [s.to_dict() for s in found]
 
     def freeze(self) -> None:
