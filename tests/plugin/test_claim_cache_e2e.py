@@ -23,6 +23,7 @@ from fakedevices.plugin.server import PluginServer
 from fakedevices.spec.loader import load_farm_spec
 from tests.plugin.api_claims import claim_gone, create_allocated, delete_claim, watch_only_kubeconfig
 from tests.plugin.kit import NODE, Claim, FakeKubelet
+from tests.plugin.tcp_proxy import TcpProxy, api_server_address, through
 
 pytestmark = pytest.mark.e2e
 DEADLINE_S = 30.0
@@ -152,3 +153,33 @@ def test_a_claim_recreated_under_its_name_is_never_prepared_from_the_stale_entry
     stale = plugin.prepare(namespace, "reborn", old)
     assert not stale.devices and "deleted and re-created" in stale.error, stale
     plugin.unprepare(namespace, "reborn", new)
+
+
+def test_the_watch_lists_again_after_the_api_server_went_away_and_came_back(
+    local_cluster: LocalProvider,
+    kube: Client,
+    namespace: str,
+    start_plugin: Callable[[Path], RealPathPlugin],
+    tmp_path: Path,
+) -> None:
+    admin = local_cluster.kubeconfig()
+    proxy = TcpProxy(api_server_address(admin))
+    proxy.start()
+    try:
+        plugin = start_plugin(through(admin, proxy.port, tmp_path / "proxied.conf"))
+        until("the claim watch to be in sync", lambda: plugin.cache.synced, cache_view(plugin))
+        proxy.cut()
+        until("the watch to notice the API server is gone", lambda: not plugin.cache.synced, cache_view(plugin))
+        uid = create_allocated(kube, namespace, "while-away", "gpu-3")
+        away = plugin.prepare(namespace, "while-away", uid)
+        assert not away.devices and "could not be reached" in away.error, away
+
+        proxy.start()
+        relisted = in_cache(plugin, namespace, "while-away", uid)
+        until("the watch to list again and see the claim made meanwhile", relisted, cache_view(plugin))
+        back = plugin.prepare(namespace, "while-away", uid)
+        assert back.error == "", back.error
+        assert [(d.pool_name, d.device_name) for d in back.devices] == [(NODE, "gpu-3")]
+        plugin.unprepare(namespace, "while-away", uid)
+    finally:
+        proxy.cut()
