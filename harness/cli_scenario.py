@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from clusters.provider import ClusterError
+from clusters.toolchain.lookup import ToolchainMissingError
 from fakedevices.spec.problems import SpecError
 from harness.scenario.capture import capture_scenario
 from harness.scenario.loader import load_scenario, scenario_farm
@@ -16,6 +17,7 @@ from harness.scenario.play import play
 from harness.scenario.report import as_expected, print_table
 from harness.scenario.result import RunResult
 from harness.scenario.schema import Scenario
+from harness.scenario.side_scheduler import SideSchedulerError
 from harness.scenario.target import TargetError
 
 EXIT_INVALID = 2
@@ -63,6 +65,11 @@ def validate(files: tuple[str, ...]) -> None:
 @click.option("--replace", is_flag=True, help="Take down a running cluster of another version (no test may use it).")
 @click.option("--keep-cluster", is_flag=True, help="Leave a cluster this command brought up running.")
 @click.option("--record", type=click.Path(file_okay=False, path_type=Path), help="Keep objects, logs and results here.")
+@click.option(
+    "--scheduler-only",
+    is_flag=True,
+    help="Run only a kube-scheduler of each version, beside the running cluster's (bugs in the scheduler alone).",
+)
 def run(
     files: tuple[str, ...],
     k8s_versions: tuple[str, ...],
@@ -72,6 +79,7 @@ def run(
     replace: bool,
     keep_cluster: bool,
     record: Path | None,
+    scheduler_only: bool,
 ) -> None:
     """Run each FILE's steps and judge its expectations; exit 1 unless every run behaved as `expect` says.
 
@@ -84,7 +92,8 @@ def run(
         try:
             result = play(
                 scenario,
-                version=version,
+                version=None if scheduler_only else version,
+                scheduler_version=version if scheduler_only else None,
                 kubeconfig=kubeconfig,
                 provider=provider,
                 replace=replace,
@@ -92,7 +101,7 @@ def run(
                 record=where,
                 out=click.echo,
             )
-        except (TargetError, ClusterError, SpecError) as exc:
+        except (TargetError, ClusterError, SpecError, SideSchedulerError, ToolchainMissingError) as exc:
             raise click.ClickException(str(exc)) from exc
         results.append((scenario, result))
     if len(results) > 1:

@@ -11,6 +11,7 @@ from harness.kube import Kube
 from harness.scenario.logs import ComponentLogs
 from harness.scenario.objects import Objects
 from harness.scenario.schema import Check
+from harness.scenario.side_scheduler import SideScheduler
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class ClusterView:
     namespace: str
     provider: ClusterProvider | None
     logs: ComponentLogs
+    scheduler: SideScheduler | None = None
 
 
 def observe(view: ClusterView, check: Check) -> Seen:
@@ -158,6 +160,8 @@ def _event(view: ClusterView, check: Check) -> Seen:
 
 
 def component_state(view: ClusterView, component: str) -> str:
+    if component == "kube-scheduler" and view.scheduler is not None:
+        return view.scheduler.state()
     if view.provider is not None:
         state = view.provider.status().components.get(component)
         if state is not None:

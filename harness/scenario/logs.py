@@ -13,6 +13,8 @@ class ComponentLogs:
     def __init__(self, provider: ClusterProvider | None) -> None:
         self.provider = provider
         self._tmp = tempfile.TemporaryDirectory(prefix="drafarm-scenario-logs-")
+        self.overrides: dict[str, Path] = {}
+        """Components whose log is this file instead (a scheduler run beside the cluster's)."""
         self._offsets: dict[str, int] = {}
         self._offsets = {name: len(text) for name, text in self._read_all().items()}
 
@@ -32,16 +34,24 @@ class ComponentLogs:
 
     def since_start(self, component: str) -> str:
         """The component's log written since the scenario began ("" when it has none)."""
+        if component in self.overrides:
+            return self.overrides[component].read_text(errors="replace")
         for name, text in self._read_all().items():
             if _component_of(name) == component:
                 return text[self._offsets.get(name, 0) :]
         return ""
 
     def available(self) -> bool:
-        return self.provider is not None
+        return self.provider is not None or bool(self.overrides)
 
     def copy_to(self, dest: Path) -> list[Path]:
-        return self.provider.collect_logs(dest) if self.provider is not None else []
+        written = self.provider.collect_logs(dest) if self.provider is not None else []
+        for component, path in self.overrides.items():
+            dest.mkdir(parents=True, exist_ok=True)
+            target = dest / f"{component}-beside.log"
+            target.write_bytes(path.read_bytes())
+            written.append(target)
+        return written
 
 
 def _component_of(file_name: str) -> str:

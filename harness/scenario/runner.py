@@ -18,6 +18,7 @@ from harness.scenario.conditions import ClusterView, observe
 from harness.scenario.objects import DELETE_ORDER, KINDS, Objects, fill
 from harness.scenario.result import CheckResult, RunResult, StepResult
 from harness.scenario.schema import Check, Scenario, Step
+from harness.scenario.side_scheduler import SCHEDULER_NAME
 from harness.scenario.target import Target
 
 POLL_S = 0.5
@@ -35,13 +36,15 @@ class Runner:
         self.out = out
         self.namespace = f"scn-{scenario.name[:40]}-{uuid.uuid4().hex[:5]}"
         self.objects = Objects(target.kube.client, self.namespace)
-        self.view = ClusterView(target.kube, self.objects, self.namespace, target.provider, target.logs)
+        self.view = ClusterView(
+            target.kube, self.objects, self.namespace, target.provider, target.logs, target.scheduler
+        )
         self.created: list[dict[str, Any]] = []
         self.faults: list[dict[str, Any]] = []
         self.variables: dict[str, str] = {}
 
     def run(self, record_dir: Path | None = None) -> RunResult:
-        result = RunResult(self.scenario.name, self.target.version)
+        result = RunResult(self.scenario.name, self.target.behaves_as)
         missing = [g for g in self.scenario.feature_gates if self.target.gate(g) is False]
         if missing:
             result.reason = f"skipped: feature gate(s) {', '.join(missing)} off on this cluster"
@@ -88,7 +91,7 @@ class Runner:
         if step.kind == "create":
             names = []
             for obj in step.objects:
-                made = self.objects.create(fill(obj, self.variables))
+                made = self.objects.create(self._scheduled_by_ours(fill(obj, self.variables)))
                 self.created.append(made)
                 names.append(f"{made['kind']} {made['metadata']['name']}")
             return "created " + ", ".join(names) if any("${" in str(o["metadata"]) for o in step.objects) else ""
@@ -110,6 +113,11 @@ class Runner:
         if not seen.ok:
             raise StepFailed(f"not within {step.check.within:g}s; last seen: {seen.seen}")
         return seen.seen
+
+    def _scheduled_by_ours(self, obj: dict[str, Any]) -> dict[str, Any]:
+        if obj["kind"] != "Pod" or self.target.scheduler is None or obj.get("spec", {}).get("schedulerName"):
+            return obj
+        return {**obj, "spec": {**obj["spec"], "schedulerName": SCHEDULER_NAME}}
 
     def _judge(self, result: RunResult) -> None:
         self.out("expectations:")

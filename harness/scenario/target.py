@@ -20,6 +20,7 @@ from harness.farm_lock import farm_exclusive
 from harness.gates import gate_on, read_apiserver_gates
 from harness.kube import Kube
 from harness.scenario.logs import ComponentLogs
+from harness.scenario.side_scheduler import SideScheduler
 
 Printer = Callable[[str], None]
 
@@ -37,6 +38,13 @@ class Target:
     deployment: FarmDeployment | None = None
     gates: dict[str, bool] | None = None
     logs: ComponentLogs = field(default_factory=lambda: ComponentLogs(None))
+    scheduler: SideScheduler | None = None
+    """A kube-scheduler of another version beside the cluster's, scheduling the scenario's pods."""
+
+    @property
+    def behaves_as(self) -> str:
+        """The version whose behaviour the run shows: the side scheduler's, else the cluster's."""
+        return self.scheduler.version if self.scheduler is not None else self.version
 
     @property
     def minor(self) -> int | None:

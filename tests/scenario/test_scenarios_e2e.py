@@ -157,3 +157,19 @@ def test_a_captured_cluster_state_replays(farm_cluster: LocalProvider, hkube: Ku
     lines: list[str] = []
     result = play(parse_scenario(document, "captured"), out=lines.append)
     assert result.verdict == "not reproduced", "\n".join(lines)
+
+
+def test_a_scheduler_beside_the_clusters_schedules_the_scenarios_pods(
+    farm_cluster: LocalProvider, tmp_path: Path
+) -> None:
+    version = farm_cluster.status().kubernetes_version
+    scenario = load_scenario(ROOT / "scenarios" / "kubernetes-138882.yaml")
+    lines: list[str] = []
+    result = play(scenario, scheduler_version=version, record=tmp_path, out=lines.append)
+    text = "\n".join(lines)
+    assert result.verdict == "not reproduced", text
+    assert f"kube-scheduler {version}" in text and "still running — saw: running (pid" in text
+    pods = [o for o in yaml.safe_load_all((tmp_path / "objects.yaml").read_text()) if o["kind"] == "Pod"]
+    assert [p["spec"]["schedulerName"] for p in pods] == ["drafarm-scenario-scheduler"]
+    beside = (tmp_path / "logs" / "kube-scheduler-beside.log").read_text()
+    assert "all-gpus" in beside, "the pod was bound by the scheduler beside the cluster's"

@@ -1,0 +1,113 @@
+"""A kube-scheduler of another Kubernetes version beside a running cluster's own, scheduling only the
+scenario's pods (its profile has its own `schedulerName`; the runner sets it on every pod it creates).
+
+A bug that lives in the scheduler alone is then reproduced on the shared cluster without replacing
+it: the other tests keep the cluster's scheduler, and a panic kills only this one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from clusters.local import featuregates
+from clusters.toolchain import lookup, versions
+
+SCHEDULER_NAME = "drafarm-scenario-scheduler"
+READY_TIMEOUT_S = 90.0
+
+
+class SideSchedulerError(RuntimeError):
+    pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class SideScheduler:
+    def __init__(self, version: str, kubeconfig: Path) -> None:
+        self.pins = versions.resolve(version)
+        self.version = self.pins.kubernetes
+        self.kubeconfig = kubeconfig
+        self._dir = tempfile.TemporaryDirectory(prefix="drafarm-side-scheduler-")
+        self.log = Path(self._dir.name) / "kube-scheduler.log"
+        self.port = _free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def command(self, binary: Path) -> list[str]:
+        config = Path(self._dir.name) / "config.yaml"
+        config.write_text(
+            "apiVersion: kubescheduler.config.k8s.io/v1\n"
+            "kind: KubeSchedulerConfiguration\n"
+            f"clientConnection: {{kubeconfig: {self.kubeconfig}}}\n"
+            "leaderElection: {leaderElect: false}\n"
+            f"profiles: [{{schedulerName: {SCHEDULER_NAME}}}]\n"
+        )
+        gates = featuregates.gates_flag(featuregates.dra_gates(self.pins.minor))
+        return [
+            str(binary),
+            f"--config={config}",
+            f"--authentication-kubeconfig={self.kubeconfig}",
+            f"--authorization-kubeconfig={self.kubeconfig}",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={self.port}",
+            f"--cert-dir={self._dir.name}",
+            f"--feature-gates={gates}",
+            "--v=2",
+        ]
+
+    def start(self) -> None:
+        binary = lookup.program(self.pins, "kubernetes", "kube-scheduler")
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self.command(binary), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not self._healthy():
+            if self.proc.poll() is not None or time.monotonic() >= deadline:
+                tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-10:])
+                self.stop()
+                raise SideSchedulerError(f"kube-scheduler {self.version} did not become healthy:\n{tail}")
+            time.sleep(0.5)  # poll
+
+    def _healthy(self) -> bool:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # its own self-signed serving certificate, on loopback
+        try:
+            with urllib.request.urlopen(f"https://127.0.0.1:{self.port}/healthz", context=context, timeout=2) as r:
+                return bool(r.status == 200)
+        except OSError:
+            return False
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def state(self) -> str:
+        if self.proc is None:
+            return "not started"
+        code = self.proc.poll()
+        return f"running (pid {self.proc.pid}, {self.version})" if code is None else f"exited with {code}"
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=15)
+
+    def close(self) -> None:
+        self.stop()
+        self._dir.cleanup()
