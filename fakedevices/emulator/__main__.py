@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from fakedevices.emulator.errors import EmulatorError
 from fakedevices.emulator.runner import EmulatorRunner
 
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         configs, bitstreams = _configs(json.loads(args.config.read_text()))
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:
         print(f"fakedevices.emulator: bad --config {args.config}: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
@@ -60,7 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     from fakedevices.kinds.fpga.emulator import Bitstream, FpgaEmulator
 
-    with EmulatorRunner(args.state_dir, configs, camera_bind_host=args.camera_bind) as runner:
+    try:
+        runner = EmulatorRunner(args.state_dir, configs, camera_bind_host=args.camera_bind)
+        runner.start()
+    except EmulatorError as exc:
+        print(f"fakedevices.emulator: {exc}", file=sys.stderr)
+        return 2
+    with runner:
         for emulator in runner.emulators:
             if args.session is None:
                 print(json.dumps({"device": emulator.name, "kind": emulator.kind}), flush=True)

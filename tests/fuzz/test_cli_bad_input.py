@@ -136,7 +136,7 @@ def short_tmp() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-@pytest.mark.parametrize("timeout", ["-1", "nan", "0", "inf", "soon"])
+@pytest.mark.parametrize("timeout", ["-1", "nan", "0", "inf"])
 def test_client_timeout_is_checked(timeout: str) -> None:
     result = _run([*CLIENT, "raw", "--socket", "/nonexistent.sock", f"--timeout={timeout}", '{"op": "info"}'])
     assert result.returncode == 2 and "--timeout" in result.stderr, result

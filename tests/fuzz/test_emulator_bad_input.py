@@ -6,6 +6,8 @@ import json
 import logging
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -172,3 +174,23 @@ def test_too_long_session_path_leaves_no_session_dir(long_root: Path) -> None:
         with pytest.raises(EmulatorError, match="use a shorter emulator state dir"):
             gpu.open_session("a" * 40)
         assert list(sessions.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "config", ['{"gpu": [GPU]}', "[1, 2]", "[" * 5000 + "]" * 5000], ids=["long-path", "list", "deep"]
+)
+def test_standalone_emulator_refuses_cleanly(long_root: Path, config: str) -> None:
+    gpu = json.dumps({k: v for k, v in GPU.__dict__.items()})
+    config_file = long_root / "devices.json"
+    config_file.write_text(config.replace("GPU", gpu))
+    state = long_root / ("d" * 90)
+    result = subprocess.run(
+        [sys.executable, "-m", "fakedevices.emulator", "--state-dir", str(state), "--config", str(config_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr and "fakedevices.emulator: " in result.stderr
+    assert not state.exists()

@@ -55,27 +55,56 @@ def test_mutated_documents(document: Any) -> None:
         build_farm(spec)  # an accepted spec builds
 
 
-def _text_mutations() -> st.SearchStrategy[str]:
+# YAML a user (or a careless generator) may put anywhere: shapes that once broke the loader.
+SNIPPETS = [
+    "{1: a, b: c}",
+    "{null: 1, true: 2, x: 3}",
+    "&loop [*loop]",
+    "&m {k: *m}",
+    "[" * 3000 + "]" * 3000,
+    "9" * 5000,
+    '"1e20000000"',
+    '"{index:>100000000}"',
+    "*undefined",
+    "!!binary aGk=",
+    "!!python/object:os.system x",
+    "2001-12-14",
+    "~",
+    "'\u2028'",
+]
+
+
+def _text_mutations() -> st.SearchStrategy[bytes]:
     text = (EXAMPLES / "mixed.yaml").read_text()
+    lines = text.splitlines(keepends=True)
     noise = st.text(alphabet=st.sampled_from(list("{}[]&*!|>-:?,#'\"\t\n %@`0123456789abcxyz\\")), max_size=12)
+    key = st.sampled_from(["spec", "seed", "count", "name", "namePattern", "memory", "kind", "x", "1", "null"])
 
     @st.composite
-    def edit(draw: st.DrawFn) -> str:
-        out = text
-        for _ in range(draw(st.integers(1, 4))):
+    def edit(draw: st.DrawFn) -> bytes:
+        out = list(lines)
+        for _ in range(draw(st.integers(1, 3))):
             at = draw(st.integers(0, len(out)))
-            cut = draw(st.integers(0, 8))
-            out = out[:at] + draw(noise) + out[at + cut :]
-        return out
+            indent = " " * (len(out[at - 1]) - len(out[at - 1].lstrip())) if at else ""
+            out.insert(at, f"{indent}{draw(key)}: {draw(st.sampled_from(SNIPPETS))}\n")
+        joined = "".join(out)
+        for _ in range(draw(st.integers(0, 3))):
+            at = draw(st.integers(0, len(joined)))
+            joined = joined[:at] + draw(noise) + joined[at + draw(st.integers(0, 8)) :]
+        data = joined.encode()
+        if draw(st.integers(0, 9)) == 0:
+            at = draw(st.integers(0, len(data)))
+            data = data[:at] + b"\xff" + data[at:]
+        return data
 
     return edit()
 
 
 @budget(SPEC_TEXTS)
 @given(_text_mutations())
-def test_mutated_files(tmp_path_factory: Any, text: str) -> None:
+def test_mutated_files(tmp_path_factory: Any, data: bytes) -> None:
     path = Path(tmp_path_factory.mktemp("spec")) / "farm.yaml"
-    path.write_text(text)
+    path.write_bytes(data)
     before = path.read_bytes()
     spec = check_outcome(lambda: load_farm_spec(path), str(path))
     if spec is not None and _small_enough_to_build(spec):
