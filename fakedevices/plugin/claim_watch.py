@@ -52,15 +52,15 @@ class ClaimWatcher:
         self.api.close()
 
     def _run(self) -> None:
-        failing = False
+        failing, listed = False, False
         while not self._stopping.is_set():
             try:
                 items, version = self.api.list_all()
                 self.cache.replace(items)
                 self.backoff.reset()
-                if failing:
-                    log.info("claim watch: in sync again (%d claims of this node)", len(self.cache))
-                failing = False
+                if failing or not listed:
+                    log.info("claim watch: in sync (%d claims of this node)", len(self.cache))
+                failing, listed = False, True
                 self._follow(version)
             except WatchExpired:
                 self.cache.lost_sync()

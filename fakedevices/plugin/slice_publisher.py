@@ -94,7 +94,9 @@ class SlicePublisher:
         seen = [int(s["spec"]["pool"].get("generation", 0)) for s in existing.values()]
         generation = max([generation, *seen]) + 1
         desired = self._desired(pool, generation)
-        for obj in desired:
+        # Slices that are missing (deleted, as a kubelet restart does) come last: once they are back,
+        # the whole pool is at the new generation.
+        for obj in sorted(desired, key=lambda o: o["metadata"]["name"] not in existing):
             name = obj["metadata"]["name"]
             stored = self.api.replace(obj) if name in existing else self.api.create(obj)
             self._check_dropped(obj, stored)
