@@ -117,3 +117,23 @@ def test_validation_changes_nothing_in_the_input() -> None:
     with pytest.raises(SpecError):
         parse_farm_spec(document)
     assert document == snapshot
+
+
+def test_cameras_of_a_pool_with_a_bind_address_each_get_their_own() -> None:
+    document = copy.deepcopy(BASE)
+    document["spec"]["networkPools"][0]["bindAddress"] = "198.19.7.10"
+    from fakedevices.farm import build_farm
+
+    farm = build_farm(parse_farm_spec(document))
+    addresses = [str(c.identity.ip_address) for c in farm.pools[0].inventory.cards]  # type: ignore[attr-defined]
+    assert addresses == ["198.19.7.10", "198.19.7.11"]
+    published = {d.name: d.attributes["ipAddress"].value for d in farm.pools[0].devices}
+    assert sorted(published.values()) == addresses
+
+
+def test_a_bind_address_with_no_room_for_the_pools_cameras_is_refused() -> None:
+    def last_address(doc: dict[str, Any]) -> None:
+        doc["spec"]["networkPools"][0]["bindAddress"] = "255.255.255.255"
+
+    [problem] = _problems(last_address)
+    assert "networkPools[0].bindAddress" in problem and "do not fit" in problem

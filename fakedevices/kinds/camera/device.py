@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from fakedevices.identity import IdentityStream
@@ -35,6 +36,11 @@ def camera_address(pool_index: int, index: int) -> str:
     return f"{CAMERA_NETWORK}.{pool_index + 1}.{index + 10}"
 
 
+def bound_address(first: str, index: int) -> str:
+    """Camera `index` of a pool with a `bindAddress`: that address plus `index` (each camera its own)."""
+    return str(ipaddress.ip_address(first) + index)
+
+
 def build_cameras(ctx: BuildContext, o: CameraOptions) -> Inventory:
     width, height = (int(part) for part in o.resolution.split("x"))
     policy = RequestPolicy(
@@ -56,7 +62,9 @@ def build_cameras(ctx: BuildContext, o: CameraOptions) -> Inventory:
             zone=o.zone,
             bandwidth_mbps=o.bandwidth_mbps,
             mac_address=stream.mac_address(),
-            ip_address=o.bind_address or camera_address(ctx.pool_index, index),
+            ip_address=bound_address(o.bind_address, index)
+            if o.bind_address
+            else camera_address(ctx.pool_index, index),
             firmware_version=stream.version((2, 6)),
         )
         card = Card(f"{ctx.pool}-cam-{index}", "camera", identity)

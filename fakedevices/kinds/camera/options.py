@@ -32,6 +32,12 @@ def _ip_address(value: object) -> str:
     return str(ipaddress.ip_address(value))
 
 
+def _room_for(first: str, count: int) -> bool:
+    address = ipaddress.ip_address(first)
+    top = 2**32 - 1 if address.version == 4 else 2**128 - 1
+    return int(address) + count - 1 <= top
+
+
 def parse_camera_options(r: Reader, pool_name: str) -> CameraOptions:
     options = CameraOptions(
         count=r.integer("count", minimum=1, maximum=MAX_CAMERAS_PER_POOL),
@@ -48,6 +54,12 @@ def parse_camera_options(r: Reader, pool_name: str) -> CameraOptions:
         min_share_mbps=r.integer("minShareMbps", 10, minimum=1, maximum=100_000),
         bind_address=r.parsed("bindAddress", None, _ip_address, "an IPv4 or IPv6 address such as 198.19.0.10"),
     )
+    if options.bind_address is not None and not _room_for(options.bind_address, options.count):
+        r.problem(
+            r.at("bindAddress"),
+            options.bind_address,
+            f"camera i serves on bindAddress + i: {options.count} cameras do not fit after it; give a lower address",
+        )
     if options.min_share_mbps > options.bandwidth_mbps:
         r.problem(
             r.at("minShareMbps"),
