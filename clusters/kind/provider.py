@@ -26,7 +26,7 @@ from clusters.host import detect, docker_cli, dockerd
 from clusters.host.docker_cli import DockerError, Endpoint
 from clusters.images import catalog
 from clusters.images import driver as driver_image
-from clusters.images.node.build import NodeImageError, build_node_image
+from clusters.images.node.build import NodeImageError, build_node_image, image_exists
 from clusters.images.oci import archive_refs
 from clusters.kind import cni, config, diagnose, dns, network
 from clusters.kind import farm as kind_farm
@@ -358,6 +358,11 @@ class KindProvider(ClusterProvider):
             docker_host=endpoint.host, dockerd_ours=endpoint.ours, kubernetes=self.settings.pins.kubernetes
         )
         image = self.settings.image
+        if image and not image_exists(endpoint, image):
+            raise ClusterError(
+                f"node image {image!r} is not in docker ({endpoint.host}), and drafarm never pulls: "
+                f"`docker pull {image}` where a registry is reachable, or leave out --image for drafarm's own"
+            )
         if not image:
             step(f"node image for {self.settings.pins.kubernetes} (built offline unless cached)")
             try:

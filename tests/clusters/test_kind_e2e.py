@@ -20,6 +20,7 @@ from clusters.host import docker_cli, dockerd
 from clusters.images import catalog
 from clusters.kind.config import NODE_SUBNETS
 from clusters.kind.provider import KindProvider
+from clusters.provider import ClusterError
 from clusters.toolchain import lookup
 from fakedevices.farm import open_farm
 from tests.polling import wait_for
@@ -213,3 +214,26 @@ def test_three_nodes_pods_across_nodes_the_farm_driver_and_a_clean_down(tmp_path
     mounts = Path("/proc/self/mountinfo").read_text()
     assert not [c for c in containers if c in mounts]
     assert not [v for v in volumes if v in mounts]
+
+
+def test_a_failed_up_shows_the_nodes_console_and_takes_everything_down(tmp_path: Path) -> None:
+    # A real image that is no kind node: its container exits at once, so kind never sees systemd start.
+    endpoint = dockerd.ensure()
+    archive = catalog.build(catalog.WORKLOAD)
+    docker_cli.run(endpoint, "load", "--input", str(archive), timeout=300)
+    provider = KindProvider(
+        cluster_name=f"e2efail{uuid.uuid4().hex[:4]}", workers=0, image=catalog.WORKLOAD.ref, state_dir=tmp_path
+    )
+    with pytest.raises(ClusterError) as failed:
+        provider.up()
+    message = str(failed.value)
+    assert "kind create cluster" in message
+    assert f"node {provider.settings.control_plane}" in message, message
+    assert provider.leftovers() == []
+
+
+def test_an_image_missing_from_docker_is_named_not_pulled(tmp_path: Path) -> None:
+    provider = KindProvider(cluster_name="e2enopull", workers=0, image="drafarm.local/absent:0", state_dir=tmp_path)
+    with pytest.raises(ClusterError, match="never pulls"):
+        provider.up()
+    assert provider.leftovers() == []
