@@ -17,6 +17,7 @@ CNI_BIN = "/opt/cni/bin"
 IMAGES_DIR = "/kind/images"
 ENTRYPOINT = f"{BIN}/drafarm-node-entrypoint"
 CDI_SPEC_DIRS = ("/etc/cdi", "/var/run/cdi")
+CONTROL_PLANE_ONLY = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd")
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,14 @@ _IMPORT_IMAGES = f"""\
 # containerd may be restarted meanwhile (kind applies config patches at boot): retry until imported.
 set -o nounset -o pipefail
 deadline=$((SECONDS + 300))
+# kind names a control-plane node <cluster>-control-plane[N]; other nodes never run the control plane.
+control_plane=false
+[[ $(hostname) == *-control-plane* ]] && control_plane=true
 for archive in {IMAGES_DIR}/*.tar; do
+  name=$(basename "$archive" .tar)
+  if ! $control_plane && [[ " {" ".join(CONTROL_PLANE_ONLY)} " == *" $name "* ]]; then
+    continue
+  fi
   until ctr --namespace k8s.io images import --all-platforms "$archive"; do
     if ((SECONDS > deadline)); then
       echo "drafarm: importing $archive failed for 300s" >&2
