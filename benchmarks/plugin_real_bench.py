@@ -306,7 +306,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("plugin-real: skipped, the local cluster runs a kubelet and containerd, which need root")
         return 0
     params = RealBenchParams(rounds=args.rounds, samples=args.samples, seconds=args.seconds, callers=args.callers)
-    document = run(params, args.out, log=(lambda _m: None) if args.quiet else print)
+    try:
+        document = run(params, args.out, log=(lambda _m: None) if args.quiet else print)
+    except Exception as exc:  # a cluster that does not come up, a driver that does not build or start
+        print(f"plugin-real: not measured: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     print(table(document))
     print_summary(document)
     print(f"results: {args.out}")
