@@ -23,6 +23,7 @@ from clusters import provider as providers
 from clusters.pids import alive
 from clusters.provider import ClusterError
 from fakedevices.plugin.control_client import ControlError
+from harness import device_lock
 from harness.dratest import DraTest, FarmControl
 from harness.environment import DraEnvironment, HarnessOptions, OptionError, close_environment, open_environment
 from harness.image_check import ImageError, check_image_runs
@@ -40,6 +41,7 @@ MARKERS = {
     "capability(name)": "needs the driver profile to claim this capability; skipped otherwise",
     "needs_farm": "needs the built-in fake farm (fault control, known devices); skipped for other drivers",
     "min_nodes(n)": "needs n nodes with the driver's devices; skipped with the reason on smaller clusters",
+    "devices_alone": "the test takes the driver's devices away from other tests (it waits to have them alone)",
     "scenario": "a scenario file of a scenarios/ folder, run as a test (docs/scenarios.md)",
 }
 _OPTIONS_KEY = pytest.StashKey[HarnessOptions]()
@@ -257,6 +259,22 @@ def _dra_requirements(request: pytest.FixtureRequest) -> None:
 def _nodes_with_devices(env: DraEnvironment) -> set[str]:
     slices = env.kube.items("ResourceSlice", fields={"spec.driver": env.profile.driver})
     return {str(s["spec"]["nodeName"]) for s in slices if s["spec"].get("nodeName")}
+
+
+@pytest.fixture(autouse=True)
+def _driver_devices(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test with `dra` shares the driver's devices with the tests beside it; a `devices_alone` test
+    (it deletes the driver's slices, restarts its plugin) waits until it has them alone, and tests that
+    start meanwhile wait for it, so none of them times out on devices that are gone. Taken before any
+    other lock a test's fixtures take (autouse fixtures come first), so locks are always taken in order."""
+    if "dra" not in request.fixturenames:
+        yield
+        return
+    env: DraEnvironment = request.getfixturevalue("dra_env")
+    alone = request.node.get_closest_marker("devices_alone") is not None
+    lock = device_lock.exclusive if alone else device_lock.shared
+    with lock(env.profile.driver, env.kube.kubeconfig):
+        yield
 
 
 @pytest.fixture

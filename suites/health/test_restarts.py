@@ -18,6 +18,7 @@ pytestmark = [
     pytest.mark.area("restarts"),
     pytest.mark.needs_farm,
     pytest.mark.usefixtures("farm_exclusive"),
+    pytest.mark.devices_alone,  # a restart withdraws and republishes the node's slices
 ]
 GPU_2 = 'device.attributes["drafarm.dev"].index == 2'
 GPU_0 = 'device.attributes["drafarm.dev"].index == 0'

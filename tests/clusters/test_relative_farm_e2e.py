@@ -17,6 +17,7 @@ from clusters.local import farm as local_farm
 from clusters.local.provider import LocalProvider
 from fakedevices.farm import open_farm
 from fakedevices.spec.loader import resolve_spec_path
+from harness import device_lock
 from harness.farm_lock import farm_exclusive
 from tests.polling import wait_for
 
@@ -47,7 +48,9 @@ def test_cluster_up_with_a_relative_farm_path_from_another_directory(
     node = farm_cluster.nodes()[0]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
     env["PYTHONPATH"] = str(ROOT)
-    with farm_exclusive(farm_cluster.kubeconfig()):  # the plugin restarts: not while a fault test runs
+    kubeconfig = farm_cluster.kubeconfig()
+    # The plugin restarts: not while a suite test uses its devices, nor while a fault test runs.
+    with device_lock.exclusive(expected.driver, kubeconfig), farm_exclusive(kubeconfig):
         try:
             result = subprocess.run(
                 [sys.executable, "-m", "harness", "cluster", "up", "--farm", "../farms/my-farm.yaml"],

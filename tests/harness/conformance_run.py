@@ -50,12 +50,19 @@ class ConformanceRun:
 
 
 def run_conformance(
-    cluster: LocalProvider, profile: Path, report_dir: Path, *selection: str, timeout: float = 600
+    cluster: LocalProvider,
+    profile: Path,
+    report_dir: Path,
+    *selection: str,
+    timeout: float = 600,
+    suites: tuple[Path, ...] = (),
 ) -> ConformanceRun:
-    """`pytest suites/conformance[/<selection>]` against `cluster` through `profile`, serially."""
+    """`pytest suites/conformance[/<selection>]` (or the given `suites`) against `cluster` through
+    `profile`, serially."""
+    targets = [str(s) for s in suites] or [str(CONFORMANCE / s) for s in selection or ("",)]
     args = [
         sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=",
-        *[str(CONFORMANCE / s) for s in selection or ("",)],
+        *targets,
         "--drafarm-kubeconfig", str(cluster.kubeconfig()),
         "--drafarm-profile", str(profile),
         "--drafarm-report-dir", str(report_dir),
