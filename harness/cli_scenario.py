@@ -116,9 +116,25 @@ def run(
 @click.option("--name", default="captured", show_default=True, help="The scenario's metadata.name.")
 @click.option("--farm", default="small", show_default=True, help="The farm the scenario replays on.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout).")
-def capture(kubeconfig: Path, namespaces: tuple[str, ...], name: str, farm: str, output: Path | None) -> None:
+@click.option(
+    "--driver-map", multiple=True, metavar="OLD=NEW", help="Rename a driver (e.g. gpu.example.com=drafarm.dev)."
+)
+def capture(
+    kubeconfig: Path,
+    namespaces: tuple[str, ...],
+    name: str,
+    farm: str,
+    output: Path | None,
+    driver_map: tuple[str, ...],
+) -> None:
     """Write a scenario from a running cluster's DRA objects (classes, slices, claims, pods)."""
-    text = capture_scenario(kubeconfig, namespaces, name, farm)
+    renames = {}
+    for item in driver_map:
+        old, sep, new = item.partition("=")
+        if not sep or not old or not new:
+            raise click.BadParameter(f"{item!r}: expected OLD=NEW", param_hint="--driver-map")
+        renames[old] = new
+    text = capture_scenario(kubeconfig, namespaces, name, farm, renames)
     if output is None:
         click.echo(text, nl=False)
     else:

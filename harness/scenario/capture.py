@@ -32,17 +32,19 @@ def capture_scenario(
     rename = dict(driver_map or {})
     farm_driver = "drafarm.dev"
     pods = [p for p in kube.items("Pod") if _wanted(p, namespaces) and (p.get("spec") or {}).get("resourceClaims")]
-    claim_names = {str(p["metadata"]["namespace"]) for p in pods}
+    pod_namespaces = {str(p["metadata"]["namespace"]) for p in pods}
     templates = [t for t in kube.items("ResourceClaimTemplate") if _wanted(t, namespaces)]
     claims = [
         c
         for c in kube.items("ResourceClaim")
         if _wanted(c, namespaces)
         and not _made_from_template(c)
-        and c["metadata"]["namespace"] in claim_names | set(namespaces)
+        and c["metadata"]["namespace"] in pod_namespaces | set(namespaces)
     ]
     classes = kube.items("DeviceClass")
-    slices = [s for s in kube.items("ResourceSlice") if s["spec"].get("driver") not in (farm_driver, *rename.values())]
+    # A renamed driver's devices are the farm's now: only other drivers' slices are replayed.
+    replaced = (farm_driver, *rename, *rename.values())
+    slices = [s for s in kube.items("ResourceSlice") if s["spec"].get("driver") not in replaced]
     steps: list[dict[str, Any]] = []
     for obj in classes:
         steps.append({"create": _rename(_clean(obj, "resource.k8s.io/v1", "DeviceClass"), rename)})

@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from clusters.local import featuregates
-from clusters.toolchain import lookup, versions
+from clusters.toolchain import builder, components, lookup, versions
 
 SCHEDULER_NAME = "drafarm-scenario-scheduler"
 READY_TIMEOUT_S = 90.0
@@ -32,6 +32,14 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _built_scheduler(pins: versions.ToolPins) -> Path | None:
+    """The version's kube-scheduler if it is built already (without waiting for a build of the rest)."""
+    (module,) = components.modules(pins, ("kubernetes",))
+    only = components.with_binary(module, "kube-scheduler")
+    path = builder.binary_path(only, only.binaries[0])
+    return path if os.access(path, os.X_OK) else None
 
 
 class SideScheduler:
@@ -67,7 +75,7 @@ class SideScheduler:
         ]
 
     def start(self) -> None:
-        binary = lookup.program(self.pins, "kubernetes", "kube-scheduler")
+        binary = _built_scheduler(self.pins) or lookup.program(self.pins, "kubernetes", "kube-scheduler")
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 self.command(binary), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
