@@ -70,3 +70,19 @@ def test_profile_init_writes_a_valid_profile_from_the_farm(farm_cluster: LocalPr
     assert profile.driver == "drafarm.dev"
     assert gpu.pick and gpu.match_attribute and gpu.distinct_attribute and gpu.version and gpu.capacity
     assert "placeholder" in result.stderr
+
+
+def test_an_image_the_nodes_cannot_run_stops_the_run_before_any_test(
+    farm_cluster: LocalProvider, tmp_path: Path
+) -> None:
+    image = "drafarm.local/no-such-image:1"
+    args = [
+        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-o", "addopts=",
+        str(ROOT / "suites" / "conformance"), "--drafarm-kubeconfig", str(farm_cluster.kubeconfig()),
+        "--drafarm-image", image, "--drafarm-report-dir", str(tmp_path / "report"),
+    ]  # fmt: skip
+    result = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=ROOT, env=_env(), check=False)
+    assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]  # a usage error: no test ran
+    assert image in result.stderr and "ErrImagePull" in result.stderr, result.stderr[-2000:]
+    assert "IMAGE=" in result.stderr
+    assert not (tmp_path / "report" / "results.json").exists()
