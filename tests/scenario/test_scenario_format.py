@@ -196,3 +196,20 @@ def test_a_file_that_is_not_yaml_names_line_and_column(tmp_path: Path) -> None:
     bad.write_text("apiVersion: [unclosed\n")
     with pytest.raises(SpecError, match=r"line \d+, column \d+"):
         load_scenario(bad)
+
+
+def test_the_scheduler_beside_the_cluster_has_its_own_name_port_and_gates(tmp_path: Path) -> None:
+    from harness.scenario.side_scheduler import SCHEDULER_NAME, SideScheduler
+
+    side = SideScheduler("1.36.3", tmp_path / "admin.conf")
+    try:
+        cmd = side.command(Path("/bin/kube-scheduler"))
+        config = Path(next(a for a in cmd if a.startswith("--config=")).split("=", 1)[1]).read_text()
+        assert f"schedulerName: {SCHEDULER_NAME}" in config and "leaderElect: false" in config
+        assert f"kubeconfig: {tmp_path / 'admin.conf'}" in config
+        assert f"--secure-port={side.port}" in cmd and "--bind-address=127.0.0.1" in cmd
+        gates = next(a for a in cmd if a.startswith("--feature-gates="))
+        assert "DRAPartitionableDevices=true" in gates
+        assert side.state() == "not started" and not side.running()
+    finally:
+        side.close()
