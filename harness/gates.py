@@ -9,7 +9,12 @@ if TYPE_CHECKING:
     from harness.kube import Kube
 
 # GA gates are locked on and no longer reported; they count as on from the minor they went GA.
-GA_FROM_MINOR = {"DRAPrioritizedList": 36, "DRAAdminAccess": 36}
+GA_FROM_MINOR = {
+    "DRAPrioritizedList": 36,
+    "DRAAdminAccess": 36,
+    "DRAResourceClaimDeviceStatus": 37,
+    "DRAExtendedResource": 37,
+}
 
 
 def parse_override(text: str) -> dict[str, bool]:

@@ -20,7 +20,15 @@ _GATES: dict[int, tuple[str, ...]] = {
     34: (*_BETA_34_35, *_ALPHA_UNTIL_136),
     35: (*_BETA_34_35, *_ALPHA_UNTIL_136, "DRADeviceTaintRules"),
     36: ("DRAResourceClaimDeviceStatus", *_ALPHA_UNTIL_136, "DRADeviceTaintRules"),
-    37: (*_ALPHA_UNTIL_136, "DRADeviceTaintRules"),
+    # 1.37: DRAPrioritizedList, DRAResourceClaimDeviceStatus and DRAExtendedResource GA and locked on.
+    37: (
+        "DRAPartitionableDevices",
+        "DRADeviceTaints",
+        "DRAConsumableCapacity",
+        "DRADeviceBindingConditions",
+        "ResourceHealthStatus",
+        "DRADeviceTaintRules",
+    ),
 }
 
 # The newest minor known to start on cgroup v1 (with failCgroupV1: false).

@@ -42,7 +42,7 @@ SUPPORTED: tuple[ToolPins, ...] = (
         crictl="v1.36.0",
         kind="v0.33.0",
         kwok="v0.8.0",
-        coredns="v1.14.2",
+        coredns="v1.14.6",
     ),
     ToolPins(
         kubernetes="v1.36.3",
@@ -62,7 +62,7 @@ SUPPORTED: tuple[ToolPins, ...] = (
         crictl="v1.36.0",
         kind="v0.33.0",
         kwok="v0.8.0",
-        coredns="",  # set from kubeadm's CoreDNSVersion once checked
+        coredns="v1.13.1",
     ),
     ToolPins(
         kubernetes="v1.34.4",
