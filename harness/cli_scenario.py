@@ -90,10 +90,12 @@ def run(
     for version, scenario in plan:
         where = record / scenario.name / (version or "running") if record is not None else None
         try:
+            # With --expected-versions, a bug in the scheduler alone runs on a scheduler beside the cluster's.
+            beside = scheduler_only or (bool(expected_versions) and scenario.bug_in == "kube-scheduler")
             result = play(
                 scenario,
-                version=None if scheduler_only else version,
-                scheduler_version=version if scheduler_only else None,
+                version=None if beside else version,
+                scheduler_version=version if beside else None,
                 kubeconfig=kubeconfig,
                 provider=provider,
                 replace=replace,

@@ -126,6 +126,9 @@ class Scenario:
     expectations: tuple[Check, ...]
     symptoms: tuple[Check, ...]
     versions: VersionExpectation
+    bug_in: str = ""
+    """The one component the bug lives in (`kube-scheduler`: runs of other versions can use a scheduler
+    of that version beside the running cluster's)."""
 
 
 def parse_scenario(document: Any, source: str = "scenario") -> Scenario:
@@ -159,12 +162,15 @@ def parse_scenario(document: Any, source: str = "scenario") -> Scenario:
         spec.problem(spec.at("expectations"), MISSING, "at least one expectation is required: what should happen")
     symptoms = tuple(_check(item, default_wait) for item in spec.items("symptoms"))
     versions = _versions(spec.child("expect"))
+    bug_in = spec.string("bugIn", "", choices=COMPONENTS)
     spec.finish()
     root.finish()
     _check_names(spec, steps, expectations, symptoms)
     if problems:
         raise SpecError(source, problems)
-    return Scenario(name, source, description, links, farm, nodes, gates, steps, expectations, symptoms, versions)
+    return Scenario(
+        name, source, description, links, farm, nodes, gates, steps, expectations, symptoms, versions, bug_in
+    )
 
 
 def _farm(spec: Reader) -> str | dict[str, Any]:

@@ -52,6 +52,8 @@ def _problems(document: dict[str, Any]) -> list[str]:
 def test_the_four_known_bugs_are_shipped_and_valid() -> None:
     names = {p.stem for p in SHIPPED}
     assert {f"kubernetes-{n}" for n in ISSUES} <= names
+    scheduler_bugs = {load_scenario(p).name for p in SHIPPED if load_scenario(p).bug_in == "kube-scheduler"}
+    assert scheduler_bugs == {"kubernetes-134434", "kubernetes-138882", "kubernetes-139016"}
     for path in SHIPPED:
         scenario = load_scenario(path)
         assert scenario.versions.bug and scenario.versions.fixed, path
@@ -109,6 +111,7 @@ def test_a_minimal_scenario_parses_with_defaults() -> None:
         (lambda d: d["spec"].update(expectations=[]), "spec.expectations: got nothing; at least one expectation"),
         (lambda d: d["spec"].update(featureGates=["dra taints"]), 'spec.featureGates[0]: got "dra taints"'),
         (lambda d: d["spec"].update(farm=7), "spec.farm: got 7; a farm spec path"),
+        (lambda d: d["spec"].update(bugIn="etcd3"), 'spec.bugIn: got "etcd3"; allowed: etcd, kube-apiserver'),
     ],
 )
 def test_each_mistake_is_one_line_with_path_value_and_fix(edit: Any, expected: str) -> None:

@@ -18,13 +18,10 @@ from harness.scenario.report import as_expected
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-# The bug lives in the scheduler alone (134434: it did not copy the toleration into the allocation).
-SCHEDULER_BUGS = ("kubernetes-138882", "kubernetes-139016", "kubernetes-134434")
-CASES = [
-    (name, version)
-    for name in SCHEDULER_BUGS
-    for version in expected_versions(load_scenario(ROOT / "scenarios" / f"{name}.yaml"), "pair")
+SCHEDULER_BUGS = [
+    s for s in map(load_scenario, sorted((ROOT / "scenarios").glob("*.yaml"))) if s.bug_in == "kube-scheduler"
 ]
+CASES = [(s.name, version) for s in SCHEDULER_BUGS for version in expected_versions(s, "pair")]
 
 
 def _scheduler_built(version: str) -> bool:
