@@ -201,6 +201,7 @@ def _run(params: RealBenchParams, out: Path | None, provider: Any, binary: Path,
     from fakedevices.farm import build_farm
     from fakedevices.spec.loader import load_farm_spec
 
+    load_before = [round(x, 2) for x in os.getloadavg()]
     client = Client(KubeConfig.from_file(str(provider.kubeconfig())), field_manager="drafarm-bench")
     farm = build_farm(load_farm_spec(params.farm))
     gpus = [d.name for d in farm.node(params.node).devices if d.kind == "gpu" and d.name == d.physical]
@@ -242,6 +243,7 @@ def _run(params: RealBenchParams, out: Path | None, provider: Any, binary: Path,
             "go_command": go.command,
             "drafarm_claim_reads": reads,
             "state_filesystem": filesystem_of(STATE_ROOT),
+            "load_average_before": load_before,
         }
     finally:
         for subject in reversed(subjects):
