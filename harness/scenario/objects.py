@@ -104,10 +104,13 @@ class Objects:
         ns = (namespace or self.namespace) if KINDS[kind].namespaced else None
         return [dict(o.to_dict()) for o in self.client.list(res, namespace=ns)]
 
-    def delete(self, kind: str, name: str, namespace: str | None = None, api_version: str = "") -> None:
+    def delete(
+        self, kind: str, name: str, namespace: str | None = None, api_version: str = "", grace: int | None = None
+    ) -> None:
         res = _resource(api_version or preferred_version(kind), kind)
+        if grace is None and kind == "Pod":
+            grace = 1
         try:
-            grace = 1 if kind == "Pod" else None
             self.client.delete(res, name, namespace=self._ns(kind, namespace), grace_period=grace)
         except ApiError as exc:
             if exc.status.code != 404:

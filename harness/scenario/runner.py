@@ -22,6 +22,7 @@ from harness.scenario.side_scheduler import SCHEDULER_NAME
 from harness.scenario.target import Target
 
 POLL_S = 0.5
+CLEANUP_S = 120.0
 Printer = Callable[[str], None]
 
 
@@ -167,6 +168,7 @@ class Runner:
                     )
             except (ControlError, OSError, KeyError) as exc:
                 notes.append(f"could not undo fault {fault}: {exc}")
+        notes += self._remove_pods()
         order = {k: i for i, k in enumerate(DELETE_ORDER)}
         cluster_scoped = [o for o in self.created if not KINDS[o["kind"]].namespaced]
         for obj in sorted(cluster_scoped, key=lambda o: order.get(o["kind"], len(order))):
@@ -176,10 +178,25 @@ class Runner:
                 notes.append(f"could not delete {obj['kind']} {obj['metadata']['name']}: {exc.status.message}")
         try:
             self.target.kube.delete("Namespace", self.namespace)
-        except ApiError as exc:
-            notes.append(f"could not delete namespace {self.namespace}: {exc.status.message}")
+            self._until(lambda: self.target.kube.get("Namespace", self.namespace) is None, CLEANUP_S, "namespace")
+        except (ApiError, StepFailed) as exc:
+            notes.append(f"namespace {self.namespace} not gone yet: {_error_text(exc)}")
         notes += self.target.repair()
         return notes
+
+    def _remove_pods(self) -> list[str]:
+        """Pods first, and wait until they are gone, so the next run finds the devices free. A pod on a
+        node the scenario made (no kubelet there) is removed at once."""
+        virtual = {o["metadata"]["name"] for o in self.created if o["kind"] == "Node"}
+        try:
+            for pod in self.objects.list("Pod"):
+                node = (pod.get("spec") or {}).get("nodeName")
+                grace = 0 if node in virtual or not node else None
+                self.objects.delete("Pod", pod["metadata"]["name"], grace=grace)
+            self._until(lambda: not self.objects.list("Pod"), CLEANUP_S, "the scenario's pods to go")
+        except (ApiError, StepFailed) as exc:
+            return [f"pods not gone yet: {_error_text(exc)}"]
+        return []
 
 
 def _short(value: Any, limit: int = 160) -> str:
