@@ -14,6 +14,9 @@ both. Each round measures both plugins, in alternating order:
 - throughput: N callers, caller i on device i's claims, looping prepare + unprepare;
 - CPU the plugin process and the API server used.
 
+Then, for reference, one short round of the Go driver at client-go's default rate limit (5 QPS,
+burst 10), the way a driver that sets none runs (not in the ratios).
+
 Figures are pooled over rounds; results as ratios drafarm/Go in results/bench-plugin-real.json.
 Targets (2 cores): p50 <= 0.5x, p99 <= 0.8x, throughput >= 1.5x.
 """
@@ -25,7 +28,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,8 @@ from benchmarks.procfs import cpu_seconds
 from benchmarks.real_claims import Allocation, create_claims, create_namespace, delete_namespace
 
 DEFAULT_OUT = Path("results/bench-plugin-real.json")
+REFERENCE = "go-client-go-defaults"
+CLIENT_GO_DEFAULTS = (5.0, 10)  # rest.Config's QPS and burst when a program sets none
 TARGETS = {
     "p50_ratio": Target("p50_ratio", "ratios.prepare_p50", 0.5, "x", at_most=True),
     "p99_ratio": Target("p99_ratio", "ratios.prepare_p99", 0.8, "x", at_most=True),
@@ -56,6 +61,7 @@ class RealBenchParams:
     go_qps: float = 1000.0
     go_burst: int = 1000
     go_verbosity: int = 1
+    reference: bool = True  # also the Go driver at client-go's default rate limit (5 QPS, burst 10)
     start_timeout: float = 120.0
 
 
@@ -211,7 +217,7 @@ def _run(params: RealBenchParams, out: Path | None, provider: Any, binary: Path,
     try:
         ours = DrafarmPlugin(provider, params.farm, params.node, params.start_timeout)
         subjects.append(ours)
-        go = GoDriver(provider, binary, len(devices), params)
+        go = GoDriver(provider, binary, len(devices), params.go_qps, params.go_burst, params.go_verbosity)
         subjects.append(go)
         go_devices = [f"device-{i}" for i in range(len(devices))]
         claims = {
@@ -233,6 +239,14 @@ def _run(params: RealBenchParams, out: Path | None, provider: Any, binary: Path,
                 rounds.append({"round": index + 1, **one})
                 log(f"round {index + 1} {subject.name}: {one}")
         reads = {k: v - reads_before.get(k, 0.0) for k, v in ours.claim_reads().items()}
+        if params.reference:
+            go.stop()
+            subjects.remove(go)
+            limited = GoDriver(provider, binary, len(devices), *CLIENT_GO_DEFAULTS, params.go_verbosity, REFERENCE)
+            subjects.append(limited)
+            short = replace(params, samples=min(params.samples, 30), seconds=min(params.seconds, 2.0))
+            tallies[REFERENCE] = Tally([], [])
+            rounds.append({"round": 0, **measure(limited, claims["go"], short, tallies[REFERENCE], apiserver)})
         setup = {
             "cluster": provider.cfg.name,
             "kubernetes": provider.cfg.pins.kubernetes,
@@ -281,10 +295,13 @@ def table(document: dict[str, Any]) -> str:
     callers = document["parameters"]["callers"]
     rows = [f"| plugin | prepare p50 | p99 | prepares/s ({callers} callers) | CPU ms/cycle (plugin, apiserver) |"]
     rows.append("|---|---|---|---|---|")
-    for name in ("go", "drafarm"):
+    labels = {"go": "go (1000 QPS)", "drafarm": "drafarm", REFERENCE: "go (client-go default 5 QPS)"}
+    for name in ("go", "drafarm", REFERENCE):
+        if name not in figures:
+            continue
         f = figures[name]
         rows.append(
-            f"| {name} | {f['prepare_single']['p50_ms']} ms | {f['prepare_single']['p99_ms']} ms | "
+            f"| {labels[name]} | {f['prepare_single']['p50_ms']} ms | {f['prepare_single']['p99_ms']} ms | "
             f"{f['throughput']['prepares_per_second']} | {f['cpu_ms_per_cycle']['plugin']}, "
             f"{f['cpu_ms_per_cycle']['apiserver']} |"
         )
@@ -300,6 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=RealBenchParams.samples, help="Single-caller cycles a round.")
     parser.add_argument("--seconds", type=float, default=RealBenchParams.seconds, help="Load phase of a round.")
     parser.add_argument("--callers", type=int, default=RealBenchParams.callers, help="Concurrent callers.")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="Skip the Go driver at client-go's default 5 QPS (a short round)."
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="No progress lines.")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.samples < 1 or args.callers < 1 or args.seconds <= 0:
@@ -307,7 +327,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.geteuid() != 0:
         print("plugin-real: skipped, the local cluster runs a kubelet and containerd, which need root")
         return 0
-    params = RealBenchParams(rounds=args.rounds, samples=args.samples, seconds=args.seconds, callers=args.callers)
+    params = RealBenchParams(
+        rounds=args.rounds,
+        samples=args.samples,
+        seconds=args.seconds,
+        callers=args.callers,
+        reference=not args.no_reference,
+    )
     try:
         document = run(params, args.out, log=(lambda _m: None) if args.quiet else print)
     except Exception as exc:  # a cluster that does not come up, a driver that does not build or start

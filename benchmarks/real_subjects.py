@@ -20,7 +20,6 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 from benchmarks.kubelet import BenchKubelet, wait_for_socket
 from clusters.local.host_driver import HostDriver, upstream_test_driver_argv
@@ -94,18 +93,20 @@ class DrafarmPlugin:
 
 
 class GoDriver:
-    name = "go"
-
-    def __init__(self, cluster: LocalProvider, binary: Path, devices: int, params: Any) -> None:
+    def __init__(
+        self, cluster: LocalProvider, binary: Path, devices: int, qps: float, burst: int, verbosity: int,
+        name: str = "go",
+    ) -> None:  # fmt: skip
+        self.name = name
         self.node = cluster.nodes()[0]
         self.driver = f"rb-{os.getpid()}.upstream.test"
         self.cdi_dir = STATE_ROOT / f"drafarm-rb{os.getpid()}-go-cdi"
         argv = upstream_test_driver_argv(
             binary, cluster.layout, self.node, self.driver, cdi_dir=self.cdi_dir, num_devices=devices,
-            verbosity=params.go_verbosity,
+            verbosity=verbosity,
         )  # fmt: skip
         at = argv.index("kubelet-plugin")
-        argv[at:at] = [f"--kube-api-qps={params.go_qps:g}", f"--kube-api-burst={params.go_burst}"]
+        argv[at:at] = [f"--kube-api-qps={qps:g}", f"--kube-api-burst={burst}"]
         self.command = " ".join(argv)
         self.host = HostDriver(
             cluster.layout, f"dra-test-driver-rb-{os.getpid()}", self.driver, self.node, argv, (self.cdi_dir,)

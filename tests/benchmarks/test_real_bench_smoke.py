@@ -26,7 +26,9 @@ def test_plugin_real_bench_writes_ratios(local_cluster: LocalProvider, tmp_path:
         assert figures[plugin]["errors"] == 0, figures[plugin]["first_errors"]
         assert figures[plugin]["prepare_single"]["count"] == 2 * 6
         assert figures[plugin]["throughput"]["prepares"] > 0
-    assert [r["plugin"] for r in figures["rounds"]] == ["drafarm", "go", "go", "drafarm"]
+    order = [r["plugin"] for r in figures["rounds"]]
+    assert order == ["drafarm", "go", "go", "drafarm", plugin_real_bench.REFERENCE]
+    assert figures[plugin_real_bench.REFERENCE]["errors"] == 0, figures[plugin_real_bench.REFERENCE]["first_errors"]
     reads = figures["setup"]["drafarm_claim_reads"]
     assert reads.get("cache", 0) > 0, f"no prepare was served from the watch's cache: {reads}"
     assert "drafarm/go" in plugin_real_bench.table(document)
