@@ -18,6 +18,7 @@ from clusters.driver import manifest
 from clusters.host import docker_cli
 from clusters.host.docker_cli import Endpoint
 from clusters.provider import ClusterError, FarmDeployment, FarmNode
+from fakedevices.kinds.camera.device import CAMERA_NETWORK_CIDR
 from fakedevices.model import Farm
 from fakedevices.plugin import control_client
 
@@ -101,9 +102,18 @@ def deployment(
     return FarmDeployment(bound, tuple(nodes))
 
 
-def add_camera_addresses(endpoint: Endpoint, container: str, addresses: list[str]) -> None:
-    for address in addresses:
-        docker_cli.run(endpoint, "exec", container, "ip", "addr", "replace", f"{address}/32", "dev", "lo")
+def camera_network_commands(addresses: list[str]) -> list[list[str]]:
+    """What a node runs so its pods reach exactly the cameras of its pools: their addresses on the node's
+    loopback (served by the node's plugin), and every other camera address unreachable, rather than sent
+    to the docker host (which may serve a local cluster's cameras on the same addresses)."""
+    commands = [["ip", "route", "replace", "unreachable", CAMERA_NETWORK_CIDR]]
+    commands += [["ip", "addr", "replace", f"{address}/32", "dev", "lo"] for address in addresses]
+    return commands
+
+
+def set_camera_network(endpoint: Endpoint, container: str, addresses: list[str]) -> None:
+    for command in camera_network_commands(addresses):
+        docker_cli.run(endpoint, "exec", container, *command)
 
 
 def pod_on(pods: dict[str, Any], node: str) -> dict[str, Any] | None:

@@ -256,7 +256,10 @@ class KindProvider(ClusterProvider):
         for kube, farm_node in mapping.items():
             labels = {**source.farm.node(farm_node).labels, manifest.FARM_NODE_LABEL: farm_node}
             self._kubectl_ok("label", "node", kube, "--overwrite", *(f"{k}={v}" for k, v in sorted(labels.items())))
-            kind_farm.add_camera_addresses(endpoint, kube, kind_farm.camera_addresses(source.farm, farm_node))
+        for kube in self._containers(endpoint):
+            farm_node = mapping.get(kube, "")
+            addresses = kind_farm.camera_addresses(source.farm, farm_node) if farm_node else []
+            kind_farm.set_camera_network(endpoint, kube, addresses)
         step(f"driver image (built offline unless cached) → {', '.join(sorted(mapping))}")
         self.load_image(catalog.build(driver_image.DRIVER), nodes=sorted(mapping))
         objects = manifest.objects(source.path, source.farm.seed, mapping, driver_image.DRIVER.ref)

@@ -105,3 +105,17 @@ def test_pod_network_config_and_routes_to_every_other_node() -> None:
     conf = json.loads(cni.conflist("198.18.193.0/24"))
     bridge = conf["plugins"][0]
     assert bridge["type"] == "bridge" and bridge["ipam"]["ranges"] == [[{"subnet": "198.18.193.0/24"}]]
+
+
+def test_a_node_reaches_only_its_pools_cameras() -> None:
+    from clusters.kind import farm as kind_farm
+    from fakedevices.farm import open_farm
+
+    farm = open_farm("mixed").farm
+    dock = kind_farm.camera_addresses(farm, "gpu-large-0")
+    assert dock and all(a.startswith("198.19.") for a in dock)
+    assert not set(dock) & set(kind_farm.camera_addresses(farm, "gpu-small-0"))
+    commands = kind_farm.camera_network_commands(dock)
+    assert commands[0] == ["ip", "route", "replace", "unreachable", "198.19.0.0/16"]
+    assert [c[3] for c in commands[1:]] == [f"{a}/32" for a in dock]
+    assert kind_farm.node_map(farm, ["w1", "w2"]) == {"w1": "gpu-large-0", "w2": "gpu-large-1"}

@@ -1,7 +1,8 @@
-"""End to end on a real kind cluster (real docker, kind, kubelets): three nodes Ready, pods on different
+"""End to end on a real kind cluster (real docker, kind, kubelets): four nodes Ready, pods on different
 nodes reach each other directly and through a Service, docker adds no iptables rule to the host, the
-farm's driver DaemonSet registers with both workers' kubelets and a pod gets a fake GPU through a claim,
-and `down` leaves no container, network, volume, mount or link behind.
+farm's driver DaemonSet registers with every worker's kubelet and a pod gets a fake GPU through a claim,
+a pool's cameras are reachable from its nodes only, and `down` leaves no container, network, volume, mount
+or link behind.
 
 Opt-in until it is reliable and fast enough for `make test`: set DRAFARM_KIND_E2E=1.
 """
@@ -19,10 +20,12 @@ import pytest
 from clusters.host import docker_cli, dockerd
 from clusters.images import catalog
 from clusters.kind.config import NODE_SUBNETS
+from clusters.kind.farm import camera_addresses
 from clusters.kind.provider import KindProvider
 from clusters.provider import ClusterError
 from clusters.toolchain import lookup
 from fakedevices.farm import open_farm
+from fakedevices.plugin.driver import CAMERA_PORT
 from tests.polling import wait_for
 
 pytestmark = [
@@ -63,6 +66,14 @@ spec:
     imagePullPolicy: Never
     command: ["sh", "-c", "env; exec sleep 600"]
     resources: {claims: [{name: gpu}]}
+"""
+PROBE = """\
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5).close()
+    print("open")
+except OSError as exc:
+    print("closed", exc)
 """
 CLIENT = """\
 import sys, urllib.request
@@ -112,9 +123,9 @@ def _ours(rules: str, bridges: list[str]) -> list[str]:
     return [line for line in rules.splitlines() if any(m in line for m in marks)]
 
 
-def test_three_nodes_pods_across_nodes_the_farm_driver_and_a_clean_down(tmp_path: Path) -> None:
+def test_four_nodes_pods_across_nodes_the_farm_driver_cameras_and_a_clean_down(tmp_path: Path) -> None:
     name = f"e2e{uuid.uuid4().hex[:6]}"
-    provider = KindProvider(cluster_name=name, workers=2, state_dir=tmp_path / "state")
+    provider = KindProvider(cluster_name=name, workers=3, state_dir=tmp_path / "state")
     try:
         status = provider.up()
         endpoint = dockerd.find()
@@ -129,7 +140,7 @@ def test_three_nodes_pods_across_nodes_the_farm_driver_and_a_clean_down(tmp_path
             )
             for n in nodes
         }
-        assert ready == {f"{name}-control-plane": True, f"{name}-worker": True, f"{name}-worker2": True}
+        assert ready == {f"{name}-control-plane": True, **{f"{name}-worker{s}": True for s in ("", "2", "3")}}
 
         # -- what `down` must remove: the nodes' volumes and the network's bridge --------------------
         containers = provider.nodes()
@@ -176,7 +187,11 @@ def test_three_nodes_pods_across_nodes_the_farm_driver_and_a_clean_down(tmp_path
         # -- the farm's driver as a DaemonSet: registered on both workers, a claim gets a GPU -----------
         deployment = provider.deploy_farm(open_farm("mixed"))
         served = {n.kube_node: n.farm_node for n in deployment.nodes}
-        assert served == {f"{name}-worker": "gpu-large-0", f"{name}-worker2": "gpu-large-1"}
+        assert served == {
+            f"{name}-worker": "gpu-large-0",
+            f"{name}-worker2": "gpu-large-1",
+            f"{name}-worker3": "gpu-small-0",
+        }
         for node in deployment.nodes:
             assert node.control.call({"op": "status"})["node"] == node.kube_node
             assert "kubelet registered driver" in node.log_tail(200)
@@ -193,6 +208,24 @@ def test_three_nodes_pods_across_nodes_the_farm_driver_and_a_clean_down(tmp_path
         assert gpu_node in served
         cdi = deployment.node(gpu_node).cdi_dirs
         assert cdi and any(cdi[0].glob("*.json")), "the claim's CDI spec is on the node while the claim is prepared"
+
+        # -- a pool's cameras: reachable from its nodes' pods, not from a node outside the pool ------------
+        (camera, *_) = camera_addresses(open_farm("mixed").farm, "gpu-large-0")  # pool "dock": gpu-large-*
+        assert camera not in camera_addresses(open_farm("mixed").farm, "gpu-small-0")
+        # outside: refused at once by the node's unreachable route (not a timeout, nor the docker host answering)
+        outside = "closed [Errno 113] No route to host"
+        for pod, node, expect in (("in-pool", f"{name}-worker", "open"), ("outside", f"{name}-worker3", outside)):
+            probe = _pod(pod, node, ["python3", "-c", PROBE, camera, str(CAMERA_PORT)])
+            applied = _kubectl(provider, "apply", "-f", "-", stdin=json.dumps(probe))
+            assert applied.returncode == 0, applied.stderr
+            wait_for(
+                lambda p=pod: _phase(provider, p) in ("Succeeded", "Failed"),
+                90,
+                f"the {pod} probe to finish",
+                lambda p=pod: _phase(provider, p),
+            )
+            out = _kubectl(provider, "logs", pod).stdout
+            assert out.startswith(expect), (pod, node, out)
     finally:
         provider.down()
 
