@@ -54,18 +54,17 @@ def test_long_op_name_is_not_echoed_whole(devices: Devices) -> None:
     [
         b'{"op":"alloc","bytes":' + b"9" * 5000 + b"}",
         b"[" * 100_000 + b"]" * 100_000,
-        b'{"op":"run","n":' + b"[" * 900 + b"]" * 900 + b"}",
-        b'{"op":"alloc","bytes":' + b"[" * 40 + b"]" * 40 + b"}",
+        b'{"op":"alloc","bytes":"' + b"'\\\"" * 300_000 + b'"}',
     ],
-    ids=["5000-digits", "deep-line", "deep-field", "past-the-depth-limit"],
+    ids=["5000-digits", "deep-line", "long-string-field"],
 )
-def test_numbers_and_nesting_answered_without_traceback(
+def test_numbers_nesting_and_long_values_answered_briefly(
     devices: Devices, line: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR), RawPeer(_session_socket(devices)) as peer:
         peer.send(line + b"\n" + PING)
         first = peer.reply()
-        assert first["ok"] is False, first
+        assert first["ok"] is False and len(first["error"]) < 500, str(first)[:300]
         assert peer.reply() == {"ok": True, "pong": True}
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 

@@ -56,7 +56,7 @@ def test_opaque_configs(case: tuple[str, Any]) -> None:
     except SpecError as exc:
         for line in str(exc).splitlines():
             assert ": got " in line and len(line) <= MAX_LINE_CHARS + 40, line
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0
 
 
 @budget(QUANTITIES)
@@ -68,7 +68,7 @@ def test_quantities(text: str) -> None:
     started = time.monotonic()
     with contextlib.suppress(QuantityError):
         parse_quantity(text)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1.0
 
 
 def test_deep_and_cyclic_parameters() -> None:

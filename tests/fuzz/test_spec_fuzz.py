@@ -22,7 +22,7 @@ from tests.fuzz.budget import SPEC_DOCUMENTS, SPEC_TEXTS, budget
 from tests.fuzz.mutate import mutated
 
 BASES: dict[str, Any] = {name: yaml.safe_load((EXAMPLES / f"{name}.yaml").read_text()) for name in ("small", "mixed")}
-MAX_SECONDS = 2.0
+MAX_SECONDS = 5.0  # the slow inputs of issue 14 took 30 s and more; a loaded machine stays well under this
 
 
 def check_outcome(parse: Any, source: str) -> FarmSpec | None:
