@@ -67,12 +67,13 @@ conformance: setup
 clean:
 	rm -rf $(VENV) build *.egg-info
 
-# A local cluster of $(K8S_VERSION) (default: newest pinned); builds the toolchain on first use.
+# A cluster of $(K8S_VERSION) (default: newest pinned) from $(PROVIDER) (local, or kind: DRAFARM_KIND_NODES
+# workers); builds the toolchain (and for kind the node image) on first use.
 cluster-up: setup
-	$(BIN)/drafarm cluster up
+	$(BIN)/drafarm cluster up --provider $(PROVIDER)
 
 cluster-down: setup
-	$(BIN)/drafarm cluster down
+	$(BIN)/drafarm cluster down --provider $(PROVIDER)
 
 # Benchmarks (results under results/; a missed target is reported, not a failed make):
 # cluster up/down; plugin prepare latency, throughput and RSS; `farm show large`; suite wall time
