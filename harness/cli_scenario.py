@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from clusters.provider import ClusterError
+from clusters.toolchain import versions
 from clusters.toolchain.lookup import ToolchainMissingError
 from fakedevices.spec.problems import SpecError
 from harness.scenario.capture import capture_scenario
@@ -104,7 +105,11 @@ def run(
                 out=click.echo,
             )
         except (TargetError, ClusterError, SpecError, SideSchedulerError, ToolchainMissingError) as exc:
-            raise click.ClickException(str(exc)) from exc
+            if len(plan) == 1:
+                raise click.ClickException(str(exc)) from exc
+            click.echo(f"{scenario.name} on {version or 'the running cluster'}: cannot run: {exc}", err=True)
+            result = RunResult(scenario.name, versions.resolve(version).kubernetes if version else "running")
+            result.reason = f"cannot run: {exc}"
         results.append((scenario, result))
     if len(results) > 1:
         print_table(results, click.echo)

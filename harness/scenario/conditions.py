@@ -39,6 +39,8 @@ def observe(view: ClusterView, check: Check) -> Seen:
         return _event(view, check)
     if check.kind == "component":
         return _component(view, check)
+    if check.kind == "free":
+        return _free(view, check)
     return _log(view, check)
 
 
@@ -192,3 +194,17 @@ def _log(view: ClusterView, check: Check) -> Seen:
         if re.search(check.message, line):
             return Seen(True, line[:300])
     return Seen(False, f"{len(text.splitlines())} new lines, none matching")
+
+
+def _free(view: ClusterView, check: Check) -> Seen:
+    """No claim anywhere on the cluster holds a device whose `driver/pool/device` matches."""
+    held = []
+    for claim in view.kube.items("ResourceClaim"):
+        results = (((claim.get("status") or {}).get("allocation") or {}).get("devices") or {}).get("results") or []
+        meta = claim["metadata"]
+        held += [
+            f"{_device_id(r)} by {meta['namespace']}/{meta['name']}"
+            for r in results
+            if re.search(check.target, _device_id(r))
+        ]
+    return Seen(not held, "; ".join(held[:5]) or "all free")

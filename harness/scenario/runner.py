@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,12 @@ class Runner:
 
     def _wait(self, check: Check) -> CheckResult:
         """Poll until the check holds (then, with holdFor, until it held that long) or its time is up."""
+        check = replace(
+            check,
+            target=fill(check.target, self.variables),
+            message=fill(check.message, self.variables),
+            devices=fill(check.devices, self.variables),
+        )
         deadline = time.monotonic() + check.within
         seen = observe(self.view, check)
         while not seen.holds and time.monotonic() < deadline:

@@ -30,7 +30,7 @@ COMPONENTS = (
 )
 POD_STATES = ("Running", "Pending", "Scheduled", "Evicted", "Succeeded", "Failed")
 STEP_KINDS = ("create", "delete", "fault", "restart", "wait")
-CHECK_KINDS = ("pod", "claim", "event", "component", "log")
+CHECK_KINDS = ("pod", "claim", "event", "component", "log", "free")
 _RELEASE = re.compile(r"^v1\.\d+\.\d+$")
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _CLAIM_REF = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(/[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$")
@@ -71,6 +71,8 @@ class Check:
             return f"{what} on {self.target}" + (f" matching /{self.message}/" if self.message else "")
         if self.kind == "component":
             return f"{self.target} {'still running' if self.running else 'not running'}"
+        if self.kind == "free":
+            return f"no claim holds a device matching /{self.target}/"
         return f"{self.target} log has a line matching /{self.message}/"
 
 
@@ -344,6 +346,12 @@ def _check(r: Reader, default_wait: float) -> Check:
         target = r.string("component", choices=COMPONENTS)
         running = r.boolean("running", True)
         check = Check("component", target, r.path, running=running, within=within)
+    elif kind == "free":
+        target = _regex(r, "free", required=True)
+        for where, variable in _variables(target, r.at("free")):
+            if variable not in VARIABLES:
+                r.problem(where, "${" + variable + "}", "known variables: " + ", ".join(VARIABLES))
+        check = Check("free", target, r.path, within=within)
     else:
         log = r.child("log")
         target = log.string("component", choices=COMPONENTS)

@@ -111,6 +111,10 @@ def test_a_minimal_scenario_parses_with_defaults() -> None:
         (lambda d: d["spec"].update(expectations=[]), "spec.expectations: got nothing; at least one expectation"),
         (lambda d: d["spec"].update(featureGates=["dra taints"]), 'spec.featureGates[0]: got "dra taints"'),
         (lambda d: d["spec"].update(farm=7), "spec.farm: got 7; a farm spec path"),
+        (
+            lambda d: d["spec"]["steps"].append({"wait": {"free": "${pol}/gpu-0"}}),
+            'spec.steps[1].wait.free: got "${pol}"; known variables',
+        ),
         (lambda d: d["spec"].update(bugIn="etcd3"), 'spec.bugIn: got "etcd3"; allowed: etcd, kube-apiserver'),
     ],
 )
