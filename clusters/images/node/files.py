@@ -93,26 +93,38 @@ done
 
 _IMPORT_IMAGES = f"""\
 #!/bin/bash
-# Import the images kubeadm runs (built offline by drafarm) into containerd, and pin them.
+# Import the images kubeadm runs (built offline by drafarm) into containerd, all at once, and pin them.
 # containerd may be restarted meanwhile (kind applies config patches at boot): retry until imported.
 set -o nounset -o pipefail
 deadline=$((SECONDS + 300))
 # kind names a control-plane node <cluster>-control-plane[N]; other nodes never run the control plane.
 control_plane=false
 [[ $(hostname) == *-control-plane* ]] && control_plane=true
+
+import() {{
+  until ctr --namespace k8s.io images import --all-platforms "$1" >/dev/null; do
+    if ((SECONDS > deadline)); then
+      echo "drafarm: importing $1 failed for 300s" >&2
+      return 1
+    fi
+    sleep 1
+  done
+}}
+
+pids=()
 for archive in {IMAGES_DIR}/*.tar; do
   name=$(basename "$archive" .tar)
   if ! $control_plane && [[ " {" ".join(CONTROL_PLANE_ONLY)} " == *" $name "* ]]; then
     continue
   fi
-  until ctr --namespace k8s.io images import --all-platforms "$archive"; do
-    if ((SECONDS > deadline)); then
-      echo "drafarm: importing $archive failed for 300s" >&2
-      exit 1
-    fi
-    sleep 1
-  done
+  import "$archive" &
+  pids+=($!)
 done
+failed=0
+for pid in "${{pids[@]}}"; do
+  wait "$pid" || failed=1
+done
+((failed == 0)) || exit 1
 ctr --namespace k8s.io images list -q | while read -r ref; do
   ctr --namespace k8s.io images label "$ref" io.cri-containerd.pinned=pinned >/dev/null
 done
