@@ -178,8 +178,9 @@ class NodeDriver:
             for result in allocated.results:
                 opened.append(self._prepare_device(allocated, result, where))
             devices = tuple(d for d, _ in opened)
-            spec_path = self.cdi.path_for(ref.uid)
-            if not self.faults.snapshot().skip_cdi_spec:
+            if self.faults.snapshot().skip_cdi_spec:
+                spec_path = self.cdi.path_for(ref.uid)
+            else:
                 spec_path = self.cdi.write(ref.uid, [c for _, c in opened])
             self.checkpoint.put(PreparedClaim(ref.uid, ref.namespace, ref.name, str(spec_path), devices))
         except BaseException:
