@@ -46,9 +46,11 @@ class ScenarioItem(pytest.Item):
         lines: list[str] = []
         version = self.config.getoption("drafarm_k8s_version", None) or os.environ.get("K8S_VERSION") or None
         kubeconfig = self.config.getoption("drafarm_kubeconfig", None)
+        beside = bool(version) and scenario.bug_in == "kube-scheduler" and not kubeconfig
         result = play(
             scenario,
-            version=version,
+            version=None if beside else version,
+            scheduler_version=version if beside else None,
             kubeconfig=Path(kubeconfig) if kubeconfig else None,
             out=lines.append,
         )

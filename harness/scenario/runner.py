@@ -54,7 +54,8 @@ class Runner:
         try:
             self._setup()
             for index, step in enumerate(self.scenario.steps, 1):
-                text = f"step {index}: {step.describe()}"
+                shown = replace(step, objects=tuple(fill(o, self.variables) for o in step.objects))
+                text = f"step {index}: {shown.describe()}"
                 try:
                     detail = self._step(step)
                 except (StepFailed, ApiError, ControlError, OSError) as exc:
@@ -91,12 +92,10 @@ class Runner:
 
     def _step(self, step: Step) -> str:
         if step.kind == "create":
-            names = []
             for obj in step.objects:
                 made = self.objects.create(self._scheduled_by_ours(fill(obj, self.variables)))
                 self.created.append(made)
-                names.append(f"{made['kind']} {made['metadata']['name']}")
-            return "created " + ", ".join(names) if any("${" in str(o["metadata"]) for o in step.objects) else ""
+            return ""
         if step.kind == "delete":
             ref = step.ref
             ns = ref["namespace"] or None
