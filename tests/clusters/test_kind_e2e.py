@@ -226,6 +226,10 @@ def test_four_nodes_pods_across_nodes_the_farm_driver_cameras_and_a_clean_down(t
             )
             out = _kubectl(provider, "logs", pod).stdout
             assert out.startswith(expect), (pod, node, out)
+
+        # -- logs for the report: kind export logs -------------------------------------------------------
+        written = provider.collect_logs(tmp_path / "logs")
+        assert any(p.name == "kubelet.log" and f"{name}-worker3" in p.parts for p in written), written[:20]
     finally:
         provider.down()
 
