@@ -77,12 +77,13 @@ cluster-down: setup
 
 # Benchmarks (results under results/; a missed target is reported, not a failed make):
 # cluster up/down; plugin prepare latency, throughput and RSS; `farm show large`; suite wall time
-# with -n 1 and -n 2 and pod-with-claim to Running.
+# with -n 1 and -n 2 and pod-with-claim to Running; BENCH_KIND=1 adds the kind provider (node image, up, down).
 bench: setup
 	-$(BIN)/python -m clusters.bench
 	-$(BIN)/python -m benchmarks
 	-$(BIN)/python -m benchmarks.plugin_real_bench
 	-$(BIN)/python -m benchmarks.suite_bench
+	-$(if $(BENCH_KIND),$(BIN)/python -m clusters.kind.bench,@echo "kind benchmark skipped (BENCH_KIND=1 runs it)")
 
 # The shipped scenarios on the versions around each fix (SCENARIO_VERSIONS=all: every version their
 # `expect` names), grouped by version; results and logs in reports/scenarios. One local cluster per
