@@ -141,6 +141,8 @@ def names() -> list[str]:
 
 
 def get(name: str, **kwargs: object) -> ClusterProvider:
+    """A provider by name. Every provider takes `k8s_version`, `cluster_name` and `workers` (the nodes
+    the farm wants; a provider with fewer serves the farm's first nodes)."""
     if not PROVIDERS:
         _register_builtin()
     if name not in PROVIDERS:

@@ -21,9 +21,13 @@ from fakedevices.spec.problems import SpecError
 _err = Console(stderr=True)
 
 
-def _provider(name: str, k8s_version: str | None, cluster_name: str | None, **kind: object) -> ClusterProvider:
-    """The provider; `kind` holds kind-only options (workers, image), passed on only to kind."""
-    options = {k: v for k, v in kind.items() if v is not None} if name == "kind" else {}
+def _provider(
+    name: str, k8s_version: str | None, cluster_name: str | None, workers: int | None = None, **kind: object
+) -> ClusterProvider:
+    """The provider; `kind` holds kind-only options (the node image), passed on only to kind."""
+    options: dict[str, object] = {k: v for k, v in kind.items() if v is not None} if name == "kind" else {}
+    if workers is not None:
+        options["workers"] = workers
     try:
         return providers.get(name, k8s_version=k8s_version, cluster_name=cluster_name, **options)
     except (ConfigError, ClusterError) as exc:

@@ -197,7 +197,8 @@ def open_environment(options: HarnessOptions) -> DraEnvironment:
         env = DraEnvironment(options, kube, options.profile, _node_names(kube), _minor(kube), gates)
         env.cdi_dirs = options.node_cdi_dirs
         return env
-    provider = providers.get(options.cluster, k8s_version=options.k8s_version)
+    workers = len(options.farm.farm.nodes) if options.farm is not None else None
+    provider = providers.get(options.cluster, k8s_version=options.k8s_version, workers=workers)
     shared.acquire(provider, paths.state_root(), keep=options.keep_cluster)
     try:
         deployment = provider.deploy_farm(options.farm) if options.farm else None

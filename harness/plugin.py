@@ -122,7 +122,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     try:
         with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
-            providers.get(options.cluster, k8s_version=options.k8s_version).prepare(say)
+            workers = len(options.farm.farm.nodes) if options.farm is not None else None
+            providers.get(options.cluster, k8s_version=options.k8s_version, workers=workers).prepare(say)
     except ClusterError as exc:
         pytest.exit(f"building what the {options.cluster} cluster needs failed: {exc}", returncode=4)
     set_run_metadata(config, build_s=round(time.monotonic() - started, 1))

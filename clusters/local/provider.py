@@ -54,7 +54,11 @@ class LocalProvider(ClusterProvider):
         cluster_name: str | None = None,
         state_dir: Path | None = None,
         timeouts: Timeouts | None = None,
+        workers: int | None = None,
     ) -> None:
+        """`workers` is what every provider takes: how many nodes the farm wants; this host runs one, which
+        serves the farm's first node."""
+        del workers
         self.cfg: LocalConfig = load(k8s_version, cluster_name, state_dir)
         self.layout = Layout(self.cfg.state_dir)
         self.timeouts = timeouts or Timeouts()
