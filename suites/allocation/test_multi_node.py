@@ -64,7 +64,8 @@ def test_pods_sharing_a_claim_run_on_one_node(dra: DraTest) -> None:
 
 
 def _replica_set(name: str, image: str, template: str, node_selector: dict[str, str] | None) -> dict[str, Any]:
-    pod = b.pod("x", b.container("main", ["sh", "-c", HOLD], claims=["gpu"]), templates={"gpu": template}, image=image)
+    main = b.container("main", ["sh", "-c", HOLD], claims=["gpu"])
+    pod = b.pod("x", main, templates={"gpu": template}, image=image, restart="Always")
     spec: dict[str, Any] = pod["spec"]
     if node_selector:
         spec["nodeSelector"] = node_selector
