@@ -92,7 +92,10 @@ class DraTest:
     def cdi_specs_for(self, claim_uid: str) -> list[Path]:
         """CDI spec files on the node that mention the claim's UID (needs node access: local clusters)."""
         if not self.env.cdi_dirs:
-            pytest.skip("needs access to the node's CDI directories (local cluster, or --drafarm-node-cdi-dir)")
+            pytest.skip(
+                "needs the node's CDI directories as this host reads them: NODE_CDI_DIRS=/etc/cdi,/var/run/cdi "
+                "(--drafarm-node-cdi-dir); drafarm's own clusters give them"
+            )
         found = []
         specs = [p for d in self.env.cdi_dirs for p in (*d.glob("*.json"), *d.glob("*.yaml"))]
         for path in specs:

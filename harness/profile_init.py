@@ -5,6 +5,7 @@ and the caller is told to fill it in."""
 
 from __future__ import annotations
 
+import copy
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -21,7 +22,7 @@ def starting_profile(
 ) -> dict[str, Any]:
     devices = _devices(driver, slices)
     klass = _class_role(driver, classes)
-    gpu: dict[str, Any] = dict(klass)
+    gpu: dict[str, Any] = copy.deepcopy(klass)
     attributes = _attribute_values(driver, devices)
     pick = _pick(attributes, devices)
     if pick:

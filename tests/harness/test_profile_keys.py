@@ -115,6 +115,7 @@ def test_profile_init_derives_keys_from_published_devices() -> None:
     assert gpu["version"] == {"attribute": "driverVersion", "greaterThan": "0.0.0"}
     assert gpu["capacity"] == {"name": "memory", "atLeast": "80Gi"}
     assert document["spec"]["proof"] == {"env": [PLACEHOLDER_ENV]}
+    assert "&id" not in yaml.safe_dump(document), "no YAML anchors in a file a person edits"
     parse_profile(document)  # what init writes is a valid profile
 
 
