@@ -112,12 +112,28 @@ def test_a_failing_expectation_with_its_symptom_seen_is_reproduced(farm_cluster:
 
 
 def test_a_captured_cluster_state_replays(farm_cluster: LocalProvider, hkube: Kube, namespace: str) -> None:
+    gpu_class = f"{namespace}-gpu"
+    hkube.create(
+        {
+            "apiVersion": "resource.k8s.io/v1",
+            "kind": "DeviceClass",
+            "metadata": {"name": gpu_class},
+            "spec": {"selectors": [{"cel": {"expression": WHOLE_GPU.replace("${driver}", "drafarm.dev")}}]},
+        }
+    )
+    try:
+        _run_and_capture(farm_cluster, hkube, namespace, gpu_class)
+    finally:
+        hkube.delete("DeviceClass", gpu_class)
+
+
+def _run_and_capture(farm_cluster: LocalProvider, hkube: Kube, namespace: str, gpu_class: str) -> None:
     hkube.create(
         {
             "apiVersion": "resource.k8s.io/v1",
             "kind": "ResourceClaim",
             "metadata": {"name": "one-gpu", "namespace": namespace},
-            "spec": {"devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": "gpu.drafarm.dev"}}]}},
+            "spec": {"devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": gpu_class}}]}},
         }
     )
     hkube.create(
@@ -144,32 +160,26 @@ def test_a_captured_cluster_state_replays(farm_cluster: LocalProvider, hkube: Ku
         pod = hkube.get("Pod", "user", namespace)
         return bool(pod and (pod.get("status") or {}).get("phase") == "Running")
 
-    wait_for(running, 90, "pod user Running", lambda: str(hkube.get("Pod", "user", namespace)))
-    text = capture_scenario(farm_cluster.kubeconfig(), (namespace,), "replayed")
-    document = yaml.safe_load(text)
+    wait_for(running, 90, "pod user Running", lambda: str((hkube.get("Pod", "user", namespace) or {}).get("status")))
+    document = yaml.safe_load(capture_scenario(farm_cluster.kubeconfig(), (namespace,), "replayed"))
     created = [s["create"] for s in document["spec"]["steps"]]
-    assert {"kind": "Pod", "name": "user"} in [{"kind": o["kind"], "name": o["metadata"]["name"]} for o in created]
-    assert any(o["kind"] == "ResourceClaim" and o["metadata"]["name"] == "one-gpu" for o in created)
+    named = [(o["kind"], o["metadata"]["name"]) for o in created]
+    assert ("DeviceClass", gpu_class) in named and ("ResourceClaim", "one-gpu") in named and ("Pod", "user") in named
     assert {"pod": "user", "state": "Running"} in document["spec"]["expectations"]
-    # The farm's DeviceClasses already exist on this cluster: replay only the claim and the pod.
-    steps = document["spec"]["steps"]
-    document["spec"]["steps"] = [s for s in steps if s["create"]["kind"] in ("ResourceClaim", "Pod")]
+    pod = next(o for o in created if o["kind"] == "Pod")
+    assert pod["spec"]["containers"][0]["image"] == "${image}"
+    # Replay the captured class under the run's own name (the original still exists), with the claim and pod.
+    steps = []
+    for obj in created:
+        if obj["kind"] == "DeviceClass" and obj["metadata"]["name"] == gpu_class:
+            obj["metadata"]["name"] = "${namespace}-replayed"
+            steps.append({"create": obj})
+        elif obj["kind"] == "ResourceClaim":
+            obj["spec"]["devices"]["requests"][0]["exactly"]["deviceClassName"] = "${namespace}-replayed"
+            steps.append({"create": obj})
+        elif obj["kind"] == "Pod":
+            steps.append({"create": obj})
+    document["spec"]["steps"] = steps
     lines: list[str] = []
     result = play(parse_scenario(document, "captured"), out=lines.append)
     assert result.verdict == "not reproduced", "\n".join(lines)
-
-
-def test_a_scheduler_beside_the_clusters_schedules_the_scenarios_pods(
-    farm_cluster: LocalProvider, tmp_path: Path
-) -> None:
-    version = farm_cluster.status().kubernetes_version
-    scenario = load_scenario(ROOT / "scenarios" / "kubernetes-138882.yaml")
-    lines: list[str] = []
-    result = play(scenario, scheduler_version=version, record=tmp_path, out=lines.append)
-    text = "\n".join(lines)
-    assert result.verdict == "not reproduced", text
-    assert f"kube-scheduler {version}" in text and "still running — saw: running (pid" in text
-    pods = [o for o in yaml.safe_load_all((tmp_path / "objects.yaml").read_text()) if o["kind"] == "Pod"]
-    assert [p["spec"]["schedulerName"] for p in pods] == ["drafarm-scenario-scheduler"]
-    beside = (tmp_path / "logs" / "kube-scheduler-beside.log").read_text()
-    assert "all-gpus" in beside, "the pod was bound by the scheduler beside the cluster's"
