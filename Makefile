@@ -38,7 +38,8 @@ unit: setup
 
 # The project's own tests, plus the smoke slice of the suites, on the shared local cluster.
 test: lint
-	$(BIN)/pytest -n $(PYTEST_WORKERS) tests suites -m "not suite or smoke" --drafarm-report-dir reports/test
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests suites -m "(not suite or smoke) and not scenario_heavy" \
+		--drafarm-report-dir reports/test
 
 # The suites against the default cluster and farm (or any driver: PROFILE=my-profile.yaml
 # KUBECONFIG_UNDER_TEST=~/.kube/config FARM=none); reports land in $(REPORT_DIR).
@@ -91,6 +92,7 @@ bench: setup
 SCENARIO_FILES ?= $(wildcard scenarios/*.yaml)
 SCENARIO_VERSIONS ?= pair
 scenarios: setup
+	$(BIN)/pytest -n 2 tests/scenario -m scenario_heavy --drafarm-report-dir reports/scenario-tests
 	$(BIN)/drafarm scenario run $(SCENARIO_FILES) --expected-versions $(SCENARIO_VERSIONS) --replace \
 		--record reports/scenarios
 

@@ -41,6 +41,7 @@ MARKERS = {
     "capability(name)": "needs the driver profile to claim this capability; skipped otherwise",
     "needs_farm": "needs the built-in fake farm (fault control, known devices); skipped for other drivers",
     "min_nodes(n)": "needs n nodes with the driver's devices; skipped with the reason on smaller clusters",
+    "scenario_heavy": "a scenario end to end that holds the farm's devices for minutes (`make scenarios`)",
     "devices_alone": "the test takes the driver's devices away from other tests (it waits to have them alone)",
     "scenario": "a scenario file of a scenarios/ folder, run as a test (docs/scenarios.md)",
 }

@@ -26,6 +26,7 @@ SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
 WHOLE_GPU = 'device.driver == "${driver}" && device.attributes["${driver}"].type == "gpu"'
 
 
+@pytest.mark.scenario_heavy
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_a_shipped_scenario_behaves_as_expected_for_this_version(farm_cluster: LocalProvider, path: Path) -> None:
     lines: list[str] = []
@@ -111,6 +112,7 @@ def test_a_failing_expectation_with_its_symptom_seen_is_reproduced(farm_cluster:
     assert gone is None or gone["metadata"].get("deletionTimestamp"), "the run leaves nothing behind"
 
 
+@pytest.mark.scenario_heavy
 def test_a_captured_cluster_state_replays(farm_cluster: LocalProvider, hkube: Kube, namespace: str) -> None:
     gpu_class = f"{namespace}-gpu"
     hkube.create(

@@ -16,7 +16,7 @@ from harness.scenario.plan import expected_versions
 from harness.scenario.play import play
 from harness.scenario.report import as_expected
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.scenario_heavy]
 ROOT = Path(__file__).resolve().parents[2]
 SCHEDULER_BUGS = [
     s for s in map(load_scenario, sorted((ROOT / "scenarios").glob("*.yaml"))) if s.bug_in == "kube-scheduler"
