@@ -6,14 +6,13 @@ Targets (issue 3): up <= 30 s, down <= 10 s, nothing left behind after down.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 from clusters import paths, shared
+from clusters.bench_result import up_down_summary, write_result
 from clusters.images import catalog
 from clusters.local.provider import LocalProvider
 from clusters.toolchain import lookup
@@ -38,8 +37,6 @@ def _run_locked(provider: LocalProvider, runs: int, out_dir: Path) -> Path:
         catalog.build(spec)
     provider.down()
     samples: list[dict[str, object]] = []
-    ups: list[float] = []
-    downs: list[float] = []
     for i in range(runs):
         start = time.monotonic()
         provider.up()
@@ -48,25 +45,14 @@ def _run_locked(provider: LocalProvider, runs: int, out_dir: Path) -> Path:
         provider.down()
         down_s = time.monotonic() - start
         left = provider.leftovers()
-        ups.append(up_s)
-        downs.append(down_s)
         samples.append({"run": i + 1, "up_s": round(up_s, 2), "down_s": round(down_s, 2), "leftovers": left})
         print(f"run {i + 1}: up {up_s:.1f}s, down {down_s:.1f}s, leftovers: {left or 'none'}", flush=True)
     result = {
         "kubernetes": provider.cfg.pins.kubernetes,
         "provider": provider.name,
-        "host": {"machine": platform.machine(), "cpus": os.cpu_count(), "kernel": platform.release()},
-        "runs": samples,
-        "up_s_max": round(max(ups), 2),
-        "down_s_max": round(max(downs), 2),
-        "targets": {"up_s": UP_TARGET_S, "down_s": DOWN_TARGET_S},
-        "met": max(ups) <= UP_TARGET_S and max(downs) <= DOWN_TARGET_S and not any(s["leftovers"] for s in samples),
+        **up_down_summary(samples, UP_TARGET_S, DOWN_TARGET_S),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / f"bench-{provider.cfg.pins.kubernetes}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"results: {out} (targets met: {result['met']})")
-    return out
+    return write_result(out_dir, f"bench-{provider.cfg.pins.kubernetes}", result)
 
 
 def main() -> None:

@@ -8,13 +8,12 @@ Ready, `down`, and what `down` left.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
+from clusters.bench_result import up_down_summary, write_result
 from clusters.host import docker_cli, dockerd
 from clusters.images.node.build import build_node_image
 from clusters.kind.provider import KindProvider
@@ -51,28 +50,19 @@ def run(runs: int, workers: int, out_dir: Path) -> Path:
         left = provider.leftovers()
         samples.append({"run": i + 1, "up_s": round(up_s, 2), "down_s": round(down_s, 2), "leftovers": left})
         print(f"run {i + 1}: up {up_s:.1f}s, down {down_s:.1f}s, leftovers: {left or 'none'}", flush=True)
-    ups = [float(str(s["up_s"])) for s in samples]
-    downs = [float(str(s["down_s"])) for s in samples]
+    summary = up_down_summary(samples, UP_TARGET_S, DOWN_TARGET_S)
     result = {
         "provider": "kind",
         "kubernetes": provider.settings.pins.kubernetes,
         "nodes": 1 + workers,
-        "host": {"machine": platform.machine(), "cpus": os.cpu_count(), "kernel": platform.release()},
+        "host": summary.pop("host"),
         "load_average": os.getloadavg(),
         "node_image_rebuilt_s": round(rebuilt_s, 2),
         "node_image_unchanged_s": round(cached_s, 2),
         "node_image_unchanged_was_cached": cached,
-        "runs": samples,
-        "up_s_max": round(max(ups), 2),
-        "down_s_max": round(max(downs), 2),
-        "targets": {"up_s": UP_TARGET_S, "down_s": DOWN_TARGET_S},
-        "met": max(ups) <= UP_TARGET_S and max(downs) <= DOWN_TARGET_S and not any(s["leftovers"] for s in samples),
+        **summary,
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / f"bench-kind-{provider.settings.pins.kubernetes}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"results: {out} (targets met: {result['met']})")
-    return out
+    return write_result(out_dir, f"bench-kind-{provider.settings.pins.kubernetes}", result)
 
 
 def main() -> None:
