@@ -15,6 +15,7 @@ from filelock import FileLock
 
 from clusters.pids import alive
 from clusters.provider import ClusterProvider
+from fakedevices.plugin.atomic import write_atomically
 
 LOCK_TIMEOUT_S = 3 * 3600.0  # the first `up` on a fresh machine builds the toolchain
 
@@ -43,6 +44,11 @@ def _read(path: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {"users": [], "owned": False}
 
 
+def _write(path: Path, data: dict[str, object]) -> None:
+    """Atomically: `registered` and `live_users` read without the lock."""
+    write_atomically(path, json.dumps(data).encode())
+
+
 def _live_users(data: dict[str, object]) -> list[int]:
     users = data.get("users", [])
     return [u for u in users if isinstance(u, int) and alive(u)] if isinstance(users, list) else []
@@ -67,7 +73,7 @@ def acquire(provider: ClusterProvider, root: Path, keep: bool = False) -> None:
             owned = True
         users.append(os.getpid())
         keep = keep or (bool(data.get("keep")) and len(users) > 1)
-        users_file.write_text(json.dumps({"users": sorted(set(users)), "owned": owned, "keep": keep}))
+        _write(users_file, {"users": sorted(set(users)), "owned": owned, "keep": keep})
 
 
 def release(provider: ClusterProvider, root: Path) -> bool:
@@ -78,7 +84,7 @@ def release(provider: ClusterProvider, root: Path) -> bool:
         users = [u for u in _live_users(data) if u != os.getpid()]
         owned = bool(data.get("owned"))
         keep = bool(data.get("keep"))
-        users_file.write_text(json.dumps({"users": users, "owned": owned, "keep": keep}))
+        _write(users_file, {"users": users, "owned": owned, "keep": keep})
         if users or not owned or keep:
             return False
         provider.down()

@@ -26,6 +26,7 @@ from clusters.toolchain.goenv import GoMissingError
 from clusters.toolchain.lookup import ToolchainMissingError
 from clusters.toolchain.progress import BuildProgress
 from fakedevices.farm import FarmSource
+from fakedevices.plugin.atomic import write_atomically
 
 # Start order; `down` stops in reverse.
 COMPONENTS = ("etcd", "containerd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet")
@@ -79,16 +80,25 @@ class LocalProvider(ClusterProvider):
         state = self._state()
         state.update(updates)
         self.layout.root.mkdir(parents=True, exist_ok=True)
-        self.layout.state_file.write_text(json.dumps(state, indent=2, sort_keys=True))
+        write_atomically(self.layout.state_file, json.dumps(state, indent=2, sort_keys=True).encode())
 
     def _pids(self) -> dict[str, int | None]:
         return {c: processes.read_pid(self.layout, c) for c in COMPONENTS}
 
-    def _running(self) -> bool:
-        pids = self._pids()
-        if not all(pid is not None and processes.alive(pid) for pid in pids.values()):
-            return False
-        return readiness.apiserver_ready(self.cfg.apiserver_url, self.layout)
+    def _all_alive(self) -> bool:
+        return all(pid is not None and processes.alive(pid) for pid in self._pids().values())
+
+    def _running(self, patience: float = 0.0) -> bool:
+        """Every component's process alive and the API server ready; a busy API server (a loaded machine)
+        gets up to `patience` seconds to answer."""
+        deadline = time.monotonic() + patience
+        while self._all_alive():
+            if readiness.apiserver_ready(self.cfg.apiserver_url, self.layout):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.5)
+        return False
 
     @property
     def kubelet_root_dir(self) -> Path:
@@ -143,7 +153,7 @@ class LocalProvider(ClusterProvider):
         pid = processes.read_pid(self.layout, local_farm.PLUGIN)
         if pid is not None and processes.alive(pid) and state.get("farm") == str(source.path):
             return
-        if not self._running():
+        if not self._running(patience=self.timeouts.apiserver):
             raise ClusterError(f"cluster {self.cfg.name!r} is not up; run `drafarm cluster up` before deploying a farm")
         local_farm.stop_plugin(self.layout, None)  # a restart: prepared claims keep their CDI specs
         added = local_farm.add_camera_addresses(local_farm.camera_addresses(farm, farm.nodes[0].name))
@@ -187,7 +197,7 @@ class LocalProvider(ClusterProvider):
     def _restart_kubelet(self) -> None:
         """Stop the kubelet and start it again (running containers stay up), then wait for node Ready."""
         with self._op_lock:
-            if not self._running():
+            if not self._running(patience=self.timeouts.apiserver):
                 raise ClusterError(f"cluster {self.cfg.name!r} is not up; nothing to restart")
             bins = self._binaries(lambda _s: None)
             processes.stop(self.layout, "kubelet", self.timeouts.stop)
@@ -232,9 +242,16 @@ class LocalProvider(ClusterProvider):
 
     def _up_locked(self, report: StepReporter | None) -> ClusterStatus:
         step = report or (lambda _s: None)
-        if self._state() and self._running():
-            step("already running")
-            return self.status()
+        if self._state() and self._all_alive():
+            # Never replace a cluster whose processes all live: its API server may only be slow.
+            if self._running(patience=self.timeouts.apiserver):
+                step("already running")
+                return self.status()
+            raise ClusterError(
+                f"cluster {self.cfg.name!r} is running (every component's process is alive) but its API server "
+                f"did not answer /readyz within {self.timeouts.apiserver:.0f}s; see "
+                f"{self.layout.log('kube-apiserver')}, then `drafarm cluster down` and `drafarm cluster up`"
+            )
         if self._state() or self.layout.root.exists():
             step("cleaning up a previous, stopped cluster")
             self.down()
