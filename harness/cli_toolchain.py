@@ -12,6 +12,7 @@ from rich.table import Table
 from clusters import paths
 from clusters.toolchain import builder, components, versions
 from clusters.toolchain.goenv import GoMissingError
+from clusters.toolchain.progress import BuildProgress
 
 _VERSION_HELP = f"Kubernetes version (default: ${versions.VERSION_ENV} or {versions.DEFAULT.kubernetes})."
 
@@ -46,8 +47,32 @@ def build(k8s_version: str | None, only: tuple[str, ...], extras: bool) -> None:
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--only") from exc
     total = sum(len(m.binaries) for m in mods)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     console.print(f"toolchain for Kubernetes {pins.kubernetes} → {paths.toolchain_root()}")
+    if console.is_terminal:
+        results = _build_with_bars(console, mods, total)
+    else:  # a log file or CI: a line per step and a heartbeat, not a live display that prints at the end
+        names = tuple(m.name for m in mods)
+        with BuildProgress(pins, lambda text: console.print(text, highlight=False, markup=False), names) as lines:
+            results = _build(mods, lines)
+    failed = [r for r in results if r.outcome == "failed"]
+    for r in failed:
+        console.print(f"[red]{r.module}/{r.binary} failed[/]: {r.detail}")
+    built = sum(1 for r in results if r.outcome == "built")
+    console.print(f"{built} built, {len(results) - built - len(failed)} cached, {len(failed)} failed")
+    if failed:
+        sys.exit(1)
+
+
+def _build(mods: list[components.Module], report: builder.Reporter) -> list[builder.BuildResult]:
+    try:
+        return builder.build(mods, report)
+    except GoMissingError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _build_with_bars(console: Console, mods: list[components.Module], total: int) -> list[builder.BuildResult]:
+    """A live display for a terminal: a bar per binary and one for the whole build."""
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -72,17 +97,7 @@ def build(k8s_version: str | None, only: tuple[str, ...], extras: bool) -> None:
             progress.update(task, description=f"{label}: {style}", completed=1)
             progress.advance(overall)
 
-        try:
-            results = builder.build(mods, report)
-        except GoMissingError as exc:
-            raise click.ClickException(str(exc)) from exc
-    failed = [r for r in results if r.outcome == "failed"]
-    for r in failed:
-        console.print(f"[red]{r.module}/{r.binary} failed[/]: {r.detail}")
-    built = sum(1 for r in results if r.outcome == "built")
-    console.print(f"{built} built, {len(results) - built - len(failed)} cached, {len(failed)} failed")
-    if failed:
-        sys.exit(1)
+        return _build(mods, report)
 
 
 @toolchain.command()

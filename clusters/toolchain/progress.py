@@ -18,9 +18,11 @@ DEFAULT_MODULE_S = 120.0
 class BuildProgress:
     """A `builder.Reporter` that prints a line per step and, while a binary builds, one every 30 s."""
 
-    def __init__(self, pins: ToolPins, say: Callable[[str], None]) -> None:
+    def __init__(
+        self, pins: ToolPins, say: Callable[[str], None], names: tuple[str, ...] = components.CLUSTER_MODULES
+    ) -> None:
         self.say = say
-        self.modules = {m.key: m for m in components.modules(pins, components.CLUSTER_MODULES)}
+        self.modules = {m.key: m for m in components.modules(pins, names)}
         self._left = {key: TYPICAL_MODULE_S.get(m.name, DEFAULT_MODULE_S) for key, m in self.modules.items()}
         self._current: tuple[str, str, float] | None = None
         self._lock = threading.Lock()
