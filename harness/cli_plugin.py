@@ -14,6 +14,7 @@ from fakedevices.dra_limits import MAX_DNS_SUBDOMAIN_LENGTH
 from fakedevices.farm import build_farm
 from fakedevices.model import Farm
 from fakedevices.plugin.control_client import ControlError, call
+from fakedevices.plugin.orphans import DEFAULT_GRACE_S
 from fakedevices.plugin.runner import AlreadyRunning, PluginOptions, run_plugin, setup_logging
 from fakedevices.plugin.startup_checks import StartupError
 from fakedevices.spec.farmspec import MAX_SEED
@@ -60,6 +61,13 @@ def plugin() -> None:
 )
 @click.option("--no-register", is_flag=True, help="Do not create the kubelet registration socket.")
 @click.option("--no-publish", is_flag=True, help="Do not publish ResourceSlices.")
+@click.option(
+    "--orphan-grace",
+    type=click.FloatRange(0.5, 86400.0),
+    default=DEFAULT_GRACE_S,
+    show_default=True,
+    help="Seconds a prepared claim may be deleted (or allocated elsewhere) before the plugin unprepares it.",
+)
 @click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True)
 def run(
     node: str,
@@ -75,6 +83,7 @@ def run(
     counters_in_own_slice: str,
     no_register: bool,
     no_publish: bool,
+    orphan_grace: float,
     log_format: str,
 ) -> None:
     """Run NODE's plugin as a host process until SIGTERM/SIGINT."""
@@ -99,6 +108,7 @@ def run(
             counters_in_own_slice,
             no_register,
             no_publish,
+            orphan_grace,
         )
     except (AlreadyRunning, StartupError) as exc:
         click.echo(f"drafarm plugin run: {exc}", err=True)
@@ -117,6 +127,7 @@ def _run(
     counters_in_own_slice: str,
     no_register: bool,
     no_publish: bool,
+    orphan_grace: float,
 ) -> None:
     run_plugin(
         farm,
@@ -131,6 +142,7 @@ def _run(
             counters_in_own_slice=counters_in_own_slice,
             register=not no_register,
             publish=not no_publish,
+            orphan_grace_s=orphan_grace,
         ),
     )
 

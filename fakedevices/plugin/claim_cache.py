@@ -89,6 +89,11 @@ class ClaimCache:
             return None
         return entry.obj
 
+    def holds(self, namespace: str, name: str, uid: str) -> bool:
+        """Whether the watch has the claim at this UID allocated here (being deleted or not)."""
+        entry = self._claims.get((namespace, name))
+        return entry is not None and entry.uid == uid
+
     @contextmanager
     def frozen(self) -> Iterator[None]:
         """Updates wait until the block ends: the cache lags the API server, as a slow watch does."""

@@ -25,6 +25,7 @@ from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.plugin.kube import KubeSlices, make_client, node_facts
 from fakedevices.plugin.metrics import METRICS
+from fakedevices.plugin.orphans import DEFAULT_GRACE_S, OrphanCollector
 from fakedevices.plugin.server import PluginPaths, PluginServer
 from fakedevices.plugin.slice_builder import PoolPlacement
 from fakedevices.plugin.slice_publisher import PublishedPool, SlicePublisher
@@ -46,6 +47,9 @@ class PluginOptions:
     counters_in_own_slice: str = "auto"  # auto | true | false
     register: bool = True
     publish: bool = True
+    orphan_grace_s: float | None = DEFAULT_GRACE_S
+    """How long a prepared claim may be gone from the API server (or allocated elsewhere) before the plugin
+    unprepares it itself; None: never."""
 
     @property
     def control_socket(self) -> Path:
@@ -134,6 +138,7 @@ def build_plugin(farm: Farm, options: PluginOptions, client: Any | None = None) 
         control_socket=options.control_socket,
         publisher=publisher,
         watcher=ClaimWatcher(claims, cache),
+        orphans=OrphanCollector(driver, cache, options.orphan_grace_s) if options.orphan_grace_s is not None else None,
         register=options.register,
     )
 

@@ -13,6 +13,7 @@ from fakedevices.plugin.claim_watch import ClaimWatcher
 from fakedevices.plugin.control import ControlServer
 from fakedevices.plugin.driver import NodeDriver
 from fakedevices.plugin.node_service import add_node_services
+from fakedevices.plugin.orphans import OrphanCollector
 from fakedevices.plugin.registration import RegistrationService
 from fakedevices.plugin.slice_publisher import SlicePublisher
 from fakedevices.plugin.sockets import serve_unix, stop_unix
@@ -44,12 +45,14 @@ class PluginServer:
         control_socket: Path | None = None,
         publisher: SlicePublisher | None = None,
         watcher: ClaimWatcher | None = None,
+        orphans: OrphanCollector | None = None,
         register: bool = True,
     ) -> None:
         self.driver = driver
         self.paths = paths
         self.publisher = publisher
         self.watcher = watcher
+        self.orphans = orphans
         self.register = register
         self.control = ControlServer(control_socket, driver) if control_socket else None
         self.registration = RegistrationService(paths.driver, str(paths.service_socket))
@@ -66,6 +69,8 @@ class PluginServer:
             self.control.start()
         if self.publisher is not None:
             self.publisher.start()
+        if self.orphans is not None:
+            self.orphans.start()
         if self.register:
             registration, registration_path = serve_unix(self.paths.registration_socket, max_workers=2)
             pluginregistration_pb2_grpc.add_RegistrationServicer_to_server(self.registration, registration)
@@ -82,6 +87,8 @@ class PluginServer:
         for server, path in reversed(self._servers):
             stop_unix(server, path)
         self._servers.clear()
+        if self.orphans is not None:
+            self.orphans.stop()
         if self.publisher is not None:
             self.publisher.stop()
         if self.control is not None:

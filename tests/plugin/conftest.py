@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.plugin.server import PluginPaths, PluginServer
 from fakedevices.spec.loader import load_farm_spec
 from tests.plugin.kit import DRIVER, NODE, ClaimStore, FakeKubelet
+from tests.plugin.real_path import RealPathPlugin
 
 
 class PluginUnderTest:
@@ -75,3 +77,17 @@ def kubelet(plugin: PluginUnderTest) -> Iterator[FakeKubelet]:
     fake.register()
     yield fake
     fake.close()
+
+
+@pytest.fixture
+def start_plugin(short_tmp: Path) -> Iterator[Callable[..., RealPathPlugin]]:
+    started: list[RealPathPlugin] = []
+
+    def start(kubeconfig: Path, **options: Any) -> RealPathPlugin:
+        plugin = RealPathPlugin(short_tmp / f"p{len(started)}", kubeconfig, **options)
+        started.append(plugin)
+        return plugin
+
+    yield start
+    for plugin in started:
+        plugin.stop()

@@ -7,81 +7,19 @@ server looks like), never by asking the plugin."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lightkube import Client
 
 from clusters.local.provider import LocalProvider
-from fakedevices.farm import build_farm
-from fakedevices.plugin.claim_cache import ClaimCache
-from fakedevices.plugin.runner import PluginOptions, build_plugin
-from fakedevices.plugin.server import PluginServer
-from fakedevices.spec.loader import load_farm_spec
 from tests.plugin.api_claims import claim_gone, create_allocated, delete_claim, watch_only_kubeconfig
-from tests.plugin.kit import NODE, Claim, FakeKubelet
+from tests.plugin.kit import NODE
+from tests.plugin.real_path import RealPathPlugin, until
 from tests.plugin.tcp_proxy import TcpProxy, api_server_address, through
 
 pytestmark = pytest.mark.e2e
-DEADLINE_S = 30.0
-
-
-class RealPathPlugin:
-    def __init__(self, root: Path, kubeconfig: Path) -> None:
-        options = PluginOptions(
-            node=NODE,
-            kubeconfig=kubeconfig,
-            kubelet_root=root / "k",
-            state_dir=root / "s",
-            cdi_dir=root / "c",
-            publish=False,
-        )
-        self.server: PluginServer = build_plugin(build_farm(load_farm_spec("small")), options)
-        self.server.start()
-        self.kubelet = FakeKubelet(self.server.paths.registration_socket)
-        self.kubelet.register()
-
-    @property
-    def cache(self) -> ClaimCache:
-        cache = self.server.driver.cache
-        assert cache is not None
-        return cache
-
-    def prepare(self, namespace: str, name: str, uid: str) -> Any:
-        return self.kubelet.prepare(Claim(name, [], namespace=namespace, uid=uid)).claims[uid]
-
-    def unprepare(self, namespace: str, name: str, uid: str) -> None:
-        response = self.kubelet.unprepare(Claim(name, [], namespace=namespace, uid=uid))
-        assert response.claims[uid].error == ""
-
-    def stop(self) -> None:
-        self.kubelet.close()
-        self.server.stop()
-
-
-def until(what: str, condition: Callable[[], bool], seen: Callable[[], str]) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {DEADLINE_S:.0f} s waiting for {what}; last seen: {seen()}")
-        time.sleep(0.05)  # poll
-
-
-@pytest.fixture
-def start_plugin(short_tmp: Path) -> Iterator[Callable[[Path], RealPathPlugin]]:
-    started: list[RealPathPlugin] = []
-
-    def start(kubeconfig: Path) -> RealPathPlugin:
-        plugin = RealPathPlugin(short_tmp / f"p{len(started)}", kubeconfig)
-        started.append(plugin)
-        return plugin
-
-    yield start
-    for plugin in started:
-        plugin.stop()
 
 
 def in_cache(plugin: RealPathPlugin, namespace: str, name: str, uid: str) -> Callable[[], bool]:

@@ -1,0 +1,64 @@
+"""drafarm's plugin on the real path, in this process: `drafarm plugin run`'s wiring (`build_plugin`)
+against the real API server, with a private kubelet root and a gRPC client that plays the kubelet."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fakedevices.farm import build_farm
+from fakedevices.plugin.claim_cache import ClaimCache
+from fakedevices.plugin.orphans import DEFAULT_GRACE_S
+from fakedevices.plugin.runner import PluginOptions, build_plugin
+from fakedevices.plugin.server import PluginServer
+from fakedevices.spec.loader import load_farm_spec
+from tests.plugin.kit import NODE, Claim, FakeKubelet
+
+DEADLINE_S = 30.0
+
+
+class RealPathPlugin:
+    def __init__(self, root: Path, kubeconfig: Path, orphan_grace_s: float = DEFAULT_GRACE_S) -> None:
+        self.root = root
+        options = PluginOptions(
+            node=NODE,
+            kubeconfig=kubeconfig,
+            kubelet_root=root / "k",
+            state_dir=root / "s",
+            cdi_dir=root / "c",
+            publish=False,
+            orphan_grace_s=orphan_grace_s,
+        )
+        self.server: PluginServer = build_plugin(build_farm(load_farm_spec("small")), options)
+        self.server.start()
+        self.kubelet = FakeKubelet(self.server.paths.registration_socket)
+        self.kubelet.register()
+
+    @property
+    def cache(self) -> ClaimCache:
+        cache = self.server.driver.cache
+        assert cache is not None
+        return cache
+
+    def prepare(self, namespace: str, name: str, uid: str) -> Any:
+        return self.kubelet.prepare(Claim(name, [], namespace=namespace, uid=uid)).claims[uid]
+
+    def unprepare(self, namespace: str, name: str, uid: str) -> None:
+        response = self.kubelet.unprepare(Claim(name, [], namespace=namespace, uid=uid))
+        assert response.claims[uid].error == ""
+
+    def stop(self) -> None:
+        self.kubelet.close()
+        self.server.stop()
+
+
+def until(what: str, condition: Callable[[], bool], seen: Callable[[], str], deadline_s: float = DEADLINE_S) -> None:
+    deadline = time.monotonic() + deadline_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {deadline_s:.0f} s waiting for {what}; last seen: {seen()}")
+        time.sleep(0.05)  # poll
