@@ -82,6 +82,8 @@ class ClusterProvider(abc.ABC):
     name: str = ""
     restartable: tuple[str, ...] = ()
     """Components `restart` can restart on this provider."""
+    virtual_nodes: bool = False
+    """Whether `deploy_farm` runs a farm's virtual nodes (node groups marked virtual, `rest_virtual`)."""
 
     def prepare(self, report: StepReporter | None = None) -> None:
         """Build what `up` needs (programs, images) and is not cached yet, reporting each step; a run calls

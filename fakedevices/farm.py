@@ -20,13 +20,15 @@ class FarmSource:
 
     path: Path
     farm: Farm
+    rest_virtual: bool = False
+    """Farm nodes beyond those a provider runs as real nodes become virtual nodes (`--virtual-nodes`)."""
 
 
-def open_farm(ref: str | Path, seed: int | None = None) -> FarmSource:
+def open_farm(ref: str | Path, seed: int | None = None, rest_virtual: bool = False) -> FarmSource:
     """Load and build the farm `ref` names (a path, relative to the current directory, or an example
     name); raises `SpecError` before anything else happens when it is missing or invalid."""
     path = resolve_spec_path(ref).resolve()
-    return FarmSource(path, build_farm(load_farm_spec(path), seed))
+    return FarmSource(path, build_farm(load_farm_spec(path), seed), rest_virtual)
 
 
 def build_farm(spec: FarmSpec, seed: int | None = None) -> Farm:
@@ -44,7 +46,7 @@ def iter_nodes(spec: FarmSpec, seed: int | None = None) -> Iterator[Node]:
             for kind_name, options in group.devices.items():
                 inventory += KINDS[kind_name].build(ctx, options)
             labels = {"drafarm.dev/group": group.name, **group.labels}
-            yield Node(node_name, group.name, labels, inventory)
+            yield Node(node_name, group.name, labels, inventory, group.virtual)
 
 
 def build_pools(spec: FarmSpec, seed: int | None = None) -> tuple[NetworkPool, ...]:

@@ -151,6 +151,8 @@ class Node:
     group: str
     labels: Mapping[str, str]
     inventory: Inventory
+    virtual: bool = False
+    """No kubelet: a Node object kept Ready by kwok, its devices published by drafarm, never prepared."""
 
     @property
     def devices(self) -> tuple[Device, ...]:
@@ -197,6 +199,14 @@ class Farm:
         nodes = tuple(replace(n, name=names.get(n.name, n.name)) for n in self.nodes)
         pools = tuple(replace(p, nodes=tuple(names.get(n, n) for n in p.nodes)) for p in self.pools)
         return replace(self, nodes=nodes, pools=pools)
+
+    def split(self, real_slots: int, rest_virtual: bool = False) -> tuple[tuple[Node, ...], tuple[Node, ...]]:
+        """The nodes a provider with `real_slots` kubelets serves for real, and the virtual ones: every node
+        of a virtual group, and with `rest_virtual` every other node beyond the real slots."""
+        real = tuple(n for n in self.nodes if not n.virtual)[:real_slots]
+        served = {n.name for n in real}
+        virtual = tuple(n for n in self.nodes if n.name not in served and (n.virtual or rest_virtual))
+        return real, virtual
 
     def all_devices(self) -> list[tuple[str, Device]]:
         """Every published device with its pool name (the node name, or the network pool's)."""

@@ -59,12 +59,14 @@ def _common(fn: click.decorators.FC) -> click.decorators.FC:
     return fn
 
 
-def _farm(ref: Path | None) -> FarmSource | None:
+def _farm(ref: Path | None, rest_virtual: bool = False) -> FarmSource | None:
     """The farm named on the command line, loaded where it was typed, before anything starts."""
     if ref is None:
+        if rest_virtual:
+            raise click.BadParameter("needs --farm SPEC (the virtual nodes are its)", param_hint="--virtual-nodes")
         return None
     try:
-        return open_farm(ref)
+        return open_farm(ref, rest_virtual=rest_virtual)
     except SpecError as exc:
         raise click.BadParameter(f"\n{exc}", param_hint="--farm") from exc
 
@@ -97,6 +99,12 @@ def cluster() -> None:
     help="kind only: node image to use as is (e.g. kindest/node:v1.36.3 where a registry is reachable); "
     "default: drafarm's offline image, built on first use.",
 )
+@click.option(
+    "--virtual-nodes",
+    is_flag=True,
+    help="The farm's nodes beyond the cluster's real ones become virtual nodes (kwok keeps them Ready, drafarm "
+    "publishes their devices; nothing is prepared on them): `--farm large --virtual-nodes` gives 500 nodes.",
+)
 def up(
     provider_name: str,
     k8s_version: str | None,
@@ -104,12 +112,15 @@ def up(
     farm: Path | None,
     workers: int | None,
     image: str | None,
+    virtual_nodes: bool,
 ) -> None:
     """Bring the cluster up to a Ready node (a no-op when it is running)."""
-    source = _farm(farm)
+    source = _farm(farm, virtual_nodes)
     if workers is None and source is not None:
         workers = len(source.farm.nodes)  # kind: a worker per farm node unless --nodes caps it
     prov = _provider(provider_name, k8s_version, cluster_name, workers=workers, image=image)
+    if virtual_nodes and not prov.virtual_nodes:
+        raise click.BadParameter(f"the {prov.name} provider runs no virtual nodes (yet)", param_hint="--virtual-nodes")
     start = time.monotonic()
     with _err.status("starting") as spinner:
 

@@ -17,6 +17,7 @@ from typing import Any
 from clusters.local import processes
 from clusters.local.config import LocalConfig
 from clusters.local.layout import Layout
+from clusters.local.virtual import served_node
 from clusters.provider import ClusterError, FarmDeployment, FarmNode
 from fakedevices.farm import FarmSource, open_farm
 from fakedevices.model import Farm
@@ -68,10 +69,11 @@ def reload_farm(path: Path) -> FarmSource:
 
 def deployment(cfg: LocalConfig, layout: Layout, farm: Farm) -> FarmDeployment:
     """The farm's first node served by this cluster's one node."""
-    bound = farm.bind_nodes({farm.nodes[0].name: cfg.node_name})
+    served = served_node(farm).name
+    bound = farm.bind_nodes({served: cfg.node_name})
     log = layout.log(PLUGIN)
     node = FarmNode(
-        farm_node=farm.nodes[0].name,
+        farm_node=served,
         kube_node=cfg.node_name,
         control=SocketControl(control_socket(cfg)),
         log_tail=lambda lines: _tail(log, lines) if log.exists() else "",
@@ -125,7 +127,7 @@ def _ip(*args: str) -> subprocess.CompletedProcess[str]:
 def start_plugin(cfg: LocalConfig, layout: Layout, source: FarmSource, kubelet_root: Path) -> int:
     """Start `drafarm plugin run` for the farm's first node (the spec passed as an absolute path: the
     plugin runs in the cluster directory, not where the user named the spec)."""
-    farm_node = source.farm.nodes[0].name
+    farm_node = served_node(source.farm).name
     argv = [
         sys.executable, "-m", "harness", "plugin", "run",
         "--node", farm_node, "--kube-node", cfg.node_name, "--farm", str(source.path.absolute()),

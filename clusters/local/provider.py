@@ -3,6 +3,7 @@ as processes of this host, each checked for readiness, logs and PID files under 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from clusters.host import detect
 from clusters.images import catalog, oci
 from clusters.local import cleanup, commands, featuregates, hints, network, pki, processes, readiness, render
 from clusters.local import farm as local_farm
+from clusters.local import virtual as local_virtual
 from clusters.local.config import LocalConfig, load
 from clusters.local.layout import Layout
 from clusters.provider import ClusterError, ClusterProvider, ClusterStatus, FarmDeployment, StepReporter
@@ -48,6 +50,7 @@ class Timeouts:
 class LocalProvider(ClusterProvider):
     name = "local"
     restartable = ("kubelet", local_farm.PLUGIN)
+    virtual_nodes = True
 
     def __init__(
         self,
@@ -150,24 +153,30 @@ class LocalProvider(ClusterProvider):
     def _deploy_farm_locked(self, source: FarmSource, report: StepReporter) -> None:
         state = self._state()
         farm = source.farm
+        served = local_virtual.served_node(farm).name
         pid = processes.read_pid(self.layout, local_farm.PLUGIN)
-        if pid is not None and processes.alive(pid) and state.get("farm") == str(source.path):
+        same = state.get("farm") == str(source.path) and bool(state.get("rest_virtual")) == source.rest_virtual
+        if pid is not None and processes.alive(pid) and same:
             return
         if not self._running(patience=self.timeouts.apiserver):
             raise ClusterError(f"cluster {self.cfg.name!r} is not up; run `drafarm cluster up` before deploying a farm")
+        for fleet in local_virtual.names(self.layout):
+            if fleet != farm.name or not same:
+                local_virtual.remove(self.cfg, self.layout, fleet, api_up=True)
         local_farm.stop_plugin(self.layout, None)  # a restart: prepared claims keep their CDI specs
-        added = local_farm.add_camera_addresses(local_farm.camera_addresses(farm, farm.nodes[0].name))
+        added = local_farm.add_camera_addresses(local_farm.camera_addresses(farm, served))
         known = state.get("camera_addresses")
         self._save_state(camera_addresses=sorted({*added, *(known if isinstance(known, list) else [])}))
-        report(
-            f"starting the DRA plugin for farm node {farm.nodes[0].name} (log: {self.layout.log(local_farm.PLUGIN)})"
-        )
+        report(f"starting the DRA plugin for farm node {served} (log: {self.layout.log(local_farm.PLUGIN)})")
         pid = local_farm.start_plugin(self.cfg, self.layout, source, self.kubelet_root_dir)
-        self._save_state(farm=str(source.path), driver=farm.driver, farm_node=farm.nodes[0].name)
+        self._save_state(farm=str(source.path), driver=farm.driver, farm_node=served, rest_virtual=False)
         local_farm.wait_registered(self.layout, self.kubelet_root_dir, farm.driver, pid)
+        virtual = local_virtual.deploy(self.cfg, self.layout, source, report)
+        self._save_state(rest_virtual=source.rest_virtual, virtual_nodes=len(virtual))
 
     def farm(self) -> FarmDeployment | None:
-        spec = self._state().get("farm")
+        state = self._state()
+        spec = state.get("farm")
         if not isinstance(spec, str):
             return None
         return local_farm.deployment(self.cfg, self.layout, local_farm.reload_farm(Path(spec)).farm)
@@ -215,10 +224,12 @@ class LocalProvider(ClusterProvider):
 
     def _restart_plugin(self) -> None:
         """Start the farm's plugin again if it is not running (after a crash or a kill)."""
-        spec = self._state().get("farm")
+        state = self._state()
+        spec = state.get("farm")
         if not isinstance(spec, str):
             raise ClusterError("no farm is deployed on this cluster; run `drafarm cluster up --farm SPEC`")
-        self.deploy_farm(local_farm.reload_farm(Path(spec)))
+        source = local_farm.reload_farm(Path(spec))
+        self.deploy_farm(dataclasses.replace(source, rest_virtual=bool(state.get("rest_virtual"))))
 
     def collect_logs(self, dest: Path) -> list[Path]:
         dest.mkdir(parents=True, exist_ok=True)
@@ -470,6 +481,9 @@ class LocalProvider(ClusterProvider):
         step = report or (lambda _s: None)
         lay = self.layout
         state = self._state()
+        for fleet in local_virtual.names(lay):
+            step(f"stopping kwok of virtual fleet {fleet}")
+            local_virtual.remove(self.cfg, lay, fleet, api_up=False)
         if processes.read_pid(lay, local_farm.PLUGIN) is not None:
             step("stopping the farm's DRA plugin")
             local_farm.stop_plugin(lay, str(state.get("driver") or "") or None)

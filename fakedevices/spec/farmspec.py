@@ -51,6 +51,8 @@ class NodeGroupSpec:
     count: int
     labels: Mapping[str, str]
     devices: Mapping[str, Any]
+    virtual: bool = False
+    """Nodes without a kubelet: Node objects kept Ready by kwok, their slices published by drafarm."""
 
     def node_names(self) -> list[str]:
         return [self.name_pattern.format(index=i, group=self.name) for i in range(self.count)]
@@ -113,6 +115,7 @@ def _node_group(r: Reader) -> NodeGroupSpec:
     if problem is not None:
         r.problem(r.at("namePattern"), pattern, problem)
     labels = r.string_map("labels")
+    virtual = r.boolean("virtual", False)
     for key, value in labels.items():
         if not LABEL_KEY.match(key):
             r.problem(r.at(f"labels.{key}"), key, "not a valid label key (e.g. drafarm.dev/group)")
@@ -139,7 +142,7 @@ def _node_group(r: Reader) -> NodeGroupSpec:
             )
     devices_reader.finish()
     r.finish()
-    return NodeGroupSpec(name, pattern, count, labels, devices)
+    return NodeGroupSpec(name, pattern, count, labels, devices, virtual)
 
 
 def _network_pool(r: Reader, groups: tuple[NodeGroupSpec, ...]) -> NetworkPoolSpec:

@@ -74,6 +74,7 @@ def test_examples_are_valid() -> None:
         (lambda d: _group(d).update(namePattern="node"), 'must contain "{index}"'),
         (lambda d: _group(d).update(namePattern="Node_{index}"), "not a lowercase DNS name"),
         (lambda d: _group(d).update(labels={"bad key!": "x"}), "not a valid label key"),
+        (lambda d: _group(d).update(virtual="yes"), 'spec.nodeGroups[0].virtual: got "yes"; expected true or false'),
         (lambda d: d["spec"]["nodeGroups"].append(copy.deepcopy(_group(d))), "duplicate node group name"),
         (
             lambda d: d["spec"]["networkPools"][0].update(reachableFrom=["nowhere"]),

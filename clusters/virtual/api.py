@@ -1,0 +1,66 @@
+"""The API server as plain JSON over the kubeconfig's connection settings: creating hundreds of Nodes and
+ResourceSlices needs no models, and one HTTP client is shared by the creating threads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from lightkube import KubeConfig
+from lightkube.config.client_adapter import Client as http_client
+from lightkube.config.client_adapter import ConnectionParams
+
+from clusters.provider import ClusterError
+
+NODES = "/api/v1/nodes"
+SLICES = "/apis/resource.k8s.io/v1/resourceslices"
+TIMEOUT_S = 30.0
+
+
+class JsonApi:
+    def __init__(self, kubeconfig: Path) -> None:
+        config = KubeConfig.from_file(str(kubeconfig)).get()
+        if config is None:
+            raise ClusterError(f"kubeconfig {kubeconfig} has no current context; set one or name the cluster's own")
+        self._http = http_client(config, ConnectionParams())
+
+    def create(self, collection: str, obj: dict[str, Any]) -> dict[str, Any]:
+        response = self._http.post(collection, content=json.dumps(obj), timeout=TIMEOUT_S,
+                                   headers={"Content-Type": "application/json"})  # fmt: skip
+        if response.status_code == 409:
+            return self.get(f"{collection}/{obj['metadata']['name']}")
+        return _checked(response, f"creating {obj.get('kind')} {obj['metadata']['name']}")
+
+    def get(self, path: str) -> dict[str, Any]:
+        return _checked(self._http.get(path, timeout=TIMEOUT_S), f"reading {path}")
+
+    def items(self, collection: str, selector: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        params: dict[str, str | int] = {"labelSelector": selector, "limit": 500}
+        while True:
+            page = _checked(self._http.get(collection, params=params, timeout=TIMEOUT_S), f"listing {collection}")
+            items += page.get("items") or []
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+            params["continue"] = token
+
+    def delete_all(self, collection: str, selector: str) -> None:
+        response = self._http.delete(collection, params={"labelSelector": selector}, timeout=TIMEOUT_S)
+        if response.status_code != 404:
+            _checked(response, f"deleting {collection} with {selector}")
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _checked(response: Any, what: str) -> dict[str, Any]:
+    if response.status_code >= 300:
+        try:
+            message = str(json.loads(response.content).get("message", ""))
+        except (ValueError, AttributeError):
+            message = response.text[:200]
+        raise ClusterError(f"{what}: the API server answered HTTP {response.status_code} ({message[:300]})")
+    result: dict[str, Any] = json.loads(response.content)
+    return result
