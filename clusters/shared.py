@@ -3,6 +3,9 @@
 Each process `acquire`s the cluster: under a file lock, the first brings it up (a no-op if it already
 runs) and every process registers itself. `release` unregisters; the last process out takes the
 cluster down, but only if a test process brought it up (a cluster a developer started stays up).
+A process may hold the cluster more than once (a session fixture, and a benchmark or scenario run
+in the same process): each `acquire` adds a hold and each `release` removes one, so an inner release
+never lets another process take the cluster down under the outer holder.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ def cluster_lock(provider: ClusterProvider, root: Path) -> FileLock:
 
 def live_users(provider: ClusterProvider, root: Path) -> list[int]:
     """PIDs of test processes (other than this one) that use the cluster now."""
-    return [u for u in _live_users(_read(_paths(provider, root)[1])) if u != os.getpid()]
+    return sorted({u for u in _live_users(_read(_paths(provider, root)[1])) if u != os.getpid()})
 
 
 def _paths(provider: ClusterProvider, root: Path) -> tuple[FileLock, Path]:
@@ -73,7 +76,7 @@ def acquire(provider: ClusterProvider, root: Path, keep: bool = False) -> None:
             owned = True
         users.append(os.getpid())
         keep = keep or (bool(data.get("keep")) and len(users) > 1)
-        _write(users_file, {"users": sorted(set(users)), "owned": owned, "keep": keep})
+        _write(users_file, {"users": sorted(users), "owned": owned, "keep": keep})
 
 
 def release(provider: ClusterProvider, root: Path) -> bool:
@@ -81,7 +84,9 @@ def release(provider: ClusterProvider, root: Path) -> bool:
     lock, users_file = _paths(provider, root)
     with lock:
         data = _read(users_file)
-        users = [u for u in _live_users(data) if u != os.getpid()]
+        users = _live_users(data)
+        if os.getpid() in users:
+            users.remove(os.getpid())  # one hold
         owned = bool(data.get("owned"))
         keep = bool(data.get("keep"))
         _write(users_file, {"users": users, "owned": owned, "keep": keep})

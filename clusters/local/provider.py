@@ -335,6 +335,8 @@ class LocalProvider(ClusterProvider):
             lay.etcd_data,
         ):
             d.mkdir(parents=True, exist_ok=True)
+        for cdi in render.CDI_SPEC_DIRS:  # where containerd looks: drivers and tests may expect them to exist
+            Path(cdi).mkdir(parents=True, exist_ok=True)
         lay.etcd_data.chmod(0o700)
         ca = pki.ensure_ca(lay.pki)
         pki.ensure_service_account_keys(lay.pki)

@@ -4,6 +4,7 @@ ResourceSlices needs no models, and one HTTP client is shared by the creating th
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,24 @@ class JsonApi:
             if not token:
                 return items
             params["continue"] = token
+
+    def watch(self, collection: str, seconds: int = 300) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Events (type, object) of `collection` from now on, until the server ends the watch."""
+        params: dict[str, str | int] = {"watch": "true", "timeoutSeconds": seconds, "allowWatchBookmarks": "false"}
+        with self._http.stream("GET", collection, params=params, timeout=seconds + 30.0) as response:
+            if response.status_code != 200:
+                response.read()
+                _checked(response, f"watching {collection}")
+            for line in response.iter_lines():
+                if line:
+                    event = json.loads(line)
+                    yield str(event.get("type", "")), event.get("object") or {}
+
+    def delete(self, path: str, grace_seconds: int | None = None) -> None:
+        params = {"gracePeriodSeconds": grace_seconds} if grace_seconds is not None else {}
+        response = self._http.delete(path, params=params, timeout=TIMEOUT_S)
+        if response.status_code != 404:
+            _checked(response, f"deleting {path}")
 
     def delete_all(self, collection: str, selector: str) -> None:
         response = self._http.delete(collection, params={"labelSelector": selector}, timeout=TIMEOUT_S)

@@ -18,7 +18,7 @@ from lightkube.resources.core_v1 import Event, Node, Pod
 from lightkube.resources.resource_v1 import DeviceClass, ResourceClaim, ResourceSlice
 
 from clusters.images import catalog, oci, rootfs
-from clusters.local import network
+from clusters.local import network, render
 from clusters.local.provider import LocalProvider
 from clusters.provider import ClusterError
 from tests.polling import wait_for
@@ -341,6 +341,13 @@ def test_alpha_and_beta_dra_fields_survive_the_apiserver(kube: Client, local_clu
         assert device.allowMultipleAllocations is True, "DRAConsumableCapacity is off"
     finally:
         kube.delete(ResourceSlice, name)
+
+
+def test_the_runtimes_cdi_directories_exist_once_the_cluster_is_up(local_cluster: LocalProvider) -> None:
+    """A driver (or a conformance run naming them) may expect them before any spec was written."""
+    assert local_cluster.status().running
+    for directory in render.CDI_SPEC_DIRS:
+        assert Path(directory).is_dir(), directory
 
 
 def test_collect_logs_copies_every_component_log(local_cluster: LocalProvider, tmp_path: Path) -> None:

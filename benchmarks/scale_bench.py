@@ -1,0 +1,324 @@
+"""`python -m benchmarks.scale_bench` (`make bench-scale`): DRA scheduling at scale on virtual nodes.
+
+    python -m benchmarks.scale_bench [--out results/bench-scale.json] [--farm large] [--pods 1000]
+                                     [--churn-seconds 30] [--churn-rate 20] [--workloads template steady cel]
+
+The `large` farm (500 nodes x 8 GPUs) is deployed with `--virtual-nodes` on the shared local cluster: the
+real node serves its first node, kwok keeps the other 499 Ready, drafarm publishes their 3992 GPUs.
+Modelled on upstream's scheduler_perf DRA workloads, each pod gets one GPU from its own claim (a
+ResourceClaimTemplate), tolerates the virtual nodes' taint and selects them:
+
+- template: N pods created at once; scheduling throughput (pods bound per second: average and
+  percentiles of the per-second counts over the measured phase), claim created -> allocated, pod
+  created -> Running;
+- steady: the virtual GPUs filled to 50% and to 90%, then churn (a pod deleted and a new one created,
+  `--churn-rate` per second for `--churn-seconds`), the same figures over the churn;
+- cel: the template workload with a CEL selector on the devices' memory capacity.
+
+CPU (cores used) and memory of etcd, the API server, the scheduler, the controller manager, kwok and
+drafarm's plugin over each phase. The run's own `small` farm comes back afterwards.
+Targets on 2 cores: >= 50 pods/s on the template workload, claim allocation p99 <= 1 s, drafarm's share
+of the CPU below 10%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import (
+    Target,
+    figure,
+    latency_summary_ms,
+    percentile,
+    print_summary,
+    results_document,
+    write_results,
+)
+from benchmarks.procfs import cpu_seconds, memory_status
+from benchmarks.scale_watch import Recorder
+from clusters import paths, shared
+from clusters.local import farm as local_farm
+from clusters.local import processes
+from clusters.local import virtual as local_virtual
+from clusters.local.provider import COMPONENTS, LocalProvider
+from clusters.virtual.api import JsonApi
+from clusters.virtual.nodes import TOLERATION
+from fakedevices.farm import open_farm
+
+RUN_FARM = "small"
+CREATORS = 8
+IMAGE = "drafarm.local/workload:1"  # never pulled: kwok runs the pods
+TARGETS = (
+    Target("template pods/s", "template.pods_per_s", 50.0, "pods/s", at_most=False),
+    Target("claim allocation p99", "template.claim_allocation.p99_ms", 1000.0, "ms", at_most=True),
+    Target("drafarm CPU share", "template.cpu.drafarm_share_pct", 10.0, "%", at_most=True),
+)
+
+
+class Workload:
+    """One namespace of benchmark pods, each with a claim for one virtual GPU from a template."""
+
+    def __init__(self, provider: LocalProvider, driver: str, selector: str) -> None:
+        self.provider = provider
+        self.kubeconfig = provider.kubeconfig()
+        self.api = JsonApi(self.kubeconfig)
+        self.namespace = f"scale-{uuid.uuid4().hex[:6]}"
+        self.klass = f"{self.namespace}-gpu"
+        self.serial = 0
+        self.live: list[str] = []
+        cel = f'device.driver == "{driver}" && device.attributes["{driver}"].type == "gpu"'
+        self.api.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                               "metadata": {"name": self.namespace}})  # fmt: skip
+        self.api.create("/apis/resource.k8s.io/v1/deviceclasses", {
+            "apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": self.klass},
+            "spec": {"selectors": [{"cel": {"expression": cel + (f" && {selector}" if selector else "")}}]},
+        })  # fmt: skip
+        self.api.create(f"/apis/resource.k8s.io/v1/namespaces/{self.namespace}/resourceclaimtemplates", {
+            "apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate", "metadata": {"name": "gpu"},
+            "spec": {"spec": {"devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": self.klass}}]}}},
+        })  # fmt: skip
+        self.recorder = Recorder(self.kubeconfig, self.namespace)
+        self.recorder.start()
+
+    def pod(self, name: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name},
+            "spec": {
+                "nodeSelector": {"type": "kwok"},
+                "tolerations": [TOLERATION],
+                "containers": [{"name": "c", "image": IMAGE, "resources": {"claims": [{"name": "gpu"}]}}],
+                "resourceClaims": [{"name": "gpu", "resourceClaimTemplateName": "gpu"}],
+            },
+        }
+
+    def create(self, count: int) -> list[str]:
+        names = [f"p{self.serial + i}" for i in range(count)]
+        self.serial += count
+        collection = f"/api/v1/namespaces/{self.namespace}/pods"
+
+        def one(name: str) -> None:
+            self.recorder.mark_created(name)
+            self.api.create(collection, self.pod(name))
+
+        with ThreadPoolExecutor(CREATORS) as pool:
+            list(pool.map(one, names))
+        self.live += names
+        return names
+
+    def delete(self, names: Sequence[str]) -> None:
+        with ThreadPoolExecutor(CREATORS) as pool:
+            list(pool.map(lambda n: self.api.delete(f"/api/v1/namespaces/{self.namespace}/pods/{n}", 0), names))
+        gone = set(names)
+        self.live = [n for n in self.live if n not in gone]
+
+    def wait_running(self, names: Sequence[str], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            running = self.recorder.running
+            missing = [n for n in names if n not in running]
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(missing)} of {len(names)} pods not Running after {timeout:.0f}s")
+            time.sleep(0.2)  # poll the recorder
+
+    def close(self) -> None:
+        self.recorder.stop()
+        self.api.delete(f"/api/v1/namespaces/{self.namespace}")
+        self.api.delete(f"/apis/resource.k8s.io/v1/deviceclasses/{self.klass}")
+        self.api.close()
+
+
+def throughput(bound: Sequence[float], since: float) -> dict[str, float]:
+    """Pods bound per second over [since, last binding]: the average, and percentiles of per-second counts."""
+    if not bound:
+        return {"average": 0.0, "p50": 0.0, "p90": 0.0, "p99": 0.0}
+    last = max(bound)
+    seconds = max(1, int(last - since) + 1)
+    buckets = [0] * seconds
+    for t in bound:
+        buckets[min(seconds - 1, max(0, int(t - since)))] += 1
+    window = max(last - since, 1e-3)
+    return {
+        "average": round(len(bound) / window, 1),
+        "p50": float(percentile(buckets, 50)),
+        "p90": float(percentile(buckets, 90)),
+        "p99": float(percentile(buckets, 99)),
+    }
+
+
+class CpuMeter:
+    """Cores used by each control-plane process, kwok and drafarm's plugin between start and stop."""
+
+    def __init__(self, provider: LocalProvider, fleet: str) -> None:
+        layout = provider.layout
+        self.pids = {c: processes.read_pid(layout, c) for c in COMPONENTS if c not in ("containerd", "kubelet")}
+        self.pids["drafarm-plugin"] = processes.read_pid(layout, local_farm.PLUGIN)
+        self.pids["kwok"] = local_virtual.fleet(provider.cfg, layout, fleet).kwok.pid()
+        self.started = 0.0
+        self.before: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        out = {}
+        for name, pid in self.pids.items():
+            if pid is not None:
+                try:
+                    out[name] = cpu_seconds(pid)
+                except OSError:
+                    continue
+        return out
+
+    def start(self) -> None:
+        self.started, self.before = time.monotonic(), self._now()
+
+    def stop(self) -> dict[str, Any]:
+        wall = max(time.monotonic() - self.started, 1e-3)
+        after = self._now()
+        cores = {n: round((after[n] - self.before.get(n, after[n])) / wall, 3) for n in after}
+        total = sum(cores.values()) or 1e-9
+        memory = {}
+        for name, pid in self.pids.items():
+            if pid is not None:
+                try:
+                    memory[name] = memory_status(pid).get("VmRSS_mb")
+                except OSError:
+                    continue
+        return {
+            "cores": cores,
+            "rss_mb": memory,
+            "drafarm_share_pct": round(100 * cores.get("drafarm-plugin", 0.0) / total, 2),
+        }
+
+
+def measured(workload: Workload, names: Sequence[str], since: float) -> dict[str, Any]:
+    rec = workload.recorder
+    pods = set(names)
+    bound = [t for n, t in rec.scheduled.items() if n in pods]
+    claims = {c: t for c, t in rec.claim_created.items() if c.split("-gpu-")[0] in pods}
+    allocation = [rec.allocated[c] - t for c, t in claims.items() if c in rec.allocated]
+    to_running = [rec.running[n] - rec.created[n] for n in names if n in rec.running and n in rec.created]
+    rate = throughput(bound, since)
+    return {
+        "pods": len(names),
+        "pods_per_s": rate["average"],
+        "scheduling_throughput": rate,
+        "claim_allocation": latency_summary_ms(allocation) if allocation else {},
+        "pod_to_running": latency_summary_ms(to_running) if to_running else {},
+    }
+
+
+def template_phase(workload: Workload, meter: CpuMeter, pods: int, timeout: float) -> dict[str, Any]:
+    meter.start()
+    since = time.monotonic()
+    names = workload.create(pods)
+    workload.wait_running(names, timeout)
+    figures = measured(workload, names, since)
+    figures["cpu"] = meter.stop()
+    workload.delete(names)
+    return figures
+
+
+def steady_phase(
+    workload: Workload, meter: CpuMeter, capacity: int, fill: float, rate: float, seconds: float, timeout: float
+) -> dict[str, Any]:
+    base = workload.create(int(capacity * fill))
+    workload.wait_running(base, timeout)
+    meter.start()
+    since = time.monotonic()
+    churned: list[str] = []
+    interval = 1.0 / rate
+    next_at = since
+    while time.monotonic() - since < seconds:
+        victim = workload.live[0]
+        workload.delete([victim])
+        churned += workload.create(1)
+        next_at += interval
+        time.sleep(max(0.0, next_at - time.monotonic()))  # hold the churn rate
+    workload.wait_running(churned, timeout)
+    figures = measured(workload, churned, since)
+    figures["fill"] = fill
+    figures["cpu"] = meter.stop()
+    workload.delete(list(workload.live))
+    return figures
+
+
+def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
+    started = time.monotonic()
+    provider = LocalProvider()
+    root = paths.state_root()
+    shared.acquire(provider, root)
+    figures: dict[str, Any] = {}
+    notes: list[str] = []
+    try:
+        source = open_farm(args.farm, rest_virtual=True)
+        say(f"deploying farm {source.farm.name} with virtual nodes")
+        up = time.monotonic()
+        provider.deploy_farm(source, say)
+        figures["virtual_nodes_up_s"] = round(time.monotonic() - up, 1)
+        virtual = local_virtual.virtual_nodes(source)
+        capacity = sum(sum(1 for d in n.devices if d.kind == "gpu") for n in virtual)
+        figures["virtual_nodes"] = len(virtual)
+        figures["virtual_gpus"] = capacity
+        meter = CpuMeter(provider, source.farm.name)
+        driver = source.farm.driver
+        for name in args.workloads:
+            workload = Workload(provider, driver, _selector(name, driver))
+            try:
+                say(f"workload {name}")
+                if name in ("template", "cel"):
+                    figures[name] = template_phase(workload, meter, min(args.pods, capacity), args.timeout)
+                elif name == "steady":
+                    figures[name] = {
+                        f"fill_{int(fill * 100)}": steady_phase(
+                            workload, meter, capacity, fill, args.churn_rate, args.churn_seconds, args.timeout
+                        )
+                        for fill in (0.5, 0.9)
+                    }
+            finally:
+                workload.close()
+    finally:
+        try:
+            provider.deploy_farm(open_farm(RUN_FARM))
+        finally:
+            shared.release(provider, root)
+    targets = {t.name: t.check(figure(figures, t.figure)) for t in TARGETS}
+    parameters = {"farm": args.farm, "pods": args.pods, "churn_rate": args.churn_rate,
+                  "churn_seconds": args.churn_seconds, "workloads": list(args.workloads)}  # fmt: skip
+    return results_document("scale", parameters, figures, targets, started=started, notes=notes)
+
+
+def _selector(workload: str, driver: str) -> str:
+    if workload == "cel":
+        return f'device.capacity["{driver}"].memory.compareTo(quantity("40Gi")) >= 0'
+    return ""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("results/bench-scale.json"))
+    parser.add_argument("--farm", default="large")
+    parser.add_argument("--pods", type=int, default=1000)
+    parser.add_argument("--churn-rate", type=float, default=20.0)
+    parser.add_argument("--churn-seconds", type=float, default=30.0)
+    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--workloads", nargs="+", choices=("template", "steady", "cel"),
+                        default=["template", "steady", "cel"])  # fmt: skip
+    args = parser.parse_args(argv)
+    document = run(args, lambda text: print(text, flush=True))
+    write_results(args.out, document)
+    print_summary(document)
+    print(f"results: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

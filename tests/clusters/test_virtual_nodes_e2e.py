@@ -1,0 +1,136 @@
+"""Virtual nodes on the real local cluster: a farm with a virtual node group, deployed through the provider,
+gives that many Ready nodes whose devices are published in slices owned by their Nodes; the real
+scheduler allocates claims from them to pods that kwok runs, each claim on its pod's node, no device twice,
+and a pod beyond the devices waits. Redeploying the run's own farm takes the virtual nodes away."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from lightkube import Client
+from lightkube.codecs import from_dict
+from lightkube.resources.core_v1 import Event, Node, Pod
+from lightkube.resources.resource_v1 import DeviceClass, ResourceClaim, ResourceSlice
+
+from clusters.local.provider import LocalProvider
+from clusters.virtual.nodes import FLEET_LABEL, TOLERATION
+from fakedevices.farm import open_farm
+from fakedevices.spec.loader import resolve_spec_path
+from harness import device_lock
+from harness.farm_lock import farm_exclusive
+from tests.polling import wait_for
+
+pytestmark = pytest.mark.e2e
+FARM = "small"
+VIRTUAL = 20
+GPUS = 2
+IMAGE = "drafarm.local/workload:1"  # never pulled: kwok runs the pods
+
+
+def _farm_spec(directory: Path) -> Path:
+    """The run's farm plus a group of virtual nodes (same driver: the real node keeps serving its devices)."""
+    document: dict[str, Any] = yaml.safe_load(resolve_spec_path(FARM).read_text())
+    document["metadata"]["name"] = "with-virtual"
+    document["spec"]["nodeGroups"].append(
+        {"name": "sim", "namePattern": "sim-{index}", "count": VIRTUAL, "virtual": True,
+         "devices": {"gpu": {"count": GPUS}}}
+    )  # fmt: skip
+    path = directory / "with-virtual.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def _ready(node: Node) -> bool:
+    conditions = node.status.conditions if node.status and node.status.conditions else []
+    return any(c.type == "Ready" and c.status == "True" for c in conditions)
+
+
+def _pod(name: str, template: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "nodeSelector": {"drafarm.dev/group": "sim"},
+            "tolerations": [TOLERATION],
+            "containers": [
+                {"name": "c", "image": "drafarm.local/workload:1", "resources": {"claims": [{"name": "gpu"}]}}
+            ],
+            "resourceClaims": [{"name": "gpu", "resourceClaimTemplateName": template}],
+        },
+    }
+
+
+def _phase(kube: Client, name: str, namespace: str) -> str:
+    pod = kube.get(Pod, name, namespace=namespace)
+    return str(pod.status.phase) if pod.status else "?"
+
+
+def test_virtual_nodes_take_claims_from_the_real_scheduler(
+    farm_cluster: LocalProvider, kube: Client, namespace: str, tmp_path: Path
+) -> None:
+    source = open_farm(_farm_spec(tmp_path))
+    driver = source.farm.driver
+    klass = f"virtual-gpu-{uuid.uuid4().hex[:6]}"
+    with device_lock.exclusive(driver, farm_cluster.kubeconfig()), farm_exclusive(farm_cluster.kubeconfig()):
+        try:
+            farm_cluster.deploy_farm(source)
+            nodes = list(kube.list(Node, labels={FLEET_LABEL: "with-virtual"}))
+            assert len(nodes) == VIRTUAL and all(_ready(n) for n in nodes), [n.metadata.name for n in nodes]
+            uids = {n.metadata.name: n.metadata.uid for n in nodes if n.metadata is not None}
+            slices = list(kube.list(ResourceSlice, labels={FLEET_LABEL: "with-virtual"}))
+            assert {s.spec.nodeName for s in slices} == set(uids)
+            assert sum(len(s.spec.devices or []) for s in slices) == VIRTUAL * GPUS
+            for s in slices:
+                owners = s.metadata.ownerReferences or [] if s.metadata else []
+                assert [(o.kind, o.uid) for o in owners] == [("Node", uids[s.spec.nodeName])], s.metadata
+            kube.create(from_dict({
+                "apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": klass},
+                "spec": {"selectors": [{"cel": {"expression": f'device.driver == "{driver}"'}}]},
+            }))  # fmt: skip
+            kube.create(from_dict({
+                "apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate", "metadata": {"name": "one-gpu"},
+                "spec": {"spec": {"devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": klass}}]}}},
+            }), namespace=namespace)  # fmt: skip
+            names = [f"p{i}" for i in range(VIRTUAL * GPUS)]
+            for name in names:
+                kube.create(from_dict(_pod(name, "one-gpu")), namespace=namespace)
+            wait_for(
+                lambda: all(_phase(kube, n, namespace) == "Running" for n in names),
+                120,
+                f"{len(names)} pods on virtual nodes Running",
+                lambda: str(sorted(_phase(kube, n, namespace) for n in names)),
+            )
+            taken: list[tuple[str, str]] = []
+            for name in names:
+                pod = kube.get(Pod, name, namespace=namespace)
+                claim_name = next(s.resourceClaimName for s in pod.status.resourceClaimStatuses or [])
+                claim = kube.get(ResourceClaim, claim_name, namespace=namespace)
+                (result,) = claim.status.allocation.devices.results
+                assert result.pool == pod.spec.nodeName, f"{name} on {pod.spec.nodeName}, its GPU in {result.pool}"
+                taken.append((result.pool, result.device))
+            assert len(set(taken)) == len(taken), "a device was allocated twice"
+            kube.create(from_dict(_pod("one-too-many", "one-gpu")), namespace=namespace)
+            wait_for(
+                lambda: any("cannot allocate all claims" in (e.message or "") for e in _events(kube, namespace)),
+                60,
+                "the pod beyond the farm's GPUs to be unschedulable for its claim",
+                lambda: _phase(kube, "one-too-many", namespace),
+            )
+            assert _phase(kube, "one-too-many", namespace) == "Pending"
+        finally:
+            for pod in kube.list(Pod, namespace=namespace):
+                if pod.metadata is not None and pod.metadata.name:
+                    kube.delete(Pod, pod.metadata.name, namespace=namespace, grace_period=0)
+            farm_cluster.deploy_farm(open_farm(FARM))  # the run's own farm again: the fleet goes
+            kube.delete(DeviceClass, klass)
+    assert list(kube.list(Node, labels={FLEET_LABEL: "with-virtual"})) == []
+    assert list(kube.list(ResourceSlice, labels={FLEET_LABEL: "with-virtual"})) == []
+
+
+def _events(kube: Client, namespace: str) -> list[Any]:
+    return [e for e in kube.list(Event, namespace=namespace) if e.involvedObject.name == "one-too-many"]
