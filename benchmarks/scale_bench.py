@@ -1,7 +1,8 @@
 """`python -m benchmarks.scale_bench` (`make bench-scale`): DRA scheduling at scale on virtual nodes.
 
     python -m benchmarks.scale_bench [--out results/bench-scale.json] [--farm large] [--pods 1000]
-                                     [--churn-seconds 30] [--churn-rate 20] [--workloads template steady cel]
+                                     [--churn-seconds 30] [--churn-rate 5] [--fills 0.5 0.9]
+                                     [--workloads template steady cel]
 
 The `large` farm (500 nodes x 8 GPUs) is deployed with `--virtual-nodes` on the shared local cluster: the
 real node serves its first node, kwok keeps the other 499 Ready, drafarm publishes their 3992 GPUs.
@@ -251,13 +252,23 @@ def steady_phase(
     return figures
 
 
-def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
+def run(
+    args: argparse.Namespace, say: Callable[[str], None], save: Callable[[dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """Every workload in turn; `save` gets the results document after each one (a long run interrupted
+    keeps what it measured)."""
     started = time.monotonic()
     provider = LocalProvider()
     root = paths.state_root()
     shared.acquire(provider, root)
     figures: dict[str, Any] = {}
-    notes: list[str] = []
+
+    def document() -> dict[str, Any]:
+        targets = {t.name: t.check(figure(figures, t.figure)) for t in TARGETS}
+        parameters = {"farm": args.farm, "pods": args.pods, "churn_rate": args.churn_rate, "fills": list(args.fills),
+                      "churn_seconds": args.churn_seconds, "workloads": list(args.workloads)}  # fmt: skip
+        return results_document("scale", parameters, figures, targets, started=started)
+
     try:
         source = open_farm(args.farm, rest_virtual=True)
         say(f"deploying farm {source.farm.name} with virtual nodes")
@@ -273,27 +284,27 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
         for name in args.workloads:
             workload = Workload(provider, driver, _selector(name, driver))
             try:
-                say(f"workload {name}")
                 if name in ("template", "cel"):
+                    say(f"workload {name}: {min(args.pods, capacity)} pods at once")
                     figures[name] = template_phase(workload, meter, min(args.pods, capacity), args.timeout)
+                    say(f"workload {name}: {figures[name]['pods_per_s']} pods/s")
                 elif name == "steady":
-                    figures[name] = {
-                        f"fill_{int(fill * 100)}": steady_phase(
+                    figures[name] = {}
+                    for fill in args.fills:
+                        say(f"workload steady: fill to {fill:.0%} of {capacity} GPUs, churn {args.churn_rate}/s")
+                        figures[name][f"fill_{int(fill * 100)}"] = steady_phase(
                             workload, meter, capacity, fill, args.churn_rate, args.churn_seconds, args.timeout
                         )
-                        for fill in (0.5, 0.9)
-                    }
             finally:
                 workload.close()
+            if save is not None:
+                save(document())
     finally:
         try:
             provider.deploy_farm(open_farm(RUN_FARM))
         finally:
             shared.release(provider, root)
-    targets = {t.name: t.check(figure(figures, t.figure)) for t in TARGETS}
-    parameters = {"farm": args.farm, "pods": args.pods, "churn_rate": args.churn_rate,
-                  "churn_seconds": args.churn_seconds, "workloads": list(args.workloads)}  # fmt: skip
-    return results_document("scale", parameters, figures, targets, started=started, notes=notes)
+    return document()
 
 
 def _selector(workload: str, driver: str) -> str:
@@ -307,13 +318,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("results/bench-scale.json"))
     parser.add_argument("--farm", default="large")
     parser.add_argument("--pods", type=int, default=1000)
-    parser.add_argument("--churn-rate", type=float, default=20.0)
+    parser.add_argument("--churn-rate", type=float, default=5.0)
     parser.add_argument("--churn-seconds", type=float, default=30.0)
+    parser.add_argument("--fills", type=float, nargs="+", default=[0.5, 0.9], help="steady: fill levels (0..1)")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--workloads", nargs="+", choices=("template", "steady", "cel"),
                         default=["template", "steady", "cel"])  # fmt: skip
     args = parser.parse_args(argv)
-    document = run(args, lambda text: print(text, flush=True))
+    document = run(args, lambda text: print(text, flush=True), lambda doc: write_results(args.out, doc))
     write_results(args.out, document)
     print_summary(document)
     print(f"results: {args.out}")

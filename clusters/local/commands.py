@@ -72,6 +72,13 @@ def kube_apiserver(cfg: LocalConfig, layout: Layout, b: Binaries, gates: dict[st
     ]
 
 
+API_RATE_FLAGS = ("--kube-api-qps=200", "--kube-api-burst=400")
+"""The controller manager's and the scheduler's client-side limits on the API server. Their defaults (20/30
+and 50/100) make the resourceclaim controller create claims from templates at about 20 per second, which,
+not the scheduler, then bounds how fast pods with claims start; one cluster on one host needs no such
+guard (the API server's priority and fairness still applies)."""
+
+
 def kube_controller_manager(cfg: LocalConfig, layout: Layout, b: Binaries, gates: dict[str, bool]) -> list[str]:
     kubeconfig = layout.kubeconfigs / "controller-manager.conf"
     pki = layout.pki
@@ -90,6 +97,7 @@ def kube_controller_manager(cfg: LocalConfig, layout: Layout, b: Binaries, gates
         f"--service-cluster-ip-range={cfg.service_cidr}",
         "--use-service-account-credentials=true",
         "--leader-elect=false",
+        *API_RATE_FLAGS,
         f"--feature-gates={featuregates.gates_flag(gates)}",
         "--profiling=false",
         "--v=1",
@@ -107,6 +115,7 @@ def kube_scheduler(cfg: LocalConfig, layout: Layout, b: Binaries, gates: dict[st
         f"--secure-port={cfg.ports.scheduler}",
         f"--cert-dir={layout.root / 'scheduler'}",
         "--leader-elect=false",
+        *API_RATE_FLAGS,
         f"--feature-gates={featuregates.gates_flag(gates)}",
         "--profiling=false",
         "--v=1",

@@ -34,7 +34,7 @@ def test_scale_bench_writes_its_figures_and_restores_the_farm(
     spec.write_text(yaml.safe_dump(document))
     out = tmp_path / "bench-scale.json"
     args = argparse.Namespace(
-        out=out, farm=str(spec), pods=30, churn_rate=5.0, churn_seconds=2.0, timeout=120.0,
+        out=out, farm=str(spec), pods=30, churn_rate=5.0, churn_seconds=2.0, timeout=120.0, fills=[0.5, 0.9],
         workloads=["template", "steady", "cel"],
     )  # fmt: skip
     kubeconfig = farm_cluster.kubeconfig()
