@@ -70,12 +70,15 @@ class FarmDeployment:
 
     farm: Farm
     nodes: tuple[FarmNode, ...]
+    virtual: tuple[FarmNode, ...] = ()
+    """Virtual nodes (kwok): no plugin; their control reaches their published slices."""
 
     def node(self, kube_node: str) -> FarmNode:
-        for node in self.nodes:
+        for node in (*self.nodes, *self.virtual):
             if node.kube_node == kube_node:
                 return node
-        raise KeyError(f"node {kube_node!r} serves no farm node (served: {[n.kube_node for n in self.nodes]})")
+        virtual = f" and {len(self.virtual)} virtual nodes" if self.virtual else ""
+        raise KeyError(f"node {kube_node!r} serves no farm node (served: {[n.kube_node for n in self.nodes]}{virtual})")
 
 
 class ClusterProvider(abc.ABC):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
+from clusters import provider as providers
+from clusters.provider import ClusterError, ControlChannel
 from fakedevices.dra_limits import MAX_DNS_SUBDOMAIN_LENGTH
 from fakedevices.farm import build_farm
 from fakedevices.model import Farm
@@ -18,6 +21,7 @@ from fakedevices.plugin.orphans import DEFAULT_GRACE_S
 from fakedevices.plugin.runner import AlreadyRunning, PluginOptions, run_plugin, setup_logging
 from fakedevices.plugin.startup_checks import StartupError
 from fakedevices.spec.farmspec import MAX_SEED
+from fakedevices.spec.problems import SpecError
 from fakedevices.spec.reader import DNS_SUBDOMAIN
 from harness.cli_farm import _load
 
@@ -150,9 +154,17 @@ def _run(
 @click.group()
 @click.option("--node", help="Node whose plugin to talk to (its control socket is /run/drafarm/<node>/control.sock).")
 @click.option("--control-socket", type=click.Path(path_type=Path), help="The plugin's control socket.")
+@click.option(
+    "--provider",
+    "provider_name",
+    default="local",
+    show_default=True,
+    help="For a --node with no control socket here: the provider whose deployed farm has it (a virtual node).",
+)
 @click.pass_context
-def fault(ctx: click.Context, node: str | None, control_socket: Path | None) -> None:
-    """Inject faults into a running plugin: device health, failing or slow prepares, driver bugs, crashes."""
+def fault(ctx: click.Context, node: str | None, control_socket: Path | None, provider_name: str) -> None:
+    """Inject faults into a running plugin: device health, failing or slow prepares, driver bugs, crashes.
+    On a virtual node (no plugin) `status` and `set-health` work on its published slice (a device taint)."""
     if control_socket is None:
         if node is None:
             raise click.UsageError("give --node NAME or --control-socket PATH")
@@ -163,12 +175,36 @@ def fault(ctx: click.Context, node: str | None, control_socket: Path | None) -> 
                 param_hint="--node",
             )
         control_socket = DEFAULT_STATE_ROOT / node / "control.sock"
-    ctx.obj = control_socket
+        if not control_socket.exists():
+            virtual = _virtual_node_control(provider_name, node)
+            if virtual is not None:
+                ctx.obj = virtual
+                return
+    ctx.obj = HostSocket(control_socket)
+
+
+@dataclass(frozen=True)
+class HostSocket:
+    path: Path
+
+    def call(self, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        return call(self.path, request, timeout)
+
+
+def _virtual_node_control(provider_name: str, node: str) -> ControlChannel | None:
+    """The control of `node` when it is a virtual node of the farm the provider's running cluster has."""
+    try:
+        deployment = providers.get(provider_name).farm()
+    except (ClusterError, SpecError):
+        return None
+    if deployment is None or not any(n.kube_node == node for n in deployment.virtual):
+        return None
+    return deployment.node(node).control
 
 
 def _send(ctx: click.Context, request: dict[str, Any]) -> None:
     try:
-        response = call(ctx.obj, request)
+        response = ctx.obj.call(request)
     except (ControlError, OSError) as exc:
         click.echo(f"drafarm fault: {exc}", err=True)
         sys.exit(1)

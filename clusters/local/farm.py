@@ -17,8 +17,9 @@ from typing import Any
 from clusters.local import processes
 from clusters.local.config import LocalConfig
 from clusters.local.layout import Layout
-from clusters.local.virtual import served_node
+from clusters.local.virtual import fleets_dir, served_node, virtual_nodes
 from clusters.provider import ClusterError, FarmDeployment, FarmNode
+from clusters.virtual.control import VirtualNodeControl
 from fakedevices.farm import FarmSource, open_farm
 from fakedevices.model import Farm
 from fakedevices.plugin import control_client
@@ -67,8 +68,9 @@ def reload_farm(path: Path) -> FarmSource:
         raise ClusterError(f"the deployed farm spec {path} is no longer valid:\n{exc}") from exc
 
 
-def deployment(cfg: LocalConfig, layout: Layout, farm: Farm) -> FarmDeployment:
-    """The farm's first node served by this cluster's one node."""
+def deployment(cfg: LocalConfig, layout: Layout, source: FarmSource) -> FarmDeployment:
+    """The farm's first real node served by this cluster's one node, and its virtual nodes."""
+    farm = source.farm
     served = served_node(farm).name
     bound = farm.bind_nodes({served: cfg.node_name})
     log = layout.log(PLUGIN)
@@ -79,7 +81,17 @@ def deployment(cfg: LocalConfig, layout: Layout, farm: Farm) -> FarmDeployment:
         log_tail=lambda lines: _tail(log, lines) if log.exists() else "",
         cdi_dirs=(CDI_DIR,),
     )
-    return FarmDeployment(bound, (node,))
+    kwok_log = fleets_dir(layout) / farm.name / "kwok.log"
+    virtual = tuple(
+        FarmNode(
+            farm_node=n.name,
+            kube_node=n.name,
+            control=VirtualNodeControl(layout.admin_kubeconfig, n.name, farm.driver),
+            log_tail=lambda lines: _tail(kwok_log, lines) if kwok_log.exists() else "",
+        )
+        for n in virtual_nodes(source)
+    )
+    return FarmDeployment(bound, (node,), virtual)
 
 
 def camera_addresses(farm: Farm, node: str) -> list[str]:

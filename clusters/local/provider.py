@@ -148,7 +148,7 @@ class LocalProvider(ClusterProvider):
         """Start the farm's DRA plugin (and its emulators) for this node; a no-op if it already serves it."""
         with self._op_lock:
             self._deploy_farm_locked(source, report or (lambda _text: None))
-        return local_farm.deployment(self.cfg, self.layout, source.farm)
+        return local_farm.deployment(self.cfg, self.layout, source)
 
     def _deploy_farm_locked(self, source: FarmSource, report: StepReporter) -> None:
         state = self._state()
@@ -179,7 +179,9 @@ class LocalProvider(ClusterProvider):
         spec = state.get("farm")
         if not isinstance(spec, str):
             return None
-        return local_farm.deployment(self.cfg, self.layout, local_farm.reload_farm(Path(spec)).farm)
+        source = local_farm.reload_farm(Path(spec))
+        rest_virtual = bool(state.get("rest_virtual"))
+        return local_farm.deployment(self.cfg, self.layout, dataclasses.replace(source, rest_virtual=rest_virtual))
 
     def prepare(self, report: StepReporter | None = None) -> None:
         step = report or (lambda _text: None)

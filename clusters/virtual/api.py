@@ -33,6 +33,11 @@ class JsonApi:
             return self.get(f"{collection}/{obj['metadata']['name']}")
         return _checked(response, f"creating {obj.get('kind')} {obj['metadata']['name']}")
 
+    def replace(self, path: str, obj: dict[str, Any]) -> dict[str, Any]:
+        response = self._http.put(path, content=json.dumps(obj), timeout=TIMEOUT_S,
+                                  headers={"Content-Type": "application/json"})  # fmt: skip
+        return _checked(response, f"replacing {path}")
+
     def get(self, path: str) -> dict[str, Any]:
         return _checked(self._http.get(path, timeout=TIMEOUT_S), f"reading {path}")
 

@@ -1,10 +1,15 @@
 """Virtual nodes on the real local cluster: a farm with a virtual node group, deployed through the provider,
 gives that many Ready nodes whose devices are published in slices owned by their Nodes; the real
 scheduler allocates claims from them to pods that kwok runs, each claim on its pod's node, no device twice,
-and a pod beyond the devices waits. Redeploying the run's own farm takes the virtual nodes away."""
+a pod beyond the devices waits; a device marked unhealthy with `drafarm fault` is tainted in its slice, so
+no claim gets it until it is healthy again. Redeploying the run's own farm takes the virtual nodes away."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,6 +30,7 @@ from harness.farm_lock import farm_exclusive
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
 FARM = "small"
 VIRTUAL = 20
 GPUS = 2
@@ -96,7 +102,10 @@ def test_virtual_nodes_take_claims_from_the_real_scheduler(
                 "apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate", "metadata": {"name": "one-gpu"},
                 "spec": {"spec": {"devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": klass}}]}}},
             }), namespace=namespace)  # fmt: skip
-            names = [f"p{i}" for i in range(VIRTUAL * GPUS)]
+            sick = _fault("sim-0", "set-health", "gpu-0", "unhealthy", "--reason", "ECC errors")
+            assert json.loads(sick)["changed"] == ["gpu-0"], sick
+            assert json.loads(_fault("sim-0", "status"))["health"] == {"gpu-0": "unhealthy", "gpu-1": "healthy"}
+            names = [f"p{i}" for i in range(VIRTUAL * GPUS - 1)]  # every GPU but the tainted one
             for name in names:
                 kube.create(from_dict(_pod(name, "one-gpu")), namespace=namespace)
             wait_for(
@@ -114,6 +123,7 @@ def test_virtual_nodes_take_claims_from_the_real_scheduler(
                 assert result.pool == pod.spec.nodeName, f"{name} on {pod.spec.nodeName}, its GPU in {result.pool}"
                 taken.append((result.pool, result.device))
             assert len(set(taken)) == len(taken), "a device was allocated twice"
+            assert ("sim-0", "gpu-0") not in taken, "a claim was allocated the unhealthy (tainted) device"
             kube.create(from_dict(_pod("one-too-many", "one-gpu")), namespace=namespace)
             wait_for(
                 lambda: any("cannot allocate all claims" in (e.message or "") for e in _events(kube, namespace)),
@@ -122,6 +132,11 @@ def test_virtual_nodes_take_claims_from_the_real_scheduler(
                 lambda: _phase(kube, "one-too-many", namespace),
             )
             assert _phase(kube, "one-too-many", namespace) == "Pending"
+            _fault("sim-0", "set-health", "gpu-0", "healthy")
+            wait_for(lambda: _phase(kube, "one-too-many", namespace) == "Running", 60,
+                     "the pending pod to get the device that became healthy",
+                     lambda: _phase(kube, "one-too-many", namespace))  # fmt: skip
+            assert kube.get(Pod, "one-too-many", namespace=namespace).spec.nodeName == "sim-0"
         finally:
             for pod in kube.list(Pod, namespace=namespace):
                 if pod.metadata is not None and pod.metadata.name:
@@ -130,6 +145,16 @@ def test_virtual_nodes_take_claims_from_the_real_scheduler(
             kube.delete(DeviceClass, klass)
     assert list(kube.list(Node, labels={FLEET_LABEL: "with-virtual"})) == []
     assert list(kube.list(ResourceSlice, labels={FLEET_LABEL: "with-virtual"})) == []
+
+
+def _fault(node: str, *args: str) -> str:
+    """`drafarm fault --node NODE ...` as a user types it; its output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    env["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run([sys.executable, "-m", "harness", "fault", "--node", node, *args], env=env,
+                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def _events(kube: Client, namespace: str) -> list[Any]:
