@@ -8,7 +8,8 @@
 - `python -m harness.report reports/results.json` re-renders report.html from a results file.
 """
 
-from harness.report.html import farm_svg, render_html
+from harness.report.farm_picture import farm_svg
+from harness.report.html import render_html
 from harness.report.metadata import set_farm_snapshot, set_run_metadata
 from harness.report.results import ResultsCollector, RunReport, TestResult
 from harness.report.snapshot import STATES, FarmSnapshot, snapshot_from_cluster

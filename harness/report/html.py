@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from harness.report.farm_picture import STATE_COLOURS, farm_svg
 from harness.report.results import FAILING, RunReport, TestResult
 from harness.report.snapshot import STATES, state_counts
 
-STATE_COLOURS = {
-    "free": ("#e5e7eb", "#9ca3af", "#374151"),  # fill, stroke, text
-    "allocated": ("#2563eb", "#1d4ed8", "#ffffff"),
-    "shared": ("#9333ea", "#7e22ce", "#ffffff"),
-    "unhealthy": ("#dc2626", "#991b1b", "#ffffff"),
-}
 OUTCOME_LABELS = {
     "passed": "passed",
     "failed": "failed",
@@ -236,92 +230,6 @@ def _skipped(tests: list[TestResult]) -> str:
     return (
         '<div class="scroll"><table><tr><th>test</th><th>suite</th><th>area</th><th>outcome</th><th>reason</th></tr>'
         f"{rows}</table></div>"
-    )
-
-
-# ---- the farm picture ------------------------------------------------------------------------------
-
-TILE = 26
-GAP = 4
-PAD = 10
-HEAD = 34
-MAX_COLS = 12
-WIDTH = 1180
-BOX_GAP = 14
-
-
-def _device_tile(device: Mapping[str, Any], x: float, y: float) -> str:
-    state = str(device.get("state", "free"))
-    fill, stroke, ink = STATE_COLOURS.get(state, STATE_COLOURS["free"])
-    kind = str(device.get("kind") or "?")
-    lines = [f"{device.get('name', '?')} ({kind})", f"state: {state}"]
-    claims = list(device.get("claims") or [])
-    if claims:
-        lines.append("claims: " + ", ".join(str(c) for c in claims))
-    for key in ("driver", "pool"):
-        if device.get(key):
-            lines.append(f"{key}: {device[key]}")
-    for taint in device.get("taints") or []:
-        lines.append(f"taint: {taint}")
-    dash = ' stroke-dasharray="3 2"' if state == "unhealthy" else ""
-    return (
-        f'<g class="dev"><title>{e(chr(10).join(lines))}</title>'
-        f'<rect x="{x}" y="{y}" width="{TILE}" height="{TILE}" rx="4" fill="{fill}" stroke="{stroke}"{dash}/>'
-        f'<text x="{x + TILE / 2}" y="{y + TILE / 2 + 4}" text-anchor="middle" font-size="11" font-weight="600" '
-        f'fill="{ink}">{e(kind[:1].upper())}</text></g>'
-    )
-
-
-def _box(group: Mapping[str, Any], network: bool) -> tuple[float, float, list[str]]:
-    """(width, height, svg parts at origin) of one node or pool box."""
-    devices = list(group.get("devices") or [])
-    cols = max(1, min(MAX_COLS, len(devices)))
-    rows = max(1, math.ceil(len(devices) / cols))
-    name = str(group.get("name", "?"))
-    subtitle = f"{len(devices)} device{'s' if len(devices) != 1 else ''}"
-    if network:
-        subtitle = f"network pool · {group.get('scope', '')} · {subtitle}"
-    label_width = max(len(name) * 7.6, len(subtitle) * 5.9) + 2 * PAD
-    width = max(cols * (TILE + GAP) - GAP + 2 * PAD, label_width, 120)
-    height = HEAD + rows * (TILE + GAP) - GAP + PAD
-    dash = ' stroke-dasharray="6 4"' if network else ""
-    fill = "#f5f3ff" if network else "#f8fafc"
-    parts = [
-        f'<rect x="0" y="0" width="{width:.0f}" height="{height}" rx="8" fill="{fill}" stroke="#94a3b8"{dash}/>',
-        f'<text x="{PAD}" y="16" font-size="13" font-weight="600" fill="#111827">{e(name)}</text>',
-        f'<text x="{PAD}" y="28" font-size="10" fill="#6b7280">{e(subtitle)}</text>',
-    ]
-    if not devices:
-        parts.append(f'<text x="{PAD}" y="{HEAD + 14}" font-size="11" fill="#9ca3af">no devices</text>')
-    for index, device in enumerate(devices):
-        row, col = divmod(index, cols)
-        parts.append(_device_tile(device, PAD + col * (TILE + GAP), HEAD + row * (TILE + GAP)))
-    return width, height, parts
-
-
-def farm_svg(snapshot: Mapping[str, Any]) -> str:
-    """The farm as an SVG: node boxes, then network pool boxes, devices as coloured tiles."""
-    boxes = [_box(n, False) for n in snapshot.get("nodes") or []]
-    boxes += [_box(p, True) for p in snapshot.get("pools") or []]
-    placed: list[str] = []
-    x = y = float(BOX_GAP)
-    row_height = 0.0
-    max_x = 0.0
-    for width, height, parts in boxes:
-        if x > BOX_GAP and x + width > WIDTH - BOX_GAP:
-            x = BOX_GAP
-            y += row_height + BOX_GAP
-            row_height = 0.0
-        placed.append(f'<g transform="translate({x:.0f},{y:.0f})">{"".join(parts)}</g>')
-        max_x = max(max_x, x + width)
-        row_height = max(row_height, height)
-        x += width + BOX_GAP
-    total_w = max(max_x + BOX_GAP, 200)
-    total_h = y + row_height + BOX_GAP
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="farm-picture" width="{total_w:.0f}" height="{total_h:.0f}" '
-        f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" font-family="system-ui, sans-serif" role="img" '
-        f'aria-label="farm: nodes and devices by state">{"".join(placed)}</svg>'
     )
 
 

@@ -9,7 +9,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.report.html import farm_svg, render_html
+from harness.report.farm_picture import farm_svg
+from harness.report.html import render_html
 from harness.report.results import RunReport, TestResult
 from tests.report.sample import sample_run
 
