@@ -13,7 +13,7 @@ import yaml
 from lightkube import Client
 from lightkube.resources.core_v1 import Node
 
-from benchmarks import scale_bench
+from benchmarks import scale_bench, scale_plot
 from clusters.local.provider import LocalProvider
 from clusters.virtual.nodes import FLEET_LABEL
 from fakedevices.spec.loader import resolve_spec_path
@@ -50,5 +50,8 @@ def test_scale_bench_writes_its_figures_and_restores_the_farm(
     assert set(figures["steady"]) == {"fill_50", "fill_90"}
     assert all(f["pods"] > 0 for f in figures["steady"].values())
     assert "kube-scheduler" in figures["template"]["cpu"]["cores"]
+    assert sum(second["bound"] for second in figures["template"]["timeline"]) == 30
+    page = scale_plot.write_page(written, tmp_path / "bench-scale.html").read_text()
+    assert page.count("<svg") == 2 * 4, "a throughput and a latency plot per phase (template, cel, two fills)"
     assert farm_cluster.farm() is not None and farm_cluster.farm().farm.name == "small"  # type: ignore[union-attr]
     assert list(kube.list(Node, labels={FLEET_LABEL: "scale-smoke"})) == []
