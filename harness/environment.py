@@ -17,6 +17,7 @@ from clusters.provider import ClusterError, ClusterProvider, ControlChannel, Far
 from fakedevices.farm import FarmSource, open_farm
 from fakedevices.model import Farm
 from fakedevices.spec.problems import SpecError
+from harness.farm_lock import farm_exclusive
 from harness.gates import gate_on, parse_override, read_apiserver_gates
 from harness.kube import Kube
 from harness.profiles import DriverProfile, load_profile
@@ -201,7 +202,10 @@ def open_environment(options: HarnessOptions) -> DraEnvironment:
     provider = providers.get(options.cluster, k8s_version=options.k8s_version, workers=workers)
     shared.acquire(provider, paths.state_root(), keep=options.keep_cluster)
     try:
-        deployment = provider.deploy_farm(options.farm) if options.farm else None
+        deployment = None
+        if options.farm:
+            with farm_exclusive(provider.kubeconfig()):  # not while a test has deployed another farm
+                deployment = provider.deploy_farm(options.farm)
         kube = Kube(provider.kubeconfig())
         status = provider.status()
     except ClusterError:

@@ -16,6 +16,7 @@ from lightkube.resources.core_v1 import Namespace, ServiceAccount
 from clusters import paths, shared
 from clusters.local.provider import LocalProvider
 from fakedevices.farm import open_farm
+from harness.farm_lock import farm_exclusive
 from harness.kube import Kube
 from tests.polling import wait_for
 
@@ -66,8 +67,10 @@ def namespace(kube: Client) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def farm_cluster(local_cluster: LocalProvider) -> LocalProvider:
-    """The local cluster with the `small` farm's plugin registered (started once, shared by workers)."""
-    local_cluster.deploy_farm(open_farm(FARM))
+    """The local cluster with the `small` farm's plugin registered (started once, shared by workers). Not
+    while a test of another process has deployed a farm of its own for a while (it holds the farm lock)."""
+    with farm_exclusive(local_cluster.kubeconfig()):
+        local_cluster.deploy_farm(open_farm(FARM))
     return local_cluster
 
 

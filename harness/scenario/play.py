@@ -52,12 +52,14 @@ def play(
             f"== {scenario.name} on Kubernetes {cluster.version}"
             + (f", kube-scheduler {cluster.behaves_as}" if scheduler_version else "")
         )
-        served = len(cluster.deployment.nodes) if cluster.deployment is not None else len(cluster.kube.items("Node"))
+        deployment = cluster.deployment
+        served = len(deployment.nodes) + len(deployment.virtual) if deployment else len(cluster.kube.items("Node"))
         if served < scenario.nodes:
             result = RunResult(scenario.name, cluster.behaves_as)
             result.reason = (
                 f"skipped: needs {scenario.nodes} nodes with the farm's devices; this cluster has {served} "
-                "(the local provider has one node; the kind provider has one per farm node)"
+                "(the local provider has one node, plus the farm's virtual node groups; the kind provider has "
+                "one per farm node)"
             )
         else:
             result = Runner(scenario, cluster, out).run(record)
