@@ -2,7 +2,7 @@
 
     python -m benchmarks.scale_bench [--out results/bench-scale.json] [--farm large] [--pods 1000]
                                      [--churn-seconds 30] [--churn-rate 5] [--fills 0.5 0.9]
-                                     [--workloads template steady cel]
+                                     [--workloads template steady cel partitions]
 
 The `large` farm (500 nodes x 8 GPUs) is deployed with `--virtual-nodes` on the shared local cluster: the
 real node serves its first node, kwok keeps the other 499 Ready, drafarm publishes their 3992 GPUs.
@@ -14,7 +14,9 @@ ResourceClaimTemplate), tolerates the virtual nodes' taint and selects them:
   created -> Running;
 - steady: the virtual GPUs filled to 50% and to 90%, then churn (a pod deleted and a new one created,
   `--churn-rate` per second for `--churn-seconds`), the same figures over the churn;
-- cel: the template workload with a CEL selector on the devices' memory capacity.
+- cel: the template workload with a CEL selector on the devices' memory capacity;
+- partitions: the template workload on the same farm with partitionable GPUs (every GPU's partitions
+  consume its shared counters), a partition per pod (deployed last: it replaces the farm).
 
 CPU (cores used) and memory of etcd, the API server, the scheduler, the controller manager, kwok and
 drafarm's plugin over each phase. The run's own `small` farm comes back afterwards.
@@ -28,12 +30,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from benchmarks.common import (
     Target,
@@ -55,6 +60,7 @@ from clusters.local.provider import COMPONENTS, LocalProvider
 from clusters.virtual.api import JsonApi
 from clusters.virtual.nodes import TOLERATION
 from fakedevices.farm import open_farm
+from fakedevices.spec.loader import resolve_spec_path
 
 RUN_FARM = "small"
 CREATORS = 8
@@ -69,7 +75,7 @@ TARGETS = (
 class Workload:
     """One namespace of benchmark pods, each with a claim for one virtual GPU from a template."""
 
-    def __init__(self, provider: LocalProvider, driver: str, selector: str) -> None:
+    def __init__(self, provider: LocalProvider, driver: str, selector: str, device_type: str = "gpu") -> None:
         self.provider = provider
         self.kubeconfig = provider.kubeconfig()
         self.api = JsonApi(self.kubeconfig)
@@ -77,7 +83,7 @@ class Workload:
         self.klass = f"{self.namespace}-gpu"
         self.serial = 0
         self.live: list[str] = []
-        cel = f'device.driver == "{driver}" && device.attributes["{driver}"].type == "gpu"'
+        cel = f'device.driver == "{driver}" && device.attributes["{driver}"].type == "{device_type}"'
         self.api.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                "metadata": {"name": self.namespace}})  # fmt: skip
         self.api.create("/apis/resource.k8s.io/v1/deviceclasses", {
@@ -307,7 +313,13 @@ def run(
         figures["virtual_gpus"] = capacity
         meter = CpuMeter(provider, source.farm.name)
         driver = source.farm.driver
-        for name in args.workloads:
+        # the partitions workload deploys a farm of its own: it goes last
+        for name in sorted(args.workloads, key=lambda w: w == "partitions"):
+            if name == "partitions":
+                figures[name] = partitions_phase(provider, args, say)
+                if save is not None:
+                    save(document())
+                continue
             workload = Workload(provider, driver, _selector(name, driver))
             try:
                 if name in ("template", "cel"):
@@ -333,6 +345,37 @@ def run(
     return document()
 
 
+def partitions_phase(provider: LocalProvider, args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
+    """The template workload on the same farm with partitionable GPUs: each pod takes one partition, from
+    counters the GPU's partitions share (DRAPartitionableDevices)."""
+    document: dict[str, Any] = yaml.safe_load(resolve_spec_path(args.farm).read_text())
+    document["metadata"]["name"] = f"{document['metadata']['name']}-partitions"
+    for group in document["spec"]["nodeGroups"]:
+        if "gpu" in group.get("devices", {}):
+            group["devices"]["gpu"]["partitions"] = True
+    with tempfile.TemporaryDirectory(prefix="drafarm-scale-") as directory:  # the plugin reads the spec too
+        spec = Path(directory) / "partitions.yaml"
+        spec.write_text(yaml.safe_dump(document))
+        source = open_farm(spec, rest_virtual=True)
+        say(f"workload partitions: deploying farm {source.farm.name} (partitionable GPUs) with virtual nodes")
+        provider.deploy_farm(source, say)
+        virtual = local_virtual.virtual_nodes(source)
+        types = [d.to_api()["attributes"].get("type", {}).get("string") for n in virtual for d in n.devices]
+        partitions = types.count("partition")
+        workload = Workload(provider, source.farm.driver, "", device_type="partition")
+        try:
+            pods = min(args.pods, partitions)
+            say(f"workload partitions: {pods} pods at once, {partitions} partitions of {types.count('gpu')} GPUs")
+            figures = template_phase(workload, CpuMeter(provider, source.farm.name), pods, args.timeout)
+        finally:
+            workload.close()
+            provider.deploy_farm(open_farm(RUN_FARM))  # before the spec goes
+    figures["virtual_devices"] = len(types)
+    figures["virtual_partitions"] = partitions
+    say(f"workload partitions: {figures['pods_per_s']} pods/s")
+    return figures
+
+
 def _selector(workload: str, driver: str) -> str:
     if workload == "cel":
         return f'device.capacity["{driver}"].memory.compareTo(quantity("40Gi")) >= 0'
@@ -348,8 +391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--churn-seconds", type=float, default=30.0)
     parser.add_argument("--fills", type=float, nargs="+", default=[0.5, 0.9], help="steady: fill levels (0..1)")
     parser.add_argument("--timeout", type=float, default=600.0)
-    parser.add_argument("--workloads", nargs="+", choices=("template", "steady", "cel"),
-                        default=["template", "steady", "cel"])  # fmt: skip
+    parser.add_argument("--workloads", nargs="+", choices=("template", "steady", "cel", "partitions"),
+                        default=["template", "steady", "cel", "partitions"])  # fmt: skip
     args = parser.parse_args(argv)
     document = run(args, lambda text: print(text, flush=True), lambda doc: write_results(args.out, doc))
     write_results(args.out, document)

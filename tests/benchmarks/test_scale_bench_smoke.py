@@ -35,7 +35,7 @@ def test_scale_bench_writes_its_figures_and_restores_the_farm(
     out = tmp_path / "bench-scale.json"
     args = argparse.Namespace(
         out=out, farm=str(spec), pods=30, churn_rate=5.0, churn_seconds=2.0, timeout=120.0, fills=[0.5, 0.9],
-        workloads=["template", "steady", "cel"],
+        workloads=["partitions", "template", "steady", "cel"],
     )  # fmt: skip
     kubeconfig = farm_cluster.kubeconfig()
     with device_lock.exclusive("drafarm.dev", kubeconfig), farm_exclusive(kubeconfig):
@@ -47,11 +47,13 @@ def test_scale_bench_writes_its_figures_and_restores_the_farm(
     assert figures["template"]["pods"] == 30 and figures["template"]["pods_per_s"] > 0
     assert figures["template"]["claim_allocation"]["count"] == 30
     assert figures["cel"]["pods"] == 30
+    assert figures["partitions"]["pods"] == 30 and figures["partitions"]["virtual_partitions"] > 40
+    assert list(figures)[-1] == "partitions", "the workload that replaces the farm runs last"
     assert set(figures["steady"]) == {"fill_50", "fill_90"}
     assert all(f["pods"] > 0 for f in figures["steady"].values())
     assert "kube-scheduler" in figures["template"]["cpu"]["cores"]
     assert sum(second["bound"] for second in figures["template"]["timeline"]) == 30
     page = scale_plot.write_page(written, tmp_path / "bench-scale.html").read_text()
-    assert page.count("<svg") == 2 * 4, "a throughput and a latency plot per phase (template, cel, two fills)"
+    assert page.count("<svg") == 2 * 5, "a throughput and a latency plot per phase (template, cel, 2 fills, partitions)"
     assert farm_cluster.farm() is not None and farm_cluster.farm().farm.name == "small"  # type: ignore[union-attr]
     assert list(kube.list(Node, labels={FLEET_LABEL: "scale-smoke"})) == []
