@@ -49,7 +49,7 @@ class Timeouts:
 
 class LocalProvider(ClusterProvider):
     name = "local"
-    restartable = ("kubelet", local_farm.PLUGIN)
+    restartable = ("kubelet", "kube-scheduler", local_farm.PLUGIN)
     virtual_nodes = True
 
     def __init__(
@@ -198,12 +198,25 @@ class LocalProvider(ClusterProvider):
     def restart(self, component: str) -> None:
         if component == "kubelet":
             self._restart_kubelet()
+        elif component == "kube-scheduler":
+            self._restart_scheduler()
         elif component == local_farm.PLUGIN:
             self._restart_plugin()
         else:
             raise ClusterError(
                 f"component {component!r} cannot be restarted on the local provider; choose one of {self.restartable}"
             )
+
+    def _restart_scheduler(self) -> None:
+        """Stop the scheduler and start it again; pods pending meanwhile are scheduled by the new one."""
+        with self._op_lock:
+            if not self._running(patience=self.timeouts.apiserver):
+                raise ClusterError(f"cluster {self.cfg.name!r} is not up; nothing to restart")
+            bins = self._binaries(lambda _s: None)
+            gates = featuregates.dra_gates(self.cfg.minor)
+            processes.stop(self.layout, "kube-scheduler", self.timeouts.stop)
+            self._start("kube-scheduler", commands.kube_scheduler(self.cfg, self.layout, bins, gates))
+            self._wait("kube-scheduler", lambda: readiness.healthz(self.cfg.ports.scheduler), self.timeouts.controllers)
 
     def _restart_kubelet(self) -> None:
         """Stop the kubelet and start it again (running containers stay up), then wait for node Ready."""
