@@ -17,6 +17,8 @@ from clusters.provider import ClusterError
 NODES = "/api/v1/nodes"
 SLICES = "/apis/resource.k8s.io/v1/resourceslices"
 TIMEOUT_S = 30.0
+DELETE_COLLECTION_TIMEOUT_S = 600.0
+"""The API server deletes a collection before it answers: 1500 partitioned slices take minutes here."""
 
 
 class JsonApi:
@@ -71,7 +73,9 @@ class JsonApi:
             _checked(response, f"deleting {path}")
 
     def delete_all(self, collection: str, selector: str) -> None:
-        response = self._http.delete(collection, params={"labelSelector": selector}, timeout=TIMEOUT_S)
+        response = self._http.delete(
+            collection, params={"labelSelector": selector}, timeout=DELETE_COLLECTION_TIMEOUT_S
+        )
         if response.status_code != 404:
             _checked(response, f"deleting {collection} with {selector}")
 
