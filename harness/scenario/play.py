@@ -45,7 +45,7 @@ def play(
             side = SideScheduler(scheduler_version, cluster.kube.kubeconfig)
             stack.callback(side.close)
             out(f"starting kube-scheduler {side.version} beside the cluster's (schedulerName {SCHEDULER_NAME})")
-            side.start()
+            side.start(lambda text: out(f"  {text}"))
             cluster.scheduler = side
             cluster.logs.overrides["kube-scheduler"] = side.log
         out(

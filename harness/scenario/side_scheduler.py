@@ -15,10 +15,12 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from clusters.local import featuregates
 from clusters.toolchain import builder, components, lookup, versions
+from clusters.toolchain.progress import BuildProgress
 
 SCHEDULER_NAME = "drafarm-scenario-scheduler"
 READY_TIMEOUT_S = 90.0
@@ -74,8 +76,13 @@ class SideScheduler:
             "--v=2",
         ]
 
-    def start(self) -> None:
-        binary = _built_scheduler(self.pins) or lookup.program(self.pins, "kubernetes", "kube-scheduler")
+    def start(self, say: Callable[[str], None] | None = None) -> None:
+        """Start it (building this version's kube-scheduler first if needed, each step told to `say`)."""
+        binary = _built_scheduler(self.pins)
+        if binary is None:
+            report = BuildProgress(self.pins, say or (lambda _text: None), ("kubernetes",))
+            with report:
+                binary = lookup.program(self.pins, "kubernetes", "kube-scheduler", report=report)
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 self.command(binary), stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -146,6 +146,10 @@ def from_provider(
         if not shared.registered(provider, root):
             if not provider.status().running:
                 out(f"bringing up a {name} cluster of Kubernetes {wanted} (the first time builds it: minutes)")
+                try:
+                    provider.prepare(lambda text: out(f"  {text}"))  # a line per build step, not silence
+                except ClusterError as exc:
+                    raise TargetError(str(exc)) from None
             shared.acquire(provider, root, keep=keep)
             stack.callback(shared.release, provider, root)
         deployed = provider.farm()
