@@ -285,7 +285,7 @@ def steady_phase(
 
 
 def run(
-    args: argparse.Namespace, say: Callable[[str], None], save: Callable[[dict[str, Any]], None] | None = None
+    args: argparse.Namespace, say: Callable[[str], None], save: Callable[[dict[str, Any]], object] | None = None
 ) -> dict[str, Any]:
     """Every workload in turn; `save` gets the results document after each one (a long run interrupted
     keeps what it measured)."""
