@@ -67,8 +67,7 @@ def page(document: Mapping[str, Any]) -> str:
             + chart(points, "allocation_p50_ms", "claim allocation, median of each second (ms)", bars=False)
         )
     targets = "".join(
-        f"<li>{'PASS' if t['pass'] else 'FAIL'} {html.escape(name)}: {t['value']} {html.escape(t['unit'])} "
-        f"(target {html.escape(t['target'])})</li>"
+        f"<li>{_verdict(t)} {html.escape(name)}: {_value(t)} (target {html.escape(t['target'])})</li>"
         for name, t in (document.get("targets") or {}).items()
     )
     return (
@@ -78,6 +77,18 @@ def page(document: Mapping[str, Any]) -> str:
         f"<p>{figures.get('virtual_nodes')} virtual nodes, {figures.get('virtual_gpus')} GPUs; "
         f"{html.escape(str(document.get('timestamp', '')))}</p><ul>{targets}</ul>{''.join(sections)}</body></html>\n"
     )
+
+
+def _verdict(target: Mapping[str, Any]) -> str:
+    if target.get("value") is None:
+        return "NOT MEASURED"
+    return "PASS" if target["pass"] else "FAIL"
+
+
+def _value(target: Mapping[str, Any]) -> str:
+    if target.get("value") is None:
+        return "its workload did not run"
+    return f"{target['value']:g} {html.escape(str(target['unit']))}"
 
 
 def write_page(document: Mapping[str, Any], path: Path) -> Path:
