@@ -11,3 +11,10 @@ MAX_DNS_LABEL_LENGTH = 63
 MAX_DNS_SUBDOMAIN_LENGTH = 253
 MAX_OPAQUE_PARAMETERS_BYTES = 10 * 1024
 SHARED_PCIE_ROOT_ATTRIBUTE = "resource.kubernetes.io/pcieRoot"
+FIRST_MINOR_WITH_SEPARATE_COUNTERS = 35
+"""From Kubernetes 1.35 a ResourceSlice holds devices or sharedCounters, not both."""
+
+
+def counters_separate(minor: int | None) -> bool:
+    """Whether counter sets go into slices of their own on this minor (unknown: the newer rule)."""
+    return minor is None or minor >= FIRST_MINOR_WITH_SEPARATE_COUNTERS

@@ -10,10 +10,9 @@ from clusters.local.layout import Layout
 from clusters.provider import StepReporter
 from clusters.toolchain import lookup
 from clusters.virtual.fleet import VirtualFleet
+from fakedevices.dra_limits import counters_separate
 from fakedevices.farm import FarmSource
 from fakedevices.model import Farm, Node
-
-FIRST_MINOR_WITH_SEPARATE_COUNTERS = 35
 
 
 def served_node(farm: Farm) -> Node:
@@ -43,7 +42,7 @@ def deploy(cfg: LocalConfig, layout: Layout, source: FarmSource, report: StepRep
         return ()
     report(f"virtual nodes: {len(nodes)} of farm {source.farm.name} (kwok, built on first use)")
     fleet(cfg, layout, source.farm.name).up(
-        source.farm.driver, nodes, counters_separate=cfg.minor >= FIRST_MINOR_WITH_SEPARATE_COUNTERS, report=report
+        source.farm.driver, nodes, counters_separate=counters_separate(cfg.minor), report=report
     )
     return tuple(n.name for n in nodes)
 

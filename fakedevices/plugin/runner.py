@@ -16,6 +16,7 @@ from typing import Any
 
 from prometheus_client import start_http_server
 
+from fakedevices.dra_limits import counters_separate
 from fakedevices.model import Farm
 from fakedevices.plugin.claim_api import ClaimApi
 from fakedevices.plugin.claim_cache import ClaimCache
@@ -32,7 +33,6 @@ from fakedevices.plugin.slice_publisher import PublishedPool, SlicePublisher
 from fakedevices.plugin.startup_checks import check_reachable, checked_client
 
 log = logging.getLogger("drafarm.plugin")
-FIRST_MINOR_WITH_SEPARATE_COUNTERS = 35
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def _node_facts(options: PluginOptions, client: Any) -> tuple[int | None, str | 
 def _counters_separate(options: PluginOptions, minor: int | None) -> bool:
     if options.counters_in_own_slice != "auto":
         return options.counters_in_own_slice == "true"
-    return minor is None or minor >= FIRST_MINOR_WITH_SEPARATE_COUNTERS
+    return counters_separate(minor)
 
 
 def build_plugin(farm: Farm, options: PluginOptions, client: Any | None = None) -> PluginServer:

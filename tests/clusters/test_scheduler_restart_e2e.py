@@ -24,6 +24,7 @@ from clusters.local import virtual as local_virtual
 from clusters.local.provider import LocalProvider
 from clusters.virtual.fleet import VirtualFleet
 from clusters.virtual.nodes import FLEET_LABEL, TOLERATION
+from fakedevices.dra_limits import counters_separate
 from fakedevices.farm import build_farm
 from fakedevices.spec.farmspec import parse_farm_spec
 from harness.farm_lock import farm_exclusive
@@ -45,7 +46,7 @@ def fleet(local_cluster: LocalProvider, tmp_path: Path) -> Iterator[tuple[Virtua
     }))  # fmt: skip
     kwok = local_virtual.fleet(local_cluster.cfg, local_cluster.layout, name).kwok.binary
     fleet = VirtualFleet(name, local_cluster.kubeconfig(), kwok, tmp_path / "fleet")
-    fleet.up(driver, farm.nodes, counters_separate=local_cluster.cfg.minor >= 35)
+    fleet.up(driver, farm.nodes, counters_separate=counters_separate(local_cluster.cfg.minor))
     try:
         yield fleet, driver
     finally:
