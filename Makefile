@@ -9,7 +9,7 @@ K8S_VERSION ?=
 
 export K8S_VERSION
 
-.PHONY: host-packages protos setup lint test unit conformance cluster-up cluster-down bench bench-scale clean scenarios matrix
+.PHONY: host-packages protos setup lint test unit conformance cluster-up cluster-down bench bench-scale clean scenarios matrix soak
 
 setup: host-packages $(STAMP) protos
 
@@ -64,6 +64,13 @@ conformance: setup
 		$(if $(KUBECONFIG_UNDER_TEST),--drafarm-kubeconfig $(KUBECONFIG_UNDER_TEST)) \
 		$(if $(NODE_CDI_DIRS),--drafarm-node-cdi-dir $(NODE_CDI_DIRS)) \
 		$(if $(DRIVER_LOG),--drafarm-driver-log $(DRIVER_LOG)) $(if $(IMAGE),--drafarm-image $(IMAGE))
+
+# The suites RUNS times against one cluster (held for the whole soak): per test the runs it failed, and a
+# flaky column, in reports/soak/soak.html and soak.json; each run's report and output beside them.
+RUNS ?= 20
+soak: setup
+	$(BIN)/drafarm soak --runs $(RUNS) --provider $(PROVIDER) --report-dir reports/soak -- \
+		-n $(CONFORMANCE_WORKERS) $(SUITE_PATHS) --drafarm-profile $(PROFILE) --drafarm-farm $(FARM)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

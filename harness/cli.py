@@ -11,6 +11,7 @@ from harness.cli_matrix import matrix
 from harness.cli_plugin import fault, plugin
 from harness.cli_profile import profile
 from harness.cli_scenario import scenario
+from harness.cli_soak import soak
 from harness.cli_toolchain import toolchain
 
 
@@ -29,6 +30,7 @@ cli.add_command(images)
 cli.add_command(profile)
 cli.add_command(scenario)
 cli.add_command(matrix)
+cli.add_command(soak)
 
 
 def main() -> None:
