@@ -31,7 +31,7 @@ from harness.kube import Kube
 from harness.profiles import device_class_object
 from harness.report import set_farm_snapshot, set_run_metadata, snapshot_from_cluster
 
-pytest_plugins = ["harness.report.hooks"]
+pytest_plugins = ["harness.report.hooks", "harness.cluster_turns"]
 
 MARKERS = {
     "e2e": "needs a real cluster (slow); deselect with -m 'not e2e'",
@@ -44,6 +44,8 @@ MARKERS = {
     "scenario_heavy": "a scenario end to end that holds the farm's devices for minutes (`make scenarios`)",
     "devices_alone": "the test takes the driver's devices away from other tests (it waits to have them alone)",
     "scenario": "a scenario file of a scenarios/ folder, run as a test (docs/scenarios.md)",
+    "cluster_exclusive": "the test takes the cluster away for a moment (a restart of the API server or "
+    "containerd): it runs while no other test does (harness/cluster_turns.py)",
 }
 _OPTIONS_KEY = pytest.StashKey[HarnessOptions]()
 SUITES = Path(__file__).resolve().parent.parent / "suites"

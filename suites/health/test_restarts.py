@@ -1,9 +1,11 @@
-"""Restarting the plugin, or the kubelet, keeps running pods running; slices come back; new pods run.
+"""Restarting the plugin, the kubelet, the API server (with etcd) or containerd keeps running pods running;
+slices come back, once each; new pods run.
 
 These disrupt the shared cluster for a few seconds: every wait here is generous."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -113,3 +115,53 @@ def test_kubelet_restart_keeps_pods_running_and_slices_come_back(dra: DraTest, d
     dra.wait.until("the node's slices to be published again", lambda: _node_devices(dra) == devices, 120)
     _worker_survived(dra, before)
     _new_pod_runs(dra)
+
+
+def _proof_pod(dra: DraTest, name: str, cel: str) -> None:
+    dra.claim(name, b.request("gpu", dra.device_class("gpu"), cel=cel))
+    dra.pod(name, dra.proof_script(), claims={"gpu": name})
+
+
+def _proof_passed(dra: DraTest, name: str) -> None:
+    dra.wait.until(f"pod {name} to finish", lambda: _finished(dra, name), 240, pod=name)
+    logs = dra.wait.pod_succeeded(name, timeout=5)
+    assert "drafarm-proof-ok" in logs, f"pod {name} did not get its device:\n{logs}"
+
+
+def _finished(dra: DraTest, pod: str) -> bool:
+    return ((dra.get("Pod", pod) or {}).get("status") or {}).get("phase") in ("Succeeded", "Failed")
+
+
+def _devices_settle(dra: DraTest, devices: list[str]) -> None:
+    """The node's slices list each device once, as before, and stay so (no duplicate publishing)."""
+    dra.wait.until("the node's slices to list its devices as before", lambda: _node_devices(dra) == devices, 120)
+    for _ in range(5):
+        time.sleep(2)
+        assert _node_devices(dra) == devices, f"the node's slices changed after the restart: {_node_devices(dra)}"
+
+
+@pytest.mark.cluster_exclusive
+def test_api_server_and_etcd_restart_keeps_pods_running_and_the_driver_recovers(
+    dra: DraTest, dra_env: DraEnvironment
+) -> None:
+    provider = _restartable(dra_env, "etcd")
+    devices = _node_devices(dra)
+    _start_worker(dra)
+    before = _container(dra)
+    _proof_pod(dra, "newcomer", GPU_0)  # its prepare meets the API server going away
+    provider.restart("etcd")
+    _proof_passed(dra, "newcomer")
+    _worker_survived(dra, before)
+    _devices_settle(dra, devices)
+
+
+@pytest.mark.cluster_exclusive
+def test_containerd_restart_keeps_pods_running_and_new_pods_start(dra: DraTest, dra_env: DraEnvironment) -> None:
+    provider = _restartable(dra_env, "containerd")
+    devices = _node_devices(dra)
+    _start_worker(dra)
+    before = _container(dra)
+    provider.restart("containerd")
+    _worker_survived(dra, before)
+    _new_pod_runs(dra)
+    _devices_settle(dra, devices)

@@ -1,0 +1,75 @@
+"""Cluster turns: an exclusive test waits for the shared ones and goes before shared ones that come later;
+a process started inside a turn does not wait for a turn of its own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from harness.cluster_turns import HELD_ENV, cluster_turn
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from harness.cluster_turns import cluster_turn
+exclusive, directory, log = sys.argv[1] == "x", Path(sys.argv[2]), Path(sys.argv[3])
+name, seconds = sys.argv[4], float(sys.argv[5])
+with cluster_turn(exclusive, directory):
+    with log.open("a") as f:
+        f.write(f"{name} in {time.monotonic()}\\n")
+    time.sleep(seconds)
+    with log.open("a") as f:
+        f.write(f"{name} out {time.monotonic()}\\n")
+"""
+
+
+def _start(tmp_path: Path, exclusive: bool, name: str, seconds: float) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != HELD_ENV}
+    args = ["x" if exclusive else "s", str(tmp_path), str(tmp_path / "log"), name, str(seconds)]
+    return subprocess.Popen([sys.executable, "-c", HOLD, *args], env=env)
+
+
+def _wait_for_line(tmp_path: Path, text: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if (tmp_path / "log").exists() and text in (tmp_path / "log").read_text():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} never logged")
+
+
+def _order(tmp_path: Path) -> list[str]:
+    lines = [line.split() for line in (tmp_path / "log").read_text().splitlines()]
+    return [f"{name} {what}" for name, what, _ in sorted(lines, key=lambda parts: float(parts[2]))]
+
+
+def test_an_exclusive_turn_waits_for_shared_holders_and_goes_before_later_ones(tmp_path: Path) -> None:
+    first = _start(tmp_path, False, "a", 1.5)
+    _wait_for_line(tmp_path, "a in")
+    restart = _start(tmp_path, True, "x", 1.0)
+    time.sleep(0.5)  # x waits for a, holding the turnstile
+    later = _start(tmp_path, False, "b", 0.1)
+    for process in (first, restart, later):
+        assert process.wait(30) == 0
+    assert _order(tmp_path) == ["a in", "a out", "x in", "x out", "b in", "b out"]
+
+
+def test_shared_turns_run_together(tmp_path: Path) -> None:
+    first = _start(tmp_path, False, "a", 1.0)
+    _wait_for_line(tmp_path, "a in")
+    second = _start(tmp_path, False, "b", 0.1)
+    for process in (first, second):
+        assert process.wait(30) == 0
+    assert _order(tmp_path)[:3] == ["a in", "b in", "b out"]
+
+
+def test_a_process_started_inside_a_turn_does_not_wait_for_one(tmp_path: Path) -> None:
+    with cluster_turn(True, tmp_path):
+        assert os.environ[HELD_ENV] == "exclusive"
+        child = subprocess.Popen([sys.executable, "-c", HOLD, "s", str(tmp_path), str(tmp_path / "log"), "c", "0"])
+        assert child.wait(20) == 0  # it would block forever on the exclusive turn this process holds
+    assert HELD_ENV not in os.environ
+    assert _order(tmp_path) == ["c in", "c out"]
