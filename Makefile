@@ -109,8 +109,8 @@ scenarios: setup
 		--record reports/scenarios
 
 # A suite slice on several versions, one report with a version column (reports/matrix/matrix.html):
-#   make matrix VERSIONS="1.34.4 1.36.3" MARK=smoke SUITES=allocation
-VERSIONS ?= 1.34.4 1.36.3
+#   make matrix VERSIONS="1.34.4 1.37.2" MARK=smoke SUITES=allocation
+VERSIONS ?= 1.34.4 1.37.2
 MARK ?= smoke
 matrix: setup
 	$(BIN)/drafarm matrix $(SUITE_PATHS) $(addprefix --k8s-version ,$(VERSIONS)) -m "$(MARK)" --replace \

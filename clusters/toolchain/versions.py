@@ -76,7 +76,7 @@ SUPPORTED: tuple[ToolPins, ...] = (
     ),
 )
 
-DEFAULT_MINOR = 36
+DEFAULT_MINOR = 37
 """The minor a cluster gets when none is asked for; the newest one that ran the smoke suites here."""
 
 

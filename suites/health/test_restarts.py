@@ -165,3 +165,34 @@ def test_containerd_restart_keeps_pods_running_and_new_pods_start(dra: DraTest, 
     _worker_survived(dra, before)
     _new_pod_runs(dra)
     _devices_settle(dra, devices)
+
+
+def _prepared_claims(env: DraEnvironment) -> list[str]:
+    assert env.control is not None
+    return [str(uid) for uid in env.control.call({"op": "status"}).get("prepared") or []]
+
+
+def test_a_force_deleted_pods_claim_is_unprepared_across_a_kubelet_restart(
+    dra: DraTest, dra_env: DraEnvironment
+) -> None:
+    """Nothing stays prepared for a claim that is gone: whoever notices first (the kubelet's own cleanup
+    of the dead pod, or the plugin's orphan collection), the claim ends unprepared, CDI spec and all."""
+    provider = _restartable(dra_env, "kubelet")
+    dra.template("gpu", b.request("gpu", dra.device_class("gpu"), cel=GPU_2))
+    dra.pod("doomed", "sleep 3600", templates={"gpu": "gpu"})
+    dra.wait.until("pod doomed to run", lambda: _phase(dra, "doomed") == "Running", 180, pod="doomed")
+    claim = dra.get("ResourceClaim", dra.pod_claim_name("doomed", "gpu")) or {}
+    uid = str(claim["metadata"]["uid"])
+    assert uid in _prepared_claims(dra_env) and dra.cdi_specs_for(uid), f"claim {uid} is not prepared"
+
+    dra.kube.delete("Pod", "doomed", dra.ns, grace=0)
+    provider.restart("kubelet")
+    dra.wait.until(
+        f"claim {uid} of the force-deleted pod to be unprepared",
+        lambda: uid not in _prepared_claims(dra_env) and not dra.cdi_specs_for(uid),
+        240,
+    )
+
+
+def _phase(dra: DraTest, pod: str) -> str:
+    return str(((dra.get("Pod", pod) or {}).get("status") or {}).get("phase"))

@@ -65,7 +65,7 @@ def test_staging_version_maps_minor_and_patch() -> None:
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [(None, "v1.36.3"), ("", "v1.36.3"), ("1.34", "v1.34.4"), ("v1.34.4", "v1.34.4"), ("1.36.3", "v1.36.3")],
+    [(None, "v1.37.2"), ("", "v1.37.2"), ("1.34", "v1.34.4"), ("v1.34.4", "v1.34.4"), ("1.36.3", "v1.36.3")],
 )
 def test_resolve_versions(given: str | None, expected: str) -> None:
     assert versions.resolve(given).kubernetes == expected
