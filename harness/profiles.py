@@ -27,9 +27,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from fakedevices.quantity import parse_quantity
+from fakedevices.spec.loader import load_document, read_spec_text
 from fakedevices.spec.problems import MISSING, Problem, SpecError
 from fakedevices.spec.reader import DNS_SUBDOMAIN, Reader
 from harness.profile_model import (
@@ -74,7 +73,6 @@ QUALIFIED_NAME = re.compile(
 )
 NAME_HELP = "an attribute or capacity name: an identifier (the driver's domain), or domain/identifier"
 VERSION = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
-MAX_PROFILE_BYTES = 256 * 1024
 
 
 def profile_names() -> list[str]:
@@ -92,21 +90,7 @@ def load_profile(ref: str | Path) -> DriverProfile:
                 allowed = "not a file; give a profile YAML file or a built-in name"
             raise SpecError(str(ref), [Problem("profile", str(ref), allowed)])
         path = candidate
-    try:
-        raw = path.read_bytes()
-        if len(raw) > MAX_PROFILE_BYTES:
-            raise SpecError(str(path), [Problem("file", f"{len(raw)} bytes", f"at most {MAX_PROFILE_BYTES} bytes")])
-        document = yaml.safe_load(raw.decode("utf-8"))
-    except OSError as exc:
-        raise SpecError(str(path), [Problem("file", str(path), f"cannot be read: {exc.strerror}")]) from exc
-    except UnicodeDecodeError as exc:
-        raise SpecError(str(path), [Problem("file", f"byte {exc.start}", "not UTF-8 text")]) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "document"
-        raise SpecError(str(path), [Problem(where, str(getattr(exc, "problem", exc)), "not valid YAML")]) from exc
-    except RecursionError as exc:
-        raise SpecError(str(path), [Problem("document", "nesting", "too deeply nested")]) from exc
+    document = load_document(read_spec_text(path, "driver profile"), str(path))
     return parse_profile(document, str(path))
 
 

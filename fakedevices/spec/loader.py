@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -41,19 +42,19 @@ def resolve_spec_path(spec: str | Path) -> Path:
     raise _file_problem(text, text, f"no such file; give a path or an example name ({names})")
 
 
-def read_spec_text(path: Path) -> str:
-    """The file's text, refusing what no farm spec is: too large, unreadable, not UTF-8."""
+def read_spec_text(path: Path, what: str = "farm spec") -> str:
+    """The file's text, refusing what no farm spec (profile, scenario) is: too large, unreadable, not UTF-8."""
     source = str(path)
     try:
         with path.open("rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise _file_problem(source, "not a regular file", "give a farm spec file")
+                raise _file_problem(source, "not a regular file", f"give a {what} file")
             data = handle.read(MAX_DOCUMENT_BYTES + 1)
     except OSError as exc:
         raise _file_problem(source, exc.strerror or str(exc), "make the file readable (or give another)") from None
     if len(data) > MAX_DOCUMENT_BYTES:
         raise _file_problem(
-            source, f"more than {MAX_DOCUMENT_BYTES} bytes", f"a farm spec is at most {MAX_DOCUMENT_BYTES // 1024} KiB"
+            source, f"more than {MAX_DOCUMENT_BYTES} bytes", f"a {what} is at most {MAX_DOCUMENT_BYTES // 1024} KiB"
         )
     try:
         return data.decode("utf-8")
@@ -63,15 +64,19 @@ def read_spec_text(path: Path) -> str:
         ) from None
 
 
-def parse_spec_text(text: str, source: str) -> FarmSpec:
+def load_document(text: str, source: str) -> Any:
+    """A YAML document read within the spec limits (size, nesting, aliases, integers); SpecError otherwise."""
     try:
-        document = load_bounded(text)
+        return load_bounded(text)
     except YamlLimitError as exc:
         raise SpecError(source, [Problem(_where(exc), exc.seen, exc.allowed)]) from None
     except yaml.YAMLError as exc:
         problem = str(getattr(exc, "problem", None) or exc)
         raise SpecError(source, [Problem(_where(exc), problem, "not valid YAML")]) from None
-    return parse_farm_spec(document, source)
+
+
+def parse_spec_text(text: str, source: str) -> FarmSpec:
+    return parse_farm_spec(load_document(text, source), source)
 
 
 def load_farm_spec(spec: str | Path) -> FarmSpec:

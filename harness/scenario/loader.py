@@ -10,8 +10,7 @@ import yaml
 
 from clusters import paths
 from fakedevices.farm import FarmSource, open_farm
-from fakedevices.spec.bounded_yaml import YamlLimitError, load_bounded
-from fakedevices.spec.loader import read_spec_text
+from fakedevices.spec.loader import load_document, read_spec_text
 from fakedevices.spec.problems import Problem, SpecError
 from harness.scenario.schema import Scenario, parse_scenario
 
@@ -20,15 +19,7 @@ def load_scenario(path: str | Path) -> Scenario:
     file = Path(path)
     if not file.is_file():
         raise SpecError(str(path), [Problem("file", str(path), "no such scenario file; give the path of a .yaml")])
-    text = read_spec_text(file)
-    try:
-        document = load_bounded(text)
-    except YamlLimitError as exc:
-        raise SpecError(str(file), [Problem(_where(exc), exc.seen, exc.allowed)]) from None
-    except yaml.YAMLError as exc:
-        problem = str(getattr(exc, "problem", None) or exc)
-        raise SpecError(str(file), [Problem(_where(exc), problem, "not valid YAML")]) from None
-    return parse_scenario(document, str(file))
+    return parse_scenario(load_document(read_spec_text(file, "scenario"), str(file)), str(file))
 
 
 def scenario_farm(scenario: Scenario) -> FarmSource:
@@ -45,8 +36,3 @@ def scenario_farm(scenario: Scenario) -> FarmSource:
         return open_farm(target)
     beside = Path(scenario.source).parent / scenario.farm
     return open_farm(beside if beside.is_file() else scenario.farm)
-
-
-def _where(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "document"

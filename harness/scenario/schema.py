@@ -270,7 +270,7 @@ def _object(item: Any, path: str, problems: list[Problem]) -> dict[str, Any] | N
         return None
     kind = item.get("kind", MISSING)
     ok = True
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         problems.append(Problem(f"{path}.kind", kind, "one of: " + ", ".join(KINDS)))
         ok = False
     api = item.get("apiVersion", MISSING)
