@@ -56,7 +56,8 @@ from clusters import paths, shared
 from clusters.local import farm as local_farm
 from clusters.local import processes
 from clusters.local import virtual as local_virtual
-from clusters.local.provider import COMPONENTS, LocalProvider
+from clusters.local.components import COMPONENTS
+from clusters.local.provider import LocalProvider
 from clusters.virtual.api import JsonApi
 from clusters.virtual.nodes import TOLERATION
 from fakedevices.farm import open_farm
