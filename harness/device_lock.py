@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from clusters.polling import poll
+
 WAIT_S = 600.0
 
 
@@ -32,17 +34,18 @@ def _files(driver: str, kubeconfig: Path) -> tuple[Path, Path]:
 
 
 def _take(handle: IO[bytes], mode: int, what: str, deadline: float, wait: float) -> None:
-    while True:
+    def taken() -> bool:
         try:
             fcntl.flock(handle, mode | fcntl.LOCK_NB)
-            return
         except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise DeviceLockTimeout(
-                    f"waited {wait:.0f}s for {what}: another test process holds the driver's devices "
-                    f"({handle.name}); is a test that deletes its slices stuck?"
-                ) from None
-            time.sleep(0.1)  # poll
+            return False
+        return True
+
+    if not poll(taken, max(0.0, deadline - time.monotonic()), 0.1):
+        raise DeviceLockTimeout(
+            f"waited {wait:.0f}s for {what}: another test process holds the driver's devices "
+            f"({handle.name}); is a test that deletes its slices stuck?"
+        )
 
 
 @contextmanager
