@@ -13,7 +13,7 @@ import hashlib
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -48,32 +48,31 @@ def _take(handle: IO[bytes], mode: int, what: str, deadline: float, wait: float)
         )
 
 
+def shared(driver: str, kubeconfig: Path, wait: float | None = None) -> AbstractContextManager[None]:
+    """The driver's devices, shared with every other reader."""
+    gate = f"the devices of {driver} (a test holds them alone)"
+    return _hold(driver, kubeconfig, wait, fcntl.LOCK_SH, gate, f"the devices of {driver}")
+
+
+def exclusive(driver: str, kubeconfig: Path, wait: float | None = None) -> AbstractContextManager[None]:
+    """The driver's devices alone, once every reader is done."""
+    gate = f"the turnstile of {driver}'s devices"
+    return _hold(driver, kubeconfig, wait, fcntl.LOCK_EX, gate, f"every other test to finish with {driver}'s devices")
+
+
 @contextmanager
-def shared(driver: str, kubeconfig: Path, wait: float | None = None) -> Iterator[None]:
+def _hold(driver: str, kubeconfig: Path, wait: float | None, mode: int, gate_what: str, what: str) -> Iterator[None]:
+    """Through the turnstile to the devices lock in `mode`: a reader lets the turnstile go as soon as it
+    holds the devices, a writer keeps it until it is done, so readers arriving meanwhile queue behind it."""
     turnstile, devices = _files(driver, kubeconfig)
     wait = WAIT_S if wait is None else wait
     deadline = time.monotonic() + wait
     with turnstile.open("ab") as gate, devices.open("ab") as lock:
-        _take(gate, fcntl.LOCK_EX, f"the devices of {driver} (a test holds them alone)", deadline, wait)
+        _take(gate, fcntl.LOCK_EX, gate_what, deadline, wait)
         try:
-            _take(lock, fcntl.LOCK_SH, f"the devices of {driver}", deadline, wait)
-        finally:
-            fcntl.flock(gate, fcntl.LOCK_UN)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-@contextmanager
-def exclusive(driver: str, kubeconfig: Path, wait: float | None = None) -> Iterator[None]:
-    turnstile, devices = _files(driver, kubeconfig)
-    wait = WAIT_S if wait is None else wait
-    deadline = time.monotonic() + wait
-    with turnstile.open("ab") as gate, devices.open("ab") as lock:
-        _take(gate, fcntl.LOCK_EX, f"the turnstile of {driver}'s devices", deadline, wait)
-        try:
-            _take(lock, fcntl.LOCK_EX, f"every other test to finish with {driver}'s devices", deadline, wait)
+            _take(lock, mode, what, deadline, wait)
+            if mode == fcntl.LOCK_SH:
+                fcntl.flock(gate, fcntl.LOCK_UN)
             try:
                 yield
             finally:
