@@ -1,10 +1,11 @@
 """containerd, kube-apiserver and etcd (which takes the API server along) restarted through the provider: a
-running pod keeps its container (containerd's shims are not stopped), the API answers at once, and a new
+running pod keeps its container (its process and its shim are not stopped), the API answers at once, and a new
 pod runs. Restarting the API server fails the requests other test processes make meanwhile, so those two
 run only when no other test process uses the cluster: run this file alone to include them."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,6 @@ from harness.farm_lock import farm_exclusive
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
-SHIM = "containerd-shim-runc-v2"
 
 
 def _pod(name: str, namespace: str, script: str) -> Any:
@@ -50,9 +50,19 @@ def _container(kube: Client, name: str, namespace: str) -> dict[str, Any]:
     }
 
 
-def _shims(cluster: LocalProvider) -> set[int]:
-    ours = set(processes.processes_mentioning(str(cluster.layout.root)))
-    return {pid for pid in processes.processes_mentioning(SHIM) if pid in ours}
+def _processes_and_shims(container_id: str) -> set[int]:
+    """The container's processes (its ID is in their cgroup path) and their parents, its shim."""
+    short = container_id.split("://", 1)[-1]
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and short in (entry / "cgroup").read_text():
+                status = (entry / "status").read_text()
+                parent = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:"))
+                found |= {int(entry.name), parent}
+        except (OSError, StopIteration):
+            continue
+    return found
 
 
 def _alone(cluster: LocalProvider, component: str) -> None:
@@ -77,15 +87,15 @@ def test_a_restart_keeps_running_pods_and_new_pods_run(
         "pod sleeper to run",
         lambda: str(_container(kube, "sleeper", namespace)),
     )
-    shims = _shims(local_cluster)
-    assert shims, "no containerd shim of this cluster runs the pod"
+    running = _processes_and_shims(before["containerID"])
+    assert running, f"no process of container {before['containerID']} found"
     pids = {c: processes.read_pid(local_cluster.layout, c) for c in steps.RESTARTS[component]}
     with farm_exclusive(local_cluster.kubeconfig()):
         local_cluster.restart(component)
     assert local_cluster.status().running
     for name, pid in pids.items():
         assert processes.read_pid(local_cluster.layout, name) != pid, f"{name} was not restarted"
-    assert all(processes.alive(pid) for pid in shims), "a shim of a running container was stopped"
+    assert all(processes.alive(pid) for pid in running), "the container's process or its shim was stopped"
     kube.create(_pod("newcomer", namespace, "echo newcomer-ran"))
     wait_for(
         lambda: _container(kube, "newcomer", namespace)["phase"] == "Succeeded",
