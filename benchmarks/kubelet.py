@@ -10,6 +10,7 @@ from typing import Any
 import grpc
 
 from benchmarks.claims import ClaimRef
+from clusters.polling import poll
 from fakedevices.proto.stubs import (
     dra_v1_pb2,
     dra_v1_pb2_grpc,
@@ -27,10 +28,9 @@ class PrepareFailed(RuntimeError):
 def wait_for_socket(path: Path, timeout: float) -> None:
     """Until a gRPC server answers on `path` (the plugin creates its sockets when it is ready)."""
     deadline = time.monotonic() + timeout
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no socket at {path} after {timeout:g} s: the plugin did not start")
-        time.sleep(0.02)  # poll: the socket appears once the plugin has built its farm and started
+    # The socket appears once the plugin has built its farm and started.
+    if not poll(path.exists, timeout, 0.02):
+        raise TimeoutError(f"no socket at {path} after {timeout:g} s: the plugin did not start")
     channel = grpc.insecure_channel(f"unix://{path}")
     try:
         grpc.channel_ready_future(channel).result(timeout=max(0.1, deadline - time.monotonic()))

@@ -56,7 +56,9 @@ from clusters import paths, shared
 from clusters.local import farm as local_farm
 from clusters.local import processes
 from clusters.local import virtual as local_virtual
-from clusters.local.provider import COMPONENTS, LocalProvider
+from clusters.local.components import COMPONENTS
+from clusters.local.provider import LocalProvider
+from clusters.polling import poll
 from clusters.virtual.api import JsonApi
 from clusters.virtual.nodes import TOLERATION
 from fakedevices.farm import open_farm
@@ -132,13 +134,12 @@ class Workload:
 
     def wait_running(self, names: Sequence[str], timeout: float) -> list[str]:
         """Wait until every pod runs, or `timeout`; the pods not Running then (the figures cover the rest)."""
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def missing() -> list[str]:
             running = self.recorder.running
-            missing = [n for n in names if n not in running]
-            if not missing or time.monotonic() > deadline:
-                return missing
-            time.sleep(0.2)  # poll the recorder
+            return [n for n in names if n not in running]
+
+        return poll(missing, timeout, 0.2, done=lambda left: not left)
 
     def close(self) -> None:
         self.recorder.stop()

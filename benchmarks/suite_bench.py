@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from benchmarks.common import latency_summary_ms
 from clusters import paths, shared
 from clusters.local.provider import LocalProvider
+from clusters.polling import poll
 from fakedevices.farm import open_farm
 from harness import builders as b
 from harness.kube import Kube
@@ -32,14 +34,17 @@ TARGET_SPEEDUP = 1.6
 TARGET_P50_S = 3.0
 
 
+def _running(kube: Kube, name: str, namespace: str) -> Callable[[], bool]:
+    """A probe: whether the pod runs."""
+    return lambda: ((kube.get("Pod", name, namespace) or {}).get("status") or {}).get("phase") == "Running"
+
+
 def pod_to_running(kube: Kube, pods: int) -> list[float]:
     """Seconds from creating a pod with a claim (from a template) until it is Running, one pod at a time."""
     ns = f"bench-{uuid.uuid4().hex[:6]}"
     kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
     try:
-        deadline = time.monotonic() + 60
-        while kube.get("ServiceAccount", "default", ns) is None and time.monotonic() < deadline:
-            time.sleep(0.1)  # poll
+        poll(lambda: kube.get("ServiceAccount", "default", ns) is not None, 60)
         kube.ensure(
             b.device_class(
                 "bench-partition.drafarm.dev",
@@ -60,10 +65,8 @@ def pod_to_running(kube: Kube, pods: int) -> list[float]:
                     namespace=ns,
                 )
             )
-            while ((kube.get("Pod", name, ns) or {}).get("status") or {}).get("phase") != "Running":
-                if time.monotonic() - started > 120:
-                    raise RuntimeError(f"pod {ns}/{name} not Running after 120 s")
-                time.sleep(0.02)  # poll
+            if not poll(_running(kube, name, ns), 120, 0.02):
+                raise RuntimeError(f"pod {ns}/{name} not Running after 120 s")
             samples.append(time.monotonic() - started)
             kube.delete("Pod", name, ns, grace=0)
         return samples

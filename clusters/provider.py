@@ -145,6 +145,13 @@ def names() -> list[str]:
     return sorted(PROVIDERS)
 
 
+def restartable(name: str) -> tuple[str, ...]:
+    """The components `restart` takes on the named provider, without creating one."""
+    if not PROVIDERS:
+        _register_builtin()
+    return tuple(getattr(PROVIDERS.get(name), "restartable", ()))
+
+
 def get(name: str, **kwargs: object) -> ClusterProvider:
     """A provider by name. Every provider takes `k8s_version`, `cluster_name` and `workers` (the nodes
     the farm wants; a provider with fewer serves the farm's first nodes)."""

@@ -209,3 +209,30 @@ def logs(provider_name: str, k8s_version: str | None, cluster_name: str | None, 
     """Copy every component's log (and the cluster state) into DEST."""
     for path in _provider(provider_name, k8s_version, cluster_name).collect_logs(dest):
         click.echo(str(path))
+
+
+def _restart_help() -> str:
+    targets = "; ".join(f"{name}: {', '.join(providers.restartable(name))}" for name in providers.names())
+    return (
+        f"Restart COMPONENT (stopped by its PID, started as `up` starts it) and wait until it serves again. "
+        f"COMPONENT per provider: {targets}."
+    )
+
+
+@cluster.command(help=_restart_help())
+@_common
+@click.argument("component")
+def restart(provider_name: str, k8s_version: str | None, cluster_name: str | None, component: str) -> None:
+    prov = _provider(provider_name, k8s_version, cluster_name)
+    if component not in prov.restartable:
+        raise click.BadParameter(
+            f"the {prov.name} provider restarts {', '.join(prov.restartable)}, not {component!r}",
+            param_hint="COMPONENT",
+        )
+    start = time.monotonic()
+    with _err.status(f"restarting {component}"):
+        try:
+            prov.restart(component)
+        except ClusterError as exc:
+            raise click.ClickException(str(exc)) from exc
+    _err.print(f"{component} restarted in {time.monotonic() - start:.1f}s")

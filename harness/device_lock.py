@@ -13,9 +13,11 @@ import hashlib
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO
+
+from clusters.polling import poll
 
 WAIT_S = 600.0
 
@@ -32,45 +34,45 @@ def _files(driver: str, kubeconfig: Path) -> tuple[Path, Path]:
 
 
 def _take(handle: IO[bytes], mode: int, what: str, deadline: float, wait: float) -> None:
-    while True:
+    def taken() -> bool:
         try:
             fcntl.flock(handle, mode | fcntl.LOCK_NB)
-            return
         except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise DeviceLockTimeout(
-                    f"waited {wait:.0f}s for {what}: another test process holds the driver's devices "
-                    f"({handle.name}); is a test that deletes its slices stuck?"
-                ) from None
-            time.sleep(0.1)  # poll
+            return False
+        return True
+
+    if not poll(taken, max(0.0, deadline - time.monotonic()), 0.1):
+        raise DeviceLockTimeout(
+            f"waited {wait:.0f}s for {what}: another test process holds the driver's devices "
+            f"({handle.name}); is a test that deletes its slices stuck?"
+        )
+
+
+def shared(driver: str, kubeconfig: Path, wait: float | None = None) -> AbstractContextManager[None]:
+    """The driver's devices, shared with every other reader."""
+    gate = f"the devices of {driver} (a test holds them alone)"
+    return _hold(driver, kubeconfig, wait, fcntl.LOCK_SH, gate, f"the devices of {driver}")
+
+
+def exclusive(driver: str, kubeconfig: Path, wait: float | None = None) -> AbstractContextManager[None]:
+    """The driver's devices alone, once every reader is done."""
+    gate = f"the turnstile of {driver}'s devices"
+    return _hold(driver, kubeconfig, wait, fcntl.LOCK_EX, gate, f"every other test to finish with {driver}'s devices")
 
 
 @contextmanager
-def shared(driver: str, kubeconfig: Path, wait: float | None = None) -> Iterator[None]:
+def _hold(driver: str, kubeconfig: Path, wait: float | None, mode: int, gate_what: str, what: str) -> Iterator[None]:
+    """Through the turnstile to the devices lock in `mode`: a reader lets the turnstile go as soon as it
+    holds the devices, a writer keeps it until it is done, so readers arriving meanwhile queue behind it."""
     turnstile, devices = _files(driver, kubeconfig)
     wait = WAIT_S if wait is None else wait
     deadline = time.monotonic() + wait
     with turnstile.open("ab") as gate, devices.open("ab") as lock:
-        _take(gate, fcntl.LOCK_EX, f"the devices of {driver} (a test holds them alone)", deadline, wait)
+        _take(gate, fcntl.LOCK_EX, gate_what, deadline, wait)
         try:
-            _take(lock, fcntl.LOCK_SH, f"the devices of {driver}", deadline, wait)
-        finally:
-            fcntl.flock(gate, fcntl.LOCK_UN)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-@contextmanager
-def exclusive(driver: str, kubeconfig: Path, wait: float | None = None) -> Iterator[None]:
-    turnstile, devices = _files(driver, kubeconfig)
-    wait = WAIT_S if wait is None else wait
-    deadline = time.monotonic() + wait
-    with turnstile.open("ab") as gate, devices.open("ab") as lock:
-        _take(gate, fcntl.LOCK_EX, f"the turnstile of {driver}'s devices", deadline, wait)
-        try:
-            _take(lock, fcntl.LOCK_EX, f"every other test to finish with {driver}'s devices", deadline, wait)
+            _take(lock, mode, what, deadline, wait)
+            if mode == fcntl.LOCK_SH:
+                fcntl.flock(gate, fcntl.LOCK_UN)
             try:
                 yield
             finally:

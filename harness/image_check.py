@@ -5,10 +5,10 @@ may not exist, and every test would then time out on ImagePullBackOff. One pod f
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
+from clusters.polling import poll
 from harness.kube import Kube
 
 CHECK_TIMEOUT_S = 180.0
@@ -25,26 +25,24 @@ def check_image_runs(kube: Kube, image: str, timeout: float = CHECK_TIMEOUT_S) -
     try:
         _wait_for_service_account(kube, namespace, timeout)
         kube.create(_pod(image, namespace))
-        deadline = time.monotonic() + timeout
-        while True:
-            pod = kube.get("Pod", "check", namespace) or {}
-            status = pod.get("status") or {}
-            if status.get("phase") == "Succeeded":
-                return
-            reason = _waiting_reason(status)
-            if reason or status.get("phase") == "Failed" or time.monotonic() > deadline:
-                raise ImageError(_explain(kube, image, namespace, status, reason))
-            time.sleep(0.5)  # poll
+
+        def status() -> dict[str, Any]:
+            found: dict[str, Any] = (kube.get("Pod", "check", namespace) or {}).get("status") or {}
+            return found
+
+        def ended(seen: dict[str, Any]) -> bool:
+            return seen.get("phase") in ("Succeeded", "Failed") or bool(_waiting_reason(seen))
+
+        seen = poll(status, timeout, 0.5, done=ended)
+        if seen.get("phase") != "Succeeded":
+            raise ImageError(_explain(kube, image, namespace, seen, _waiting_reason(seen)))
     finally:
         kube.delete("Namespace", namespace)
 
 
 def _wait_for_service_account(kube: Kube, namespace: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while kube.get("ServiceAccount", "default", namespace) is None:
-        if time.monotonic() > deadline:
-            raise ImageError(f"namespace {namespace} got no default service account in {timeout:.0f}s")
-        time.sleep(0.2)  # poll
+    if not poll(lambda: kube.get("ServiceAccount", "default", namespace) is not None, timeout, 0.2):
+        raise ImageError(f"namespace {namespace} got no default service account in {timeout:.0f}s")
 
 
 def _pod(image: str, namespace: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from lightkube import ApiError, Client, KubeConfig
 from lightkube.codecs import from_dict
+from lightkube.config import client_adapter
 from lightkube.core.resource import Resource
 from lightkube.resources.apps_v1 import ReplicaSet
 from lightkube.resources.core_v1 import Event, Namespace, Node, Pod, ServiceAccount
@@ -41,10 +42,13 @@ class Kube:
     def raw_get(self, path: str) -> tuple[int, str]:
         """GET a non-resource path (`/version`, `/metrics`): status code and body; (0, reason) on failure."""
         try:
-            response = self.client._client._client.get(path)  # lightkube has no public raw request
+            # lightkube's Client only requests resources; its config module builds an HTTP client with the
+            # same server, TLS and credentials for the rest.
+            with client_adapter.Client(self.client.config, client_adapter.ConnectionParams()) as http:
+                response = http.get(path)
         except Exception as exc:
             return 0, str(exc)
-        return int(getattr(response, "status_code", 0)), str(getattr(response, "text", ""))
+        return int(response.status_code), str(response.text)
 
     def version(self) -> dict[str, Any]:
         """The API server's /version document ({} when it cannot be read)."""

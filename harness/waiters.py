@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from clusters.polling import poll
 from harness.kube import Kube
 
 T = TypeVar("T")
@@ -52,20 +53,22 @@ class Waiter:
         claim: str | None = None,
     ) -> T:
         limit = self.default_timeout if timeout is None else timeout
-        deadline = time.monotonic() + limit
         next_check = time.monotonic() + HOPELESS_CHECK_SECONDS
-        while True:
+
+        def attempt() -> T | None:
+            nonlocal next_check
             value = probe()
-            if value:
-                return value
-            if time.monotonic() >= deadline:
-                raise WaitTimeout(what, limit, self.diagnose(pod=pod, claim=claim))
-            if (pod or claim) and time.monotonic() >= next_check:
+            if not value and (pod or claim) and time.monotonic() >= next_check:
                 next_check = time.monotonic() + HOPELESS_CHECK_SECONDS
                 hopeless = self.hopeless(pod, claim)
                 if hopeless:
                     raise CannotSucceed(what, hopeless, self.diagnose(pod=pod, claim=claim))
-            time.sleep(POLL_SECONDS)  # poll
+            return value
+
+        found = poll(attempt, limit, POLL_SECONDS)
+        if not found:
+            raise WaitTimeout(what, limit, self.diagnose(pod=pod, claim=claim))
+        return found
 
     def hopeless(self, *involved: str | None) -> str:
         """The first event about `involved` objects whose message says the wait can never end well."""

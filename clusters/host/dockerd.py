@@ -12,11 +12,9 @@ container is left on it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -26,9 +24,10 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from clusters import paths
+from clusters import paths, pids
 from clusters.host import runc_wrapper
 from clusters.host.docker_cli import SYSTEM_PATH, DockerError, Endpoint, lines
+from clusters.polling import poll
 
 RUN_DIR_ENV = "DRAFARM_DOCKERD_RUN_DIR"
 DEFAULT_RUN_DIR = Path("/run/drafarm-dockerd")
@@ -207,18 +206,21 @@ def _start(lay: DaemonLayout, report: Reporter) -> Endpoint:
             start_new_session=True,
             env={"PATH": SYSTEM_PATH, "HOME": str(Path.home())},
         )
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not ping(lay.socket):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=10)
-            _remove_bridge()
-            raise DockerError(
-                f"dockerd did not answer on {lay.socket} within {START_TIMEOUT_S:.0f}s "
-                f"(exit {proc.returncode}); its log ({lay.log}) ends:\n{_log_tail(lay)}"
-            )
-        time.sleep(0.1)  # poll
+
+    def answered_or_exited() -> str:
+        if ping(lay.socket):
+            return "answered"
+        return "exited" if proc.poll() is not None else ""
+
+    if poll(answered_or_exited, START_TIMEOUT_S, 0.1) != "answered":
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        _remove_bridge()
+        raise DockerError(
+            f"dockerd did not answer on {lay.socket} within {START_TIMEOUT_S:.0f}s "
+            f"(exit {proc.returncode}); its log ({lay.log}) ends:\n{_log_tail(lay)}"
+        )
     return lay.endpoint
 
 
@@ -231,16 +233,6 @@ def own_pid(lay: DaemonLayout | None = None) -> int | None:
     except (OSError, ValueError):
         return None
     return pid if f"--pidfile={lay.pidfile}".encode() in cmdline else None
-
-
-def _gone(pid: int) -> bool:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state == "Z"
 
 
 def _remove_bridge() -> None:
@@ -268,14 +260,7 @@ def stop_if_idle(report: Reporter | None = None) -> bool:
         return False
     if report:
         report(f"stopping drafarm's dockerd (pid {pid})")
-    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 10.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while not _gone(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)  # poll
-        if _gone(pid):
-            break
+    pids.stop(pid, STOP_TIMEOUT_S, kill_after=10.0)
     for point in _leftover_mounts(lay):
         subprocess.run(["umount", "-l", point], capture_output=True, timeout=30)
     _remove_bridge()

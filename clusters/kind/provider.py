@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,7 +31,9 @@ from clusters.kind import cni, config, diagnose, dns, network
 from clusters.kind import farm as kind_farm
 from clusters.kind.config import KindConfigError, KindSettings
 from clusters.local import featuregates
+from clusters.polling import poll
 from clusters.provider import ClusterError, ClusterProvider, ClusterStatus, FarmDeployment, StepReporter
+from clusters.state_file import StateFile
 from clusters.toolchain import lookup
 from fakedevices.farm import FarmSource, open_farm
 from fakedevices.spec.problems import SpecError
@@ -93,18 +94,9 @@ class KindProvider(ClusterProvider):
     def state_file(self) -> Path:
         return self.root / "cluster.json"
 
-    def _state(self) -> dict[str, object]:
-        try:
-            data = json.loads(self.state_file.read_text())
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def _save_state(self, **updates: object) -> None:
-        state = self._state()
-        state.update(updates)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.state_file.write_text(json.dumps(state, indent=2, sort_keys=True))
+    @property
+    def state(self) -> StateFile:
+        return StateFile(self.state_file)
 
     def _kind(self, endpoint: Endpoint, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
         try:
@@ -177,11 +169,8 @@ class KindProvider(ClusterProvider):
         return ready
 
     def _wait(self, what: str, check: Callable[[], bool], timeout: float, seen: Callable[[], str]) -> None:
-        deadline = time.monotonic() + timeout
-        while not check():
-            if time.monotonic() > deadline:
-                raise ClusterError(f"timed out after {timeout:.0f}s waiting for {what}; last seen: {seen()}")
-            time.sleep(0.5)  # poll
+        if not poll(check, timeout, 0.5):
+            raise ClusterError(f"timed out after {timeout:.0f}s waiting for {what}; last seen: {seen()}")
 
     # -- interface -----------------------------------------------------------------------------------
 
@@ -190,7 +179,7 @@ class KindProvider(ClusterProvider):
         containers = self._containers(endpoint) if endpoint is not None else {}
         expected = {self.settings.control_plane, *self.settings.worker_names()}
         running = (
-            bool(self._state())
+            bool(self.state.read())
             and bool(containers)
             and all(state == "running" for state in containers.values())
             and self.kubeconfig_file.is_file()
@@ -203,7 +192,7 @@ class KindProvider(ClusterProvider):
             name=self.settings.name,
             provider=self.name,
             running=running,
-            kubernetes_version=str(self._state().get("kubernetes", "")),
+            kubernetes_version=str(self.state.read().get("kubernetes", "")),
             kubeconfig=self.kubeconfig_file if running else None,
             components=comps,
             detail=detail,
@@ -244,7 +233,7 @@ class KindProvider(ClusterProvider):
         mapping = kind_farm.node_map(source.farm, workers)
         if not mapping:
             raise ClusterError("the cluster has no worker node to serve the farm on; bring it up with --nodes N")
-        state = self._state()
+        state = self.state.read()
         if (state.get("farm_path"), state.get("farm_seed"), state.get("farm_nodes")) == (
             str(source.path),
             source.farm.seed,
@@ -268,7 +257,7 @@ class KindProvider(ClusterProvider):
         step(f"waiting for the kubelets of {len(mapping)} node(s) to register driver {source.farm.driver}")
         for kube in mapping:
             self._wait_registered(kube, source.farm.driver)
-        self._save_state(farm_path=str(source.path), farm_seed=source.farm.seed, farm_nodes=mapping)
+        self.state.update(farm_path=str(source.path), farm_seed=source.farm.seed, farm_nodes=mapping)
         return kind_farm.deployment(endpoint, source.farm, mapping, self._plugin_log)
 
     def _wait_registered(self, node: str, driver: str) -> None:
@@ -288,7 +277,7 @@ class KindProvider(ClusterProvider):
         return proc.stdout if proc.returncode == 0 else proc.stderr
 
     def farm(self) -> FarmDeployment | None:
-        state = self._state()
+        state = self.state.read()
         path, mapping = state.get("farm_path"), state.get("farm_nodes")
         endpoint = dockerd.find()
         if not isinstance(path, str) or not isinstance(mapping, dict) or endpoint is None:
@@ -337,7 +326,7 @@ class KindProvider(ClusterProvider):
             if current.running:
                 step("already running")
                 return current
-            if self._state() or self.root.exists():
+            if self.state.read() or self.root.exists():
                 step("cleaning up a previous, stopped cluster")
                 self._down_locked(_quiet)
             facts = self._preflight()
@@ -367,7 +356,7 @@ class KindProvider(ClusterProvider):
             endpoint = dockerd.ensure(step)
         except DockerError as exc:
             raise ClusterError(str(exc)) from exc
-        self._save_state(
+        self.state.update(
             docker_host=endpoint.host, dockerd_ours=endpoint.ours, kubernetes=self.settings.pins.kubernetes
         )
         image = self.settings.image
@@ -383,7 +372,7 @@ class KindProvider(ClusterProvider):
             except NodeImageError as exc:
                 raise ClusterError(f"building the node image failed: {exc}") from exc
         subnet = network.ensure(endpoint, self.settings)
-        self._save_state(image=image, network=self.settings.network, subnet=str(subnet))
+        self.state.update(image=image, network=self.settings.network, subnet=str(subnet))
         self.config_file.write_text(config.render(self.settings, image, facts))
         nodes = 1 + self.settings.workers
         step(f"kind create cluster {self.settings.name!r}: {nodes} node(s) on {self.settings.network} ({subnet})")
@@ -434,7 +423,7 @@ class KindProvider(ClusterProvider):
         )
         step(f"images the suites' pods run ({catalog.WORKLOAD.ref}) → every node")
         self.load_image(catalog.build(catalog.WORKLOAD))
-        self._save_state(nodes=sorted(self._ready()))
+        self.state.update(nodes=sorted(self._ready()))
 
     def _wait_ready(self) -> None:
         nodes = 1 + self.settings.workers
@@ -468,7 +457,7 @@ class KindProvider(ClusterProvider):
             for name in self._containers(endpoint):
                 docker_cli.run(endpoint, "rm", "--force", "--volumes", name, check=False)
             network.remove(endpoint, self.settings)
-            if self._state().get("dockerd_ours"):
+            if self.state.read().get("dockerd_ours"):
                 dockerd.stop_if_idle(step)
         if self.root.exists():
             shutil.rmtree(self.root)

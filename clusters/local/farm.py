@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from clusters.local import processes
 from clusters.local.config import LocalConfig
 from clusters.local.layout import Layout
 from clusters.local.virtual import fleets_dir, served_node, virtual_nodes
+from clusters.polling import poll
 from clusters.provider import ClusterError, FarmDeployment, FarmNode
 from clusters.virtual.control import VirtualNodeControl
 from fakedevices.farm import FarmSource, open_farm
@@ -155,16 +155,19 @@ def wait_registered(layout: Layout, kubelet_root: Path, driver: str, pid: int) -
     socket = kubelet_root / "plugins_registry" / f"{driver}-reg.sock"
     log = layout.log(PLUGIN)
     header = f"==== drafarm: starting {PLUGIN}"
-    deadline = time.monotonic() + REGISTER_TIMEOUT_S
-    while time.monotonic() < deadline:
+
+    def registered() -> bool:
         if not processes.alive(pid):
             raise ClusterError(f"the DRA plugin exited during start (log: {log}):\n{_tail(log)}")
         text = log.read_text(errors="replace").rsplit(header, 1)[-1] if log.exists() else ""
         if f"kubelet registered driver {driver}" in text:
-            return
+            return True
         if "kubelet rejected driver" in text:
             raise ClusterError(f"the kubelet rejected DRA driver {driver}:\n{_tail(log)}")
-        time.sleep(0.2)  # poll
+        return False
+
+    if poll(registered, REGISTER_TIMEOUT_S, 0.2):
+        return
     raise ClusterError(
         f"the kubelet did not register DRA driver {driver} within {REGISTER_TIMEOUT_S:.0f}s "
         f"(socket {socket} {'exists' if socket.exists() else 'missing'}); is the kubelet's --root-dir "

@@ -45,3 +45,9 @@ def likely_fix(log_text: str) -> str:
         if needle.lower() in lowered:
             return fix
     return "read the log above; `drafarm cluster down` cleans up, then retry `drafarm cluster up`"
+
+
+def explain(log: Path) -> str:
+    """The last lines of a component's log and the fix they suggest, for an error message."""
+    text = tail(log)
+    return f"--- last lines of {log.name} ---\n{text}\n--- likely fix: {likely_fix(text)}"

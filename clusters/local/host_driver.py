@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +21,7 @@ from lightkube.resources.resource_v1 import ResourceSlice
 
 from clusters.local import processes
 from clusters.local.layout import Layout
+from clusters.polling import poll
 from clusters.provider import ClusterError
 
 READY_TIMEOUT_S = 60.0
@@ -88,22 +88,20 @@ class HostDriver:
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
         """Until the kubelet connected to the plugin and the driver's slices for the node are published."""
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def ready() -> bool:
             if self.pid is None or not processes.alive(self.pid):
                 raise ClusterError(f"DRA driver {self.driver} exited during start (log {self.log}):\n{self.tail()}")
-            connected = self.kubelet_connected()
-            slices = self.slices()
-            if connected and slices:
-                return
-            if time.monotonic() >= deadline:
-                raise ClusterError(
-                    f"DRA driver {self.driver} not ready after {timeout:.0f}s: kubelet connected={connected}, "
-                    f"registration socket {self.registration_socket} "
-                    f"{'exists' if self.registration_socket.exists() else 'missing'}, "
-                    f"{len(slices)} ResourceSlice(s) for node {self.node}; driver log:\n{self.tail()}"
-                )
-            time.sleep(0.25)  # poll
+            return self.kubelet_connected() and bool(self.slices())
+
+        if poll(ready, timeout, 0.25):
+            return
+        raise ClusterError(
+            f"DRA driver {self.driver} not ready after {timeout:.0f}s: kubelet connected={self.kubelet_connected()}, "
+            f"registration socket {self.registration_socket} "
+            f"{'exists' if self.registration_socket.exists() else 'missing'}, "
+            f"{len(self.slices())} ResourceSlice(s) for node {self.node}; driver log:\n{self.tail()}"
+        )
 
     def kubelet_connected(self) -> bool:
         """The kubelet logs `"Connection changed" ... driverName=... connected=true` (at -v=2) once it

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
+from clusters import pids
 from clusters.local.layout import Layout
 from clusters.pids import alive as alive
 
@@ -44,45 +42,11 @@ def read_pid(layout: Layout, component: str) -> int | None:
         return None
 
 
-def reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
-    """Poll `predicate` until true or `timeout` seconds pass (no sleeping past the deadline)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False
-        time.sleep(min(interval, remaining))
-
-
-def _reaped_and_gone(pid: int) -> bool:
-    reap(pid)
-    return not alive(pid)
-
-
-def stop_pid(pid: int, timeout: float = 10.0) -> bool:
-    """SIGTERM `pid`, SIGKILL it after `timeout`; True when it is gone."""
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            reap(pid)
-            return True
-        if wait_until(lambda: _reaped_and_gone(pid), wait, 0.05):
-            return True
-    return not alive(pid)
-
-
 def stop(layout: Layout, component: str, timeout: float = 10.0) -> None:
+    """Stop the component's process by PID; processes it started (containerd's shims) keep running."""
     pid = read_pid(layout, component)
     if pid is not None and alive(pid) and _is_ours(pid, layout):
-        stop_pid(pid, timeout)
+        pids.stop(pid, timeout)
     layout.pidfile(component).unlink(missing_ok=True)
 
 

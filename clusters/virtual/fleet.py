@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from clusters.polling import poll
 from clusters.provider import ClusterError
 from clusters.virtual.api import NODES, SLICES, JsonApi
 from clusters.virtual.kwok import Kwok
@@ -93,20 +94,21 @@ class VirtualFleet:
         return built
 
     def _wait_ready(self, api: JsonApi, count: int, timeout: float, say: Report) -> None:
-        deadline = time.monotonic() + timeout
         shown = -1
-        while True:
+
+        def ready_nodes() -> int:
+            nonlocal shown
             current = sum(1 for obj in api.items(NODES, self.selector) if ready(obj))
-            if current >= count:
-                return
-            if self.kwok.pid() is None:
+            if current < count and self.kwok.pid() is None:
                 raise ClusterError(f"kwok exited; its log ({self.kwok.log}) ends:\n{self.kwok.log_tail()}")
-            if time.monotonic() > deadline:
-                raise ClusterError(
-                    f"{current} of {count} virtual nodes Ready after {timeout:.0f}s; kwok's log "
-                    f"({self.kwok.log}) ends:\n{self.kwok.log_tail()}"
-                )
-            if current != shown:
+            if current < count and current != shown:
                 say(f"virtual nodes: {current}/{count} Ready")
                 shown = current
-            time.sleep(0.5)
+            return current
+
+        current = poll(ready_nodes, timeout, 0.5, done=lambda n: n >= count)
+        if current < count:
+            raise ClusterError(
+                f"{current} of {count} virtual nodes Ready after {timeout:.0f}s; kwok's log "
+                f"({self.kwok.log}) ends:\n{self.kwok.log_tail()}"
+            )

@@ -3,13 +3,10 @@ plays the fleet's stages on them and their pods. Started in its own session, sto
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import subprocess
-import time
 from pathlib import Path
 
+from clusters import pids
 from clusters.pids import alive
 from clusters.virtual.nodes import FLEET_LABEL
 from clusters.virtual.stages import config_text
@@ -68,24 +65,10 @@ class Kwok:
         pid = self.pid()
         if pid is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_S
-        while alive(pid) and time.monotonic() < deadline:
-            _reap(pid)
-            time.sleep(0.1)
-        if alive(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        _reap(pid)
+        pids.stop(pid, STOP_S)
         self.pidfile.unlink(missing_ok=True)
 
     def log_tail(self, lines: int = 20) -> str:
         if not self.log.exists():
             return ""
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)

@@ -3,7 +3,6 @@ symptoms); everything the run created is removed afterwards, whatever happened."
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -12,6 +11,7 @@ from typing import Any
 
 from lightkube import ApiError
 
+from clusters.polling import poll
 from fakedevices.plugin.control_client import ControlError
 from harness.environment import WORKLOAD_IMAGE
 from harness.scenario import diagnostics, record
@@ -142,26 +142,16 @@ class Runner:
             message=fill(check.message, self.variables),
             devices=fill(check.devices, self.variables),
         )
-        deadline = time.monotonic() + check.within
-        seen = observe(self.view, check)
-        while not seen.holds and time.monotonic() < deadline:
-            time.sleep(POLL_S)  # poll
-            seen = observe(self.view, check)
+        seen = poll(lambda: observe(self.view, check), check.within, POLL_S, done=lambda s: s.holds)
         if seen.holds and check.hold_for:
-            until = time.monotonic() + check.hold_for
-            while seen.holds and time.monotonic() < until:
-                time.sleep(POLL_S)  # poll
-                seen = observe(self.view, check)
+            seen = poll(lambda: observe(self.view, check), check.hold_for, POLL_S, done=lambda s: not s.holds)
             if not seen.holds:
                 return CheckResult(check.describe(), False, f"held, then stopped: {seen.text}")
         return CheckResult(check.describe(), seen.holds, seen.text)
 
     def _until(self, probe: Callable[[], bool], timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not probe():
-            if time.monotonic() >= deadline:
-                raise StepFailed(f"timed out after {timeout:g}s waiting for {what}")
-            time.sleep(POLL_S)  # poll
+        if not poll(probe, timeout, POLL_S):
+            raise StepFailed(f"timed out after {timeout:g}s waiting for {what}")
 
     def _cleanup(self) -> list[str]:
         notes = []

@@ -13,12 +13,12 @@ import socket
 import ssl
 import subprocess
 import tempfile
-import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from clusters.local import featuregates
+from clusters.polling import poll
 from clusters.toolchain import builder, components, lookup, versions
 from clusters.toolchain.progress import BuildProgress
 
@@ -87,13 +87,17 @@ class SideScheduler:
             self.proc = subprocess.Popen(
                 self.command(binary), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while not self._healthy():
-            if self.proc.poll() is not None or time.monotonic() >= deadline:
-                tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-10:])
-                self.stop()
-                raise SideSchedulerError(f"kube-scheduler {self.version} did not become healthy:\n{tail}")
-            time.sleep(0.5)  # poll
+        proc = self.proc
+
+        def healthy_or_exited() -> str:
+            if self._healthy():
+                return "healthy"
+            return "exited" if proc.poll() is not None else ""
+
+        if poll(healthy_or_exited, READY_TIMEOUT_S, 0.5) != "healthy":
+            tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-10:])
+            self.stop()
+            raise SideSchedulerError(f"kube-scheduler {self.version} did not become healthy:\n{tail}")
 
     def _healthy(self) -> bool:
         context = ssl.create_default_context()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import fcntl
 import threading
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
+from clusters.polling import poll
 from harness import device_lock
 
 KUBECONFIG = Path("/nonexistent/kubeconfig")
@@ -67,9 +67,7 @@ def test_tests_that_start_while_one_waits_to_be_alone_queue_behind_it(driver: st
     assert reading.wait(5)
     threads[1].start()
     turnstile, _ = device_lock._files(driver, KUBECONFIG)
-    deadline = time.monotonic() + 5
-    while not _held(turnstile) and time.monotonic() < deadline:
-        time.sleep(0.01)  # poll
+    poll(lambda: _held(turnstile), 5, 0.01)
     with (
         pytest.raises(device_lock.DeviceLockTimeout, match="holds them alone"),
         device_lock.shared(driver, KUBECONFIG, wait=0.3),

@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from clusters.local.provider import LocalProvider
 from fakedevices.plugin.control_client import call
 from harness.kube import Kube
 from tests.harness.conformance_run import ConformanceRun, run_conformance
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -62,11 +62,15 @@ def second_driver(farm_cluster: LocalProvider, tmp_path_factory: pytest.TempPath
         stdout=log,
         stderr=subprocess.STDOUT,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while f"kubelet registered driver {driver}" not in log_path.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"second driver did not register:\n{log_path.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.2)  # poll
+
+    def registered() -> bool:
+        if f"kubelet registered driver {driver}" in log_path.read_text(errors="replace"):
+            return True
+        if process.poll() is not None:
+            pytest.fail(f"second driver exited:\n{log_path.read_text(errors='replace')[-3000:]}")
+        return False
+
+    wait_for(registered, 60, "the second driver to register", lambda: log_path.read_text(errors="replace")[-3000:])
     try:
         yield SecondDriver(state / "control.sock", profile)
     finally:

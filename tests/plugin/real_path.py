@@ -3,12 +3,9 @@ against the real API server, with a private kubelet root and a gRPC client that 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from fakedevices.farm import build_farm
 from fakedevices.plugin.claim_cache import ClaimCache
@@ -17,6 +14,7 @@ from fakedevices.plugin.runner import PluginOptions, build_plugin
 from fakedevices.plugin.server import PluginServer
 from fakedevices.spec.loader import load_farm_spec
 from tests.plugin.kit import NODE, Claim, FakeKubelet
+from tests.polling import wait_for
 
 DEADLINE_S = 30.0
 
@@ -57,8 +55,5 @@ class RealPathPlugin:
 
 
 def until(what: str, condition: Callable[[], bool], seen: Callable[[], str], deadline_s: float = DEADLINE_S) -> None:
-    deadline = time.monotonic() + deadline_s
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {deadline_s:.0f} s waiting for {what}; last seen: {seen()}")
-        time.sleep(0.05)  # poll
+    """`wait_for`, polling faster: the plugin's cache and checkpoint change within milliseconds."""
+    wait_for(condition, deadline_s, what, seen, interval=0.05)

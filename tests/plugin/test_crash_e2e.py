@@ -11,9 +11,8 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
@@ -26,6 +25,7 @@ from lightkube.resources.resource_v1 import ResourceClaim
 from clusters.local.provider import LocalProvider
 from fakedevices.plugin.checkpoint import Checkpoint
 from tests.plugin.kit import NODE, Claim, FakeKubelet
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 PARTITIONS = [f"gpu-{g}-1g-5gb-{i}" for g in range(3) for i in range(7)]
@@ -63,11 +63,13 @@ def _start_plugin(root: Path, kubeconfig: Path) -> subprocess.Popen[bytes]:
 
 def _connect(root: Path) -> FakeKubelet:
     registration = root / "kubelet" / "plugins_registry" / "drafarm.dev-reg.sock"
-    deadline = time.monotonic() + 60
-    while not registration.exists():
-        if time.monotonic() > deadline:
-            pytest.fail(f"plugin did not create {registration}: {(root / 'plugin.log').read_text()[-2000:]}")
-        time.sleep(0.1)  # poll
+    wait_for(
+        registration.exists,
+        60,
+        f"the plugin to create {registration}",
+        lambda: (root / "plugin.log").read_text()[-2000:],
+        interval=0.1,
+    )
     kubelet = FakeKubelet(registration)
     kubelet.register()
     return kubelet
@@ -127,6 +129,14 @@ def _check_consistent(root: Path) -> set[str]:
     return prepared
 
 
+def _finished(asked: dict[str, str]) -> int:
+    return sum(1 for state in asked.values() if state != "preparing")
+
+
+def _finished_at_least(asked: dict[str, str], count: int) -> Callable[[], bool]:
+    return lambda: _finished(asked) >= count
+
+
 def test_sigkill_during_prepares_then_restart(kube: Client, local_cluster: LocalProvider, claims_ns: str) -> None:
     root = Path("/tmp") / f"dfk-{uuid.uuid4().hex[:6]}"
     root.mkdir()
@@ -143,11 +153,11 @@ def test_sigkill_during_prepares_then_restart(kube: Client, local_cluster: Local
             ]
             for worker in workers:
                 worker.start()
-            done_before = sum(1 for state in asked.values() if state != "preparing")
-            deadline = time.monotonic() + 30
-            while sum(1 for state in asked.values() if state != "preparing") < done_before + 2 + round_:
-                assert time.monotonic() < deadline, "no prepares completed within 30 s"
-                time.sleep(0.01)  # poll: crash once a few more prepares finished, with others in flight
+            # Crash once a few more prepares finished, with others in flight.
+            wanted = _finished(asked) + 2 + round_
+            wait_for(
+                _finished_at_least(asked, wanted), 30, f"{wanted} prepares to finish", lambda: str(asked), interval=0.01
+            )
             os.kill(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
             stop.set()
