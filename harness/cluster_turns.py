@@ -9,7 +9,6 @@ another: it inherits the holder's turn through its environment."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import tempfile
 from collections.abc import Generator, Iterator
@@ -18,12 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from harness import rw_lock
+
 EXCLUSIVE_MARK = "cluster_exclusive"
 HELD_ENV = "DRAFARM_CLUSTER_TURN"
-
-
-def lock_dir() -> Path:
-    return Path(tempfile.gettempdir())
+WAIT_S = 3600.0
 
 
 @contextmanager
@@ -32,25 +30,17 @@ def cluster_turn(exclusive: bool, directory: Path | None = None) -> Iterator[Non
     if os.environ.get(HELD_ENV):
         yield
         return
-    where = directory or lock_dir()
-    with (
-        (where / "drafarm-cluster-turnstile.lock").open("a") as turnstile,
-        (where / "drafarm-cluster.lock").open("a") as turn,
-    ):
-        fcntl.flock(turnstile, fcntl.LOCK_EX)
-        try:
-            if not exclusive:
-                fcntl.flock(turnstile, fcntl.LOCK_UN)
-            fcntl.flock(turn, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        finally:
-            if exclusive:
-                fcntl.flock(turnstile, fcntl.LOCK_UN)
+    where = directory or Path(tempfile.gettempdir())
+    with rw_lock.hold(
+        where / "drafarm-cluster.turnstile", where / "drafarm-cluster.lock", exclusive=exclusive, wait=WAIT_S,
+        gate_what="the cluster's turnstile", what="the cluster to ourselves" if exclusive else "the cluster",
+        hint="a test that restarts the cluster's components holds it, or waits for it",
+    ):  # fmt: skip
         os.environ[HELD_ENV] = "exclusive" if exclusive else "shared"
         try:
             yield
         finally:
             del os.environ[HELD_ENV]
-            fcntl.flock(turn, fcntl.LOCK_UN)
 
 
 @pytest.hookimpl(hookwrapper=True)

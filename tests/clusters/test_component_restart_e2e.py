@@ -1,7 +1,7 @@
 """containerd, kube-apiserver and etcd (which takes the API server along) restarted through the provider: a
 running pod keeps its container (its process and its shim are not stopped), the API answers at once, and a new
-pod runs. Restarting the API server fails the requests other test processes make meanwhile, so those two
-run only when no other test process uses the cluster: run this file alone to include them."""
+pod runs. Each runs while no other test does (`cluster_exclusive`): the requests other tests made meanwhile
+would fail."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from lightkube import Client
 from lightkube.codecs import from_dict
 from lightkube.resources.core_v1 import Pod
 
-from clusters import paths, shared
 from clusters.images import catalog
 from clusters.local import processes, steps
 from clusters.local.provider import LocalProvider
@@ -65,21 +64,11 @@ def _processes_and_shims(container_id: str) -> set[int]:
     return found
 
 
-def _alone(cluster: LocalProvider, component: str) -> None:
-    others = shared.live_users(cluster, paths.state_root())
-    if others:
-        pytest.skip(
-            f"restarting {component} fails the API requests of the other test processes using the cluster "
-            f"({others}): run this file alone, e.g. `pytest -p no:xdist {__file__}`"
-        )
-
-
+@pytest.mark.cluster_exclusive  # the API requests of other tests would fail meanwhile
 @pytest.mark.parametrize("component", ["containerd", "kube-apiserver", "etcd"])
 def test_a_restart_keeps_running_pods_and_new_pods_run(
     local_cluster: LocalProvider, kube: Client, namespace: str, component: str
 ) -> None:
-    if component != "containerd":
-        _alone(local_cluster, component)
     kube.create(_pod("sleeper", namespace, "sleep 3600"))
     before = wait_for(
         lambda: (c := _container(kube, "sleeper", namespace))["phase"] == "Running" and c["containerID"] and c,
