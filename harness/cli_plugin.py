@@ -15,8 +15,8 @@ from clusters import provider as providers
 from clusters.provider import ClusterError, ControlChannel
 from fakedevices.dra_limits import MAX_DNS_SUBDOMAIN_LENGTH
 from fakedevices.farm import build_farm
-from fakedevices.model import Farm
 from fakedevices.plugin.control_client import ControlError, call
+from fakedevices.plugin.layout import DYNAMIC_CDI_DIR, KUBELET_ROOT, control_socket_in, node_state_dir
 from fakedevices.plugin.orphans import DEFAULT_GRACE_S
 from fakedevices.plugin.runner import AlreadyRunning, PluginOptions, run_plugin, setup_logging
 from fakedevices.plugin.startup_checks import StartupError
@@ -25,7 +25,7 @@ from fakedevices.spec.problems import SpecError
 from fakedevices.spec.reader import DNS_SUBDOMAIN
 from harness.cli_farm import _load
 
-DEFAULT_STATE_ROOT = Path("/run/drafarm")
+_NODE_CONTROL_SOCKET = control_socket_in(node_state_dir("<node>"))
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -49,9 +49,9 @@ def plugin() -> None:
 @click.option("--farm", "spec", required=True, help="Farm spec: a path or an example name.")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Override the spec's seed.")
 @click.option("--kubeconfig", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--kubelet-root", type=click.Path(path_type=Path), default=Path("/var/lib/kubelet"), show_default=True)
-@click.option("--state-dir", type=click.Path(path_type=Path), help="Default: /run/drafarm/<node>.")
-@click.option("--cdi-dir", type=click.Path(path_type=Path), default=Path("/var/run/cdi"), show_default=True)
+@click.option("--kubelet-root", type=click.Path(path_type=Path), default=KUBELET_ROOT, show_default=True)
+@click.option("--state-dir", type=click.Path(path_type=Path), help=f"Default: {node_state_dir('<node>')}.")
+@click.option("--cdi-dir", type=click.Path(path_type=Path), default=DYNAMIC_CDI_DIR, show_default=True)
 @click.option("--metrics-port", type=click.IntRange(0, 65535), help="Serve Prometheus metrics on 127.0.0.1:PORT.")
 @click.option(
     "--camera-hosts",
@@ -99,60 +99,28 @@ def run(
         farm = farm.bind_nodes({node: kube_node})
         node = kube_node
     setup_logging(log_format)
+    options = PluginOptions(
+        node=node,
+        kubeconfig=kubeconfig,
+        kubelet_root=kubelet_root,
+        state_dir=state_dir or node_state_dir(node),
+        cdi_dir=cdi_dir,
+        metrics_port=metrics_port,
+        camera_hosts=camera_hosts,
+        counters_in_own_slice=counters_in_own_slice,
+        register=not no_register,
+        publish=not no_publish,
+        orphan_grace_s=orphan_grace,
+    )
     try:
-        _run(
-            farm,
-            node,
-            kubeconfig,
-            kubelet_root,
-            state_dir,
-            cdi_dir,
-            metrics_port,
-            camera_hosts,
-            counters_in_own_slice,
-            no_register,
-            no_publish,
-            orphan_grace,
-        )
+        run_plugin(farm, options)
     except (AlreadyRunning, StartupError) as exc:
         click.echo(f"drafarm plugin run: {exc}", err=True)
         sys.exit(1)
 
 
-def _run(
-    farm: Farm,
-    node: str,
-    kubeconfig: Path | None,
-    kubelet_root: Path,
-    state_dir: Path | None,
-    cdi_dir: Path,
-    metrics_port: int | None,
-    camera_hosts: str,
-    counters_in_own_slice: str,
-    no_register: bool,
-    no_publish: bool,
-    orphan_grace: float,
-) -> None:
-    run_plugin(
-        farm,
-        PluginOptions(
-            node=node,
-            kubeconfig=kubeconfig,
-            kubelet_root=kubelet_root,
-            state_dir=state_dir or DEFAULT_STATE_ROOT / node,
-            cdi_dir=cdi_dir,
-            metrics_port=metrics_port,
-            camera_hosts=camera_hosts,
-            counters_in_own_slice=counters_in_own_slice,
-            register=not no_register,
-            publish=not no_publish,
-            orphan_grace_s=orphan_grace,
-        ),
-    )
-
-
 @click.group()
-@click.option("--node", help="Node whose plugin to talk to (its control socket is /run/drafarm/<node>/control.sock).")
+@click.option("--node", help=f"Node whose plugin to talk to (its control socket is {_NODE_CONTROL_SOCKET}).")
 @click.option("--control-socket", type=click.Path(path_type=Path), help="The plugin's control socket.")
 @click.option(
     "--provider",
@@ -174,7 +142,7 @@ def fault(ctx: click.Context, node: str | None, control_socket: Path | None, pro
                 "give the node's name, or --control-socket PATH",
                 param_hint="--node",
             )
-        control_socket = DEFAULT_STATE_ROOT / node / "control.sock"
+        control_socket = control_socket_in(node_state_dir(node))
         if not control_socket.exists():
             virtual = _virtual_node_control(provider_name, node)
             if virtual is not None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from clusters.provider import ControlChannel
+from fakedevices.plugin.layout import CDI_SPEC_DIRS
 from harness import builders
 from harness.environment import DraEnvironment
 from harness.kube import Kube
@@ -93,7 +94,8 @@ class DraTest:
         """CDI spec files on the node that mention the claim's UID (needs node access: local clusters)."""
         if not self.env.cdi_dirs:
             pytest.skip(
-                "needs the node's CDI directories as this host reads them: NODE_CDI_DIRS=/etc/cdi,/var/run/cdi "
+                "needs the node's CDI directories as this host reads them: "
+                f"NODE_CDI_DIRS={','.join(map(str, CDI_SPEC_DIRS))} "
                 "(--drafarm-node-cdi-dir); drafarm's own clusters give them"
             )
         found = []

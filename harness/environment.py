@@ -16,6 +16,7 @@ from clusters import provider as providers
 from clusters.provider import ClusterError, ClusterProvider, ControlChannel, FarmDeployment, FarmNode
 from fakedevices.farm import FarmSource, open_farm
 from fakedevices.model import Farm
+from fakedevices.plugin.layout import CDI_SPEC_DIRS
 from fakedevices.spec.problems import SpecError
 from harness.farm_lock import farm_exclusive
 from harness.gates import gate_on, parse_override, read_apiserver_gates
@@ -24,6 +25,7 @@ from harness.profiles import DriverProfile, load_profile
 
 WORKLOAD_IMAGE = "drafarm.local/workload:1"
 EXISTING = "existing"
+_RUNTIME_CDI_DIRS = ", ".join(map(str, CDI_SPEC_DIRS))
 
 
 class OptionError(ValueError):
@@ -120,7 +122,7 @@ def _cdi_dirs(values: Sequence[str], base: Path) -> tuple[Path, ...]:
             if not path.is_dir():
                 raise OptionError(
                     f"--drafarm-node-cdi-dir {part}: no such directory (resolved to {path}); give a directory "
-                    "this host can read where the node's runtime looks for CDI specs (/etc/cdi, /var/run/cdi)"
+                    f"this host can read where the node's runtime looks for CDI specs ({_RUNTIME_CDI_DIRS})"
                 )
             dirs.append(path)
     return tuple(dirs)

@@ -23,6 +23,7 @@ from clusters import provider as providers
 from clusters.pids import alive
 from clusters.provider import ClusterError
 from fakedevices.plugin.control_client import ControlError
+from fakedevices.plugin.layout import CDI_SPEC_DIRS
 from harness import device_lock
 from harness.dratest import DraTest, FarmControl
 from harness.environment import DraEnvironment, HarnessOptions, OptionError, close_environment, open_environment
@@ -73,7 +74,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         help="with --drafarm-kubeconfig: a node CDI spec directory this host can read (repeat it, or separate "
-        "with commas, for /etc/cdi and /var/run/cdi); enables the CDI-spec checks; local clusters have it already",
+        f"with commas, for {' and '.join(map(str, CDI_SPEC_DIRS))}); enables the CDI-spec checks; local clusters "
+        "have it already",
     )
     group.addoption(
         "--drafarm-image",

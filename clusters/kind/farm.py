@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clusters.driver import manifest
 from clusters.host import docker_cli
 from clusters.host.docker_cli import Endpoint
 from clusters.provider import ClusterError, FarmDeployment, FarmNode
 from fakedevices.kinds.camera.device import CAMERA_NETWORK_CIDR
 from fakedevices.model import Farm
 from fakedevices.plugin import control_client
+from fakedevices.plugin.layout import DYNAMIC_CDI_DIR, control_socket_in, node_state_dir
 
 # /var/run is a symlink to /run in the node; resolved here, since /proc/<pid>/root does not.
-NODE_CDI_DIR = "/run/cdi"
+NODE_CDI_DIR = Path("/run") / DYNAMIC_CDI_DIR.relative_to("/var/run")
 
 
 def node_map(farm: Farm, workers: list[str]) -> dict[str, str]:
@@ -58,8 +58,8 @@ class NodeControl:
     container: str
 
     def _socket(self) -> Path:
-        state = manifest.STATE_ROOT.lstrip("/")
-        return node_root(self.endpoint, self.container) / state / self.container / "control.sock"
+        state_dir = node_root(self.endpoint, self.container) / node_state_dir(self.container).relative_to("/")
+        return control_socket_in(state_dir)
 
     def call(self, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
         try:
@@ -87,7 +87,7 @@ def deployment(
     nodes = []
     for kube, farm_node in sorted(mapping.items()):
         try:
-            cdi: tuple[Path, ...] = (node_root(endpoint, kube) / NODE_CDI_DIR.lstrip("/"),)
+            cdi: tuple[Path, ...] = (node_root(endpoint, kube) / NODE_CDI_DIR.relative_to("/"),)
         except (ClusterError, docker_cli.DockerError):
             cdi = ()
         nodes.append(

@@ -579,7 +579,7 @@ class LocalProvider(ClusterProvider):
         if local_farm.plugin_state_dir(self.cfg).exists():
             left.append(f"plugin state {local_farm.plugin_state_dir(self.cfg)}")
         if not _kubelet_running_elsewhere(self.layout.root):  # else the shared CDI dir and cgroups may be its
-            left += [f"CDI spec {p}" for p in local_farm.CDI_DIR.glob("*-claim_*.json")]
+            left += [f"CDI spec {p}" for p in local_farm.leftover_cdi_specs()]
             left += [f"cgroup {p}" for p in cleanup.cgroup_dirs()]
         return left
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 from fakedevices.emulator.base import Emulator
@@ -30,6 +29,7 @@ from fakedevices.plugin.claim_refs import claim_ref_problem
 from fakedevices.plugin.claims import AllocatedClaim, AllocationResult, ClaimError, read_allocated_claim
 from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.inventory import NodeInventory
+from fakedevices.plugin.layout import PluginLayout
 from fakedevices.plugin.metrics import METRICS
 from fakedevices.spec.problems import SpecError
 
@@ -48,21 +48,23 @@ class NodeDriver:
         self,
         inventory: NodeInventory,
         claims: ClaimReader,
-        state_dir: Path,
-        cdi_dir: Path,
+        layout: PluginLayout,
         *,
         faults: Faults | None = None,
         camera_hosts: Mapping[str, str] | None = None,
         cache: ClaimCache | None = None,
     ) -> None:
+        if layout.driver != inventory.farm.driver:
+            raise ValueError(f"the layout is for driver {layout.driver}, the farm's driver is {inventory.farm.driver}")
         self.inventory = inventory
         self.driver = inventory.farm.driver
+        self.layout = layout
         self.claims = claims
         self.cache = cache
         self.faults = faults or Faults()
-        self.cdi = CdiSpecs(cdi_dir, self.driver)
-        self.checkpoint = Checkpoint(state_dir / "claims")
-        self.runner = EmulatorRunner(state_dir / "emulators")
+        self.cdi = CdiSpecs(layout)
+        self.checkpoint = Checkpoint(layout.checkpoint_dir)
+        self.runner = EmulatorRunner(layout.emulators_dir)
         self._claim_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._health_changed = threading.Condition()
