@@ -13,9 +13,10 @@ from typing import Any
 
 from clusters import paths, shared
 from clusters import provider as providers
-from clusters.provider import ClusterError, ClusterProvider, ControlChannel, FarmDeployment, FarmNode
+from clusters.provider import ClusterError, ClusterProvider, FarmDeployment, FarmNode
 from fakedevices.farm import FarmSource, open_farm
 from fakedevices.model import Farm
+from fakedevices.plugin.control_client import PluginControl
 from fakedevices.plugin.layout import CDI_SPEC_DIRS
 from fakedevices.spec.problems import SpecError
 from harness.farm_lock import farm_exclusive
@@ -150,7 +151,7 @@ class DraEnvironment:
         return self.deployment.farm if self.deployment is not None else None
 
     @property
-    def control(self) -> ControlChannel | None:
+    def control(self) -> PluginControl | None:
         """Fault control of the farm's first served node (None when this run tests another driver)."""
         node = self._first_node()
         return node.control if node is not None else None

@@ -211,8 +211,8 @@ def _snapshot(env: DraEnvironment) -> dict[str, object]:
     health = None
     if env.control is not None:
         try:
-            status = env.control.call({"op": "status"})
-            health = {str(k): "healthy" if v == 1 else "unhealthy" for k, v in status.get("health", {}).items()}
+            status = env.control.status()
+            health = {device: "healthy" if h == "healthy" else "unhealthy" for device, h in status.health.items()}
         except (ControlError, OSError):
             health = None
     return dict(snapshot_from_cluster(slices, claims, health))

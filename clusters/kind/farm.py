@@ -19,7 +19,8 @@ from clusters.host.docker_cli import Endpoint
 from clusters.provider import ClusterError, FarmDeployment, FarmNode
 from fakedevices.kinds.camera.device import CAMERA_NETWORK_CIDR
 from fakedevices.model import Farm
-from fakedevices.plugin import control_client
+from fakedevices.plugin.control_client import ControlError, PluginControl, UnixSocketTransport
+from fakedevices.plugin.control_protocol import Message
 from fakedevices.plugin.layout import DYNAMIC_CDI_DIR, control_socket_in, node_state_dir
 
 # /var/run is a symlink to /run in the node; resolved here, since /proc/<pid>/root does not.
@@ -51,29 +52,19 @@ def node_root(endpoint: Endpoint, container: str) -> Path:
 
 
 @dataclass(frozen=True)
-class NodeControl:
+class NodeSocketTransport:
     """A plugin's control socket inside a kind node, reached through the node container's root."""
 
     endpoint: Endpoint
     container: str
 
-    def _socket(self) -> Path:
-        state_dir = node_root(self.endpoint, self.container) / node_state_dir(self.container).relative_to("/")
-        return control_socket_in(state_dir)
-
-    def call(self, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+    def call(self, message: Message, timeout: float) -> Message:
         try:
-            path = self._socket()
+            root = node_root(self.endpoint, self.container)
         except ClusterError as exc:
-            raise control_client.ControlError(str(exc)) from exc
-        return control_client.call(path, request, timeout)
-
-    def available(self) -> bool:
-        try:
-            self.call({"op": "status"}, timeout=5.0)
-        except (control_client.ControlError, OSError, ValueError):
-            return False
-        return True
+            raise ControlError(str(exc)) from exc
+        state_dir = root / node_state_dir(self.container).relative_to("/")
+        return UnixSocketTransport(control_socket_in(state_dir)).call(message, timeout)
 
 
 def deployment(
@@ -94,7 +85,7 @@ def deployment(
             FarmNode(
                 farm_node=farm_node,
                 kube_node=kube,
-                control=NodeControl(endpoint, kube),
+                control=PluginControl(NodeSocketTransport(endpoint, kube)),
                 log_tail=tail_of(kube),
                 cdi_dirs=cdi,
             )

@@ -10,9 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from clusters.local import processes
 from clusters.local.config import LocalConfig
@@ -22,7 +20,7 @@ from clusters.provider import ClusterError, FarmDeployment, FarmNode
 from clusters.virtual.control import VirtualNodeControl
 from fakedevices.farm import FarmSource, open_farm
 from fakedevices.model import Farm
-from fakedevices.plugin import control_client
+from fakedevices.plugin.control_client import PluginControl
 from fakedevices.plugin.layout import (
     ANY_DRIVERS_CDI_SPECS,
     DYNAMIC_CDI_DIR,
@@ -47,25 +45,6 @@ def plugin_layout(cfg: LocalConfig, kubelet_root: Path, driver: str) -> PluginLa
     return PluginLayout(driver, plugin_state_dir(cfg), kubelet_root)
 
 
-@dataclass(frozen=True)
-class SocketControl:
-    """The plugin's fault-control socket on this host."""
-
-    path: Path
-
-    def call(self, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
-        return control_client.call(self.path, request, timeout)
-
-    def available(self) -> bool:
-        if not self.path.exists():
-            return False
-        try:
-            self.call({"op": "status"}, timeout=5.0)
-        except (control_client.ControlError, OSError, ValueError):
-            return False
-        return True
-
-
 def reload_farm(path: Path) -> FarmSource:
     """The farm a cluster state file names (deployed by another process), loaded again."""
     try:
@@ -84,7 +63,7 @@ def deployment(cfg: LocalConfig, layout: Layout, source: FarmSource) -> FarmDepl
     node = FarmNode(
         farm_node=served,
         kube_node=cfg.node_name,
-        control=SocketControl(plugin.control_socket),
+        control=PluginControl.at(plugin.control_socket),
         log_tail=lambda lines: _tail(log, lines) if log.exists() else "",
         cdi_dirs=(plugin.cdi_dir,),
     )
@@ -93,7 +72,7 @@ def deployment(cfg: LocalConfig, layout: Layout, source: FarmSource) -> FarmDepl
         FarmNode(
             farm_node=n.name,
             kube_node=n.name,
-            control=VirtualNodeControl(layout.admin_kubeconfig, n.name, farm.driver),
+            control=PluginControl(VirtualNodeControl(layout.admin_kubeconfig, n.name, farm.driver)),
             log_tail=lambda lines: _tail(kwok_log, lines) if kwok_log.exists() else "",
         )
         for n in virtual_nodes(source)

@@ -9,7 +9,7 @@ from pathlib import Path
 import grpc
 
 from fakedevices.plugin.claim_watch import ClaimWatcher
-from fakedevices.plugin.control import ControlServer
+from fakedevices.plugin.control_server import ControlServer
 from fakedevices.plugin.driver import NodeDriver
 from fakedevices.plugin.node_service import add_node_services
 from fakedevices.plugin.orphans import OrphanCollector

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from clusters.provider import ClusterProvider
-from fakedevices.plugin.control_client import ControlError
 from harness import builders as b
 from harness.dratest import DraTest, FarmControl
 from harness.environment import DraEnvironment
@@ -82,11 +81,7 @@ def _restartable(env: DraEnvironment, component: str) -> ClusterProvider:
 
 def _plugin_down(env: DraEnvironment) -> bool:
     assert env.control is not None
-    try:
-        env.control.call({"op": "status"})
-    except (ControlError, OSError):
-        return True
-    return False
+    return not env.control.available()
 
 
 def test_plugin_restart_keeps_pods_running_and_new_pods_schedule(

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from clusters.local.provider import LocalProvider
-from fakedevices.plugin.control_client import call
+from fakedevices.plugin.control_client import PluginControl
 from fakedevices.plugin.layout import PluginLayout
 from harness.kube import Kube
 from tests.harness.conformance_run import ConformanceRun, run_conformance
@@ -32,7 +32,7 @@ DRIVER = "second.drafarm.dev"
 
 @dataclass(frozen=True)
 class SecondDriver:
-    control: Path
+    control: PluginControl
     profile: Path
 
 
@@ -70,7 +70,7 @@ def second_driver(farm_cluster: LocalProvider, tmp_path_factory: pytest.TempPath
             pytest.fail(f"second driver did not register:\n{log_path.read_text(errors='replace')[-3000:]}")
         time.sleep(0.2)  # poll
     try:
-        yield SecondDriver(layout.control_socket, profile)
+        yield SecondDriver(PluginControl.at(layout.control_socket), profile)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -86,7 +86,7 @@ def _conformance(cluster: LocalProvider, driver: SecondDriver, tmp_path: Path, *
 
 
 def _bug(driver: SecondDriver, bug: str, on: bool) -> None:
-    call(driver.control, {"op": "driver-bug", "bug": bug, "on": on})
+    driver.control.driver_bug(bug, on)
 
 
 def test_a_driver_known_only_by_its_profile_passes(
