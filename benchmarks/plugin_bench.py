@@ -38,7 +38,7 @@ from typing import IO, Any
 from benchmarks.claims import new_claim
 from benchmarks.common import Target, figure, latency_summary_ms, print_summary, results_document, write_results
 from benchmarks.kubelet import BenchKubelet, wait_for_socket
-from benchmarks.plugin_host import host_paths
+from benchmarks.plugin_host import host_layout
 from benchmarks.procfs import cpu_seconds, memory_status
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -259,7 +259,7 @@ def cli_idle_rss(farm: str, node: str, timeout: float) -> dict[str, Any]:
     """RSS of the real `drafarm plugin run --no-publish` for the node, once it serves (claims unreadable:
     its kubeconfig points at a closed port, which only matters for prepare, not for memory)."""
     root = Path(tempfile.mkdtemp(prefix="dfc-", dir="/tmp"))
-    paths = host_paths(root)
+    layout = host_layout(root)
     kubeconfig = root / "kubeconfig"
     kubeconfig.write_text(
         "apiVersion: v1\nkind: Config\ncurrent-context: none\n"
@@ -268,15 +268,15 @@ def cli_idle_rss(farm: str, node: str, timeout: float) -> dict[str, Any]:
         "contexts: [{name: none, context: {cluster: none, user: none}}]\n"
     )
     command = [sys.executable, "-m", "harness", "plugin", "run", "--node", node, "--farm", farm, "--no-publish"]
-    command += ["--kubeconfig", str(kubeconfig), "--kubelet-root", str(paths["kubelet_root"])]
-    command += ["--state-dir", str(paths["state_dir"]), "--cdi-dir", str(paths["cdi_dir"]), "--log-format", "text"]
+    command += ["--kubeconfig", str(kubeconfig), "--kubelet-root", str(layout.kubelet_root)]
+    command += ["--state-dir", str(layout.state_dir), "--cdi-dir", str(layout.cdi_dir), "--log-format", "text"]
     log_path = root / "plugin.log"
     proc: subprocess.Popen[bytes] | None = None
     try:
         with log_path.open("w") as log:
             proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=REPO_ROOT)
         started = time.perf_counter()
-        socket = paths["kubelet_root"] / "plugins_registry" / "drafarm.dev-reg.sock"
+        socket = layout.registration_socket
         wait_for_socket(socket, timeout)
         ready = time.perf_counter() - started
         with BenchKubelet(socket):

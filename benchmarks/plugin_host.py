@@ -29,18 +29,18 @@ from typing import Any, TypeVar
 
 from benchmarks.claims import SyntheticClaims
 from benchmarks.procfs import memory_status
+from fakedevices.plugin.layout import PluginLayout
 
 T = TypeVar("T")
 
 
-def host_paths(root: Path) -> dict[str, Path]:
+BUILT_IN_DRIVER = "drafarm.dev"
+"""The driver of the built-in farms the benchmarks serve."""
+
+
+def host_layout(root: Path, driver: str = BUILT_IN_DRIVER) -> PluginLayout:
     """Short paths under ROOT: unix socket paths must stay under 108 bytes."""
-    return {
-        "kubelet_root": root / "k",
-        "state_dir": root / "s",
-        "cdi_dir": root / "c",
-        "control_socket": root / "ctl.sock",
-    }
+    return PluginLayout(driver, state_dir=root / "s", kubelet_root=root / "k", cdi_dir=root / "c")
 
 
 class Timed:
@@ -94,21 +94,19 @@ def serve(root: Path, farm_name: str, node: str, profile_to: Path | None) -> int
     from fakedevices.farm import build_farm
     from fakedevices.plugin.driver import NodeDriver
     from fakedevices.plugin.inventory import NodeInventory
-    from fakedevices.plugin.server import PluginPaths, PluginServer
+    from fakedevices.plugin.server import PluginServer
     from fakedevices.spec.loader import load_farm_spec
 
     imported = time.perf_counter()
     farm = build_farm(load_farm_spec(farm_name))
     built = time.perf_counter()
-    paths = host_paths(root)
     inventory = NodeInventory(farm, node)
     claims = SyntheticClaims(farm.driver, node)
-    driver = NodeDriver(inventory, claims, paths["state_dir"], paths["cdi_dir"])
+    driver = NodeDriver(inventory, claims, host_layout(root, farm.driver))
     timed = Timed(profile_to)
     driver.prepare = timed.wrap("prepare", driver.prepare)  # type: ignore[method-assign]
     driver.unprepare = timed.wrap("unprepare", driver.unprepare)  # type: ignore[method-assign]
-    plugin_paths = PluginPaths(paths["kubelet_root"], farm.driver)
-    server = PluginServer(driver, plugin_paths, control_socket=paths["control_socket"])
+    server = PluginServer(driver)
     server.start()
     ready = time.perf_counter()
 
@@ -144,7 +142,7 @@ def serve(root: Path, farm_name: str, node: str, profile_to: Path | None) -> int
                 d.name for pool, d in inventory.devices() if pool == node and d.kind == "gpu" and d.name == d.physical
             ],
             "farm_nodes": len(farm.nodes),
-            "registration_socket": str(server.paths.registration_socket),
+            "registration_socket": str(server.layout.registration_socket),
             "import_seconds": round(imported - started, 4),
             "farm_build_seconds": round(built - imported, 4),
             "start_seconds": round(ready - built, 4),

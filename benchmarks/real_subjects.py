@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from benchmarks.kubelet import BenchKubelet, wait_for_socket
+from benchmarks.plugin_host import host_layout
 from clusters.local.host_driver import HostDriver, upstream_test_driver_argv
 from clusters.local.provider import LocalProvider
 
@@ -46,15 +47,16 @@ class DrafarmPlugin:
         self.log_path = self.root / "plugin.log"
         self.root.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "harness", "plugin", "run", "--node", node, "--farm", farm, "--no-publish"]
-        command += ["--kubeconfig", str(cluster.kubeconfig()), "--kubelet-root", str(self.root / "k")]
-        command += ["--state-dir", str(self.root / "s"), "--cdi-dir", str(self.root / "c")]
+        layout = host_layout(self.root)
+        command += ["--kubeconfig", str(cluster.kubeconfig()), "--kubelet-root", str(layout.kubelet_root)]
+        command += ["--state-dir", str(layout.state_dir), "--cdi-dir", str(layout.cdi_dir)]
         command += ["--metrics-port", str(self.metrics_port)]
         with self.log_path.open("w") as log:
             self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=REPO_ROOT)
         self.pid = self.proc.pid
         self.command = "drafarm " + " ".join(command[3:])
         try:
-            socket_path = self.root / "k" / "plugins_registry" / "drafarm.dev-reg.sock"
+            socket_path = layout.registration_socket
             wait_for_socket(socket_path, timeout)
             self.kubelet = BenchKubelet(socket_path)
             self.kubelet.register()

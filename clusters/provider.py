@@ -13,10 +13,10 @@ import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
 from fakedevices.farm import FarmSource
 from fakedevices.model import Farm
+from fakedevices.plugin.control_client import PluginControl
 
 StepReporter = Callable[[str], None]
 """Called with a short description as each long step begins (the CLI shows it as progress)."""
@@ -39,25 +39,14 @@ class ClusterStatus:
     """The gates the provider set on every component (empty: ask the cluster)."""
 
 
-class ControlChannel(Protocol):
-    """How the harness reaches one node's plugin fault-control API (a host socket, or through a pod)."""
-
-    def call(self, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
-        """Send one control request; raise `fakedevices.plugin.control_client.ControlError` on failure."""
-        ...
-
-    def available(self) -> bool:
-        """Whether the plugin answers control requests now."""
-        ...
-
-
 @dataclass(frozen=True)
 class FarmNode:
     """What the harness needs of one node of a deployed farm."""
 
     farm_node: str
     kube_node: str
-    control: ControlChannel
+    control: PluginControl
+    """The node plugin's fault control (over a host socket, through a node container, or a virtual node's slices)."""
     log_tail: Callable[[int], str]
     """The last N lines of this node's plugin log ("" when there is none)."""
     cdi_dirs: tuple[Path, ...] = ()

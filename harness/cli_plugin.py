@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import math
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from clusters import provider as providers
-from clusters.provider import ClusterError, ControlChannel
+from clusters.provider import ClusterError
 from fakedevices.dra_limits import MAX_DNS_SUBDOMAIN_LENGTH
+from fakedevices.emulator.errors import RequestError
 from fakedevices.farm import build_farm
-from fakedevices.model import Farm
-from fakedevices.plugin.control_client import ControlError, call
+from fakedevices.plugin import control_protocol as ops
+from fakedevices.plugin.control_client import ControlError, PluginControl
+from fakedevices.plugin.layout import DYNAMIC_CDI_DIR, KUBELET_ROOT, control_socket_in, node_state_dir
 from fakedevices.plugin.orphans import DEFAULT_GRACE_S
 from fakedevices.plugin.runner import AlreadyRunning, PluginOptions, run_plugin, setup_logging
 from fakedevices.plugin.startup_checks import StartupError
@@ -25,7 +27,7 @@ from fakedevices.spec.problems import SpecError
 from fakedevices.spec.reader import DNS_SUBDOMAIN
 from harness.cli_farm import _load
 
-DEFAULT_STATE_ROOT = Path("/run/drafarm")
+_NODE_CONTROL_SOCKET = control_socket_in(node_state_dir("<node>"))
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -49,9 +51,9 @@ def plugin() -> None:
 @click.option("--farm", "spec", required=True, help="Farm spec: a path or an example name.")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Override the spec's seed.")
 @click.option("--kubeconfig", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--kubelet-root", type=click.Path(path_type=Path), default=Path("/var/lib/kubelet"), show_default=True)
-@click.option("--state-dir", type=click.Path(path_type=Path), help="Default: /run/drafarm/<node>.")
-@click.option("--cdi-dir", type=click.Path(path_type=Path), default=Path("/var/run/cdi"), show_default=True)
+@click.option("--kubelet-root", type=click.Path(path_type=Path), default=KUBELET_ROOT, show_default=True)
+@click.option("--state-dir", type=click.Path(path_type=Path), help=f"Default: {node_state_dir('<node>')}.")
+@click.option("--cdi-dir", type=click.Path(path_type=Path), default=DYNAMIC_CDI_DIR, show_default=True)
 @click.option("--metrics-port", type=click.IntRange(0, 65535), help="Serve Prometheus metrics on 127.0.0.1:PORT.")
 @click.option(
     "--camera-hosts",
@@ -99,60 +101,28 @@ def run(
         farm = farm.bind_nodes({node: kube_node})
         node = kube_node
     setup_logging(log_format)
+    options = PluginOptions(
+        node=node,
+        kubeconfig=kubeconfig,
+        kubelet_root=kubelet_root,
+        state_dir=state_dir or node_state_dir(node),
+        cdi_dir=cdi_dir,
+        metrics_port=metrics_port,
+        camera_hosts=camera_hosts,
+        counters_in_own_slice=counters_in_own_slice,
+        register=not no_register,
+        publish=not no_publish,
+        orphan_grace_s=orphan_grace,
+    )
     try:
-        _run(
-            farm,
-            node,
-            kubeconfig,
-            kubelet_root,
-            state_dir,
-            cdi_dir,
-            metrics_port,
-            camera_hosts,
-            counters_in_own_slice,
-            no_register,
-            no_publish,
-            orphan_grace,
-        )
+        run_plugin(farm, options)
     except (AlreadyRunning, StartupError) as exc:
         click.echo(f"drafarm plugin run: {exc}", err=True)
         sys.exit(1)
 
 
-def _run(
-    farm: Farm,
-    node: str,
-    kubeconfig: Path | None,
-    kubelet_root: Path,
-    state_dir: Path | None,
-    cdi_dir: Path,
-    metrics_port: int | None,
-    camera_hosts: str,
-    counters_in_own_slice: str,
-    no_register: bool,
-    no_publish: bool,
-    orphan_grace: float,
-) -> None:
-    run_plugin(
-        farm,
-        PluginOptions(
-            node=node,
-            kubeconfig=kubeconfig,
-            kubelet_root=kubelet_root,
-            state_dir=state_dir or DEFAULT_STATE_ROOT / node,
-            cdi_dir=cdi_dir,
-            metrics_port=metrics_port,
-            camera_hosts=camera_hosts,
-            counters_in_own_slice=counters_in_own_slice,
-            register=not no_register,
-            publish=not no_publish,
-            orphan_grace_s=orphan_grace,
-        ),
-    )
-
-
 @click.group()
-@click.option("--node", help="Node whose plugin to talk to (its control socket is /run/drafarm/<node>/control.sock).")
+@click.option("--node", help=f"Node whose plugin to talk to (its control socket is {_NODE_CONTROL_SOCKET}).")
 @click.option("--control-socket", type=click.Path(path_type=Path), help="The plugin's control socket.")
 @click.option(
     "--provider",
@@ -174,24 +144,16 @@ def fault(ctx: click.Context, node: str | None, control_socket: Path | None, pro
                 "give the node's name, or --control-socket PATH",
                 param_hint="--node",
             )
-        control_socket = DEFAULT_STATE_ROOT / node / "control.sock"
+        control_socket = control_socket_in(node_state_dir(node))
         if not control_socket.exists():
             virtual = _virtual_node_control(provider_name, node)
             if virtual is not None:
                 ctx.obj = virtual
                 return
-    ctx.obj = HostSocket(control_socket)
+    ctx.obj = PluginControl.at(control_socket)
 
 
-@dataclass(frozen=True)
-class HostSocket:
-    path: Path
-
-    def call(self, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
-        return call(self.path, request, timeout)
-
-
-def _virtual_node_control(provider_name: str, node: str) -> ControlChannel | None:
+def _virtual_node_control(provider_name: str, node: str) -> PluginControl | None:
     """The control of `node` when it is a virtual node of the farm the provider's running cluster has."""
     try:
         deployment = providers.get(provider_name).farm()
@@ -202,72 +164,73 @@ def _virtual_node_control(provider_name: str, node: str) -> ControlChannel | Non
     return deployment.node(node).control
 
 
-def _send(ctx: click.Context, request: dict[str, Any]) -> None:
+def _send(ctx: click.Context, build: Callable[[], ops.ControlRequest[Any]]) -> None:
+    """Send the request to the node's plugin and show its answer (as JSON), or why it was refused."""
+    control: PluginControl = ctx.obj
     try:
-        response = ctx.obj.call(request)
-    except (ControlError, OSError) as exc:
+        request = build()
+        answer = control.send(request)
+    except (ControlError, RequestError, OSError) as exc:
         click.echo(f"drafarm fault: {exc}", err=True)
         sys.exit(1)
-    response.pop("ok", None)
-    click.echo(json.dumps(response, indent=2))
+    click.echo(json.dumps(request.answer.write(answer), indent=2))
 
 
 @fault.command("status")
 @click.pass_context
 def fault_status(ctx: click.Context) -> None:
     """Faults in force, device health and prepared claims."""
-    _send(ctx, {"op": "status"})
+    _send(ctx, ops.Status)
 
 
 @fault.command("set-health")
 @click.argument("device")
-@click.argument("health", type=click.Choice(["healthy", "unhealthy", "unknown"]))
+@click.argument("health", type=click.Choice(ops.HEALTHS))
 @click.option("--reason", default="", help="Shown by the emulator to the workload.")
 @click.pass_context
 def set_health(ctx: click.Context, device: str, health: str, reason: str) -> None:
     """Mark DEVICE (or the card behind it, and so all its partitions) HEALTH."""
-    _send(ctx, {"op": "set-health", "device": device, "health": health, "reason": reason})
+    _send(ctx, lambda: ops.SetHealth(device, health, reason))
 
 
 @fault.command("fail-prepares")
 @click.option("--count", type=click.IntRange(0), default=1, show_default=True, help="Fail the next N prepares.")
 @click.option("--permanent", is_flag=True, help="Fail every prepare until `clear`.")
-@click.option("--message", default="injected prepare failure", show_default=True)
+@click.option("--message", default=ops.DEFAULT_FAILURE, show_default=True)
 @click.option("--namespace", default="", help="Only claims in this namespace (default: every claim).")
 @click.pass_context
 def fail_prepares(ctx: click.Context, count: int, permanent: bool, message: str, namespace: str) -> None:
     """Make prepares fail (transient: the next N; permanent: all)."""
-    request = {"op": "fail-prepares", "count": count, "permanent": permanent, "message": message}
-    _send(ctx, {**request, "namespace": namespace})
+    _send(ctx, lambda: ops.FailPrepares(count, permanent, message, namespace))
 
 
 @fault.command("delay-prepares")
-@click.argument("seconds", type=FiniteFloatRange(0, 40))
+@click.argument("seconds", type=FiniteFloatRange(0, ops.MAX_PREPARE_DELAY_S))
 @click.option("--namespace", default="", help="Only claims in this namespace (default: every claim).")
 @click.pass_context
 def delay_prepares(ctx: click.Context, seconds: float, namespace: str) -> None:
     """Delay every prepare by SECONDS."""
-    _send(ctx, {"op": "delay-prepares", "seconds": seconds, "namespace": namespace})
+    _send(ctx, lambda: ops.DelayPrepares(seconds, namespace))
 
 
 @fault.command("driver-bug")
-@click.argument("bug", type=click.Choice(["skip-cdi-spec", "leak-on-unprepare", "stale-slice-generation"]))
+@click.argument("bug", type=click.Choice(ops.BUGS))
 @click.option("--off", is_flag=True, help="Turn the bug off again.")
 @click.pass_context
 def driver_bug(ctx: click.Context, bug: str, off: bool) -> None:
     """Imitate a common driver bug, for checking that the conformance suite catches it."""
-    _send(ctx, {"op": "driver-bug", "bug": bug, "on": not off})
+    _send(ctx, lambda: ops.DriverBug(bug, not off))
 
 
 @fault.command("clear")
 @click.pass_context
 def clear(ctx: click.Context) -> None:
     """Remove every injected fault (device health is left as it is)."""
-    _send(ctx, {"op": "clear"})
+    _send(ctx, ops.Clear)
 
 
 @fault.command("kill")
 @click.pass_context
 def kill(ctx: click.Context) -> None:
     """Make the plugin exit at once, like a crash."""
-    _send(ctx, {"op": "kill"})
+    _send(ctx, ops.Kill)

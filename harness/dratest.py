@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from clusters.provider import ControlChannel
+from fakedevices.plugin.control_client import PluginControl
+from fakedevices.plugin.control_protocol import DEFAULT_FAILURE
+from fakedevices.plugin.layout import CDI_SPEC_DIRS
 from harness import builders
 from harness.environment import DraEnvironment
 from harness.kube import Kube
@@ -93,7 +95,8 @@ class DraTest:
         """CDI spec files on the node that mention the claim's UID (needs node access: local clusters)."""
         if not self.env.cdi_dirs:
             pytest.skip(
-                "needs the node's CDI directories as this host reads them: NODE_CDI_DIRS=/etc/cdi,/var/run/cdi "
+                "needs the node's CDI directories as this host reads them: "
+                f"NODE_CDI_DIRS={','.join(map(str, CDI_SPEC_DIRS))} "
                 "(--drafarm-node-cdi-dir); drafarm's own clusters give them"
             )
         found = []
@@ -234,36 +237,25 @@ class DraTest:
 class FarmControl:
     """The built-in farm's fault control, for suites that inject faults (health)."""
 
-    def __init__(self, control: ControlChannel, namespace: str) -> None:
+    def __init__(self, control: PluginControl, namespace: str) -> None:
         self.control = control
         self.namespace = namespace
         self._touched: set[str] = set()
 
     def set_health(self, device: str, health: str, reason: str = "") -> list[str]:
         self._touched.add(device)
-        response = self.control.call({"op": "set-health", "device": device, "health": health, "reason": reason})
-        return list(response["devices"])
+        return self.control.set_health(device, health, reason)
 
-    def fail_prepares(
-        self, count: int = 1, *, permanent: bool = False, message: str = "injected prepare failure"
-    ) -> None:
-        self.control.call(
-            {
-                "op": "fail-prepares",
-                "count": count,
-                "permanent": permanent,
-                "message": message,
-                "namespace": self.namespace,
-            },
-        )
+    def fail_prepares(self, count: int = 1, *, permanent: bool = False, message: str = DEFAULT_FAILURE) -> None:
+        self.control.fail_prepares(count, permanent=permanent, message=message, namespace=self.namespace)
 
     def kill_plugin(self) -> None:
-        self.control.call({"op": "kill"})
+        self.control.kill()
 
     def restore(self) -> None:
         """Undo this test's faults: devices healthy again, prepare faults cleared if they were ours."""
         for device in self._touched:
-            self.control.call({"op": "set-health", "device": device, "health": "healthy"})
-        status = self.control.call({"op": "status"})
-        if status["faults"].get("namespace") == self.namespace:
-            self.control.call({"op": "clear"})
+            self.control.set_health(device, "healthy")
+        faults = self.control.status().faults
+        if faults is not None and faults.namespace == self.namespace:
+            self.control.clear()

@@ -13,9 +13,11 @@ from typing import Any
 
 from clusters import paths, shared
 from clusters import provider as providers
-from clusters.provider import ClusterError, ClusterProvider, ControlChannel, FarmDeployment, FarmNode
+from clusters.provider import ClusterError, ClusterProvider, FarmDeployment, FarmNode
 from fakedevices.farm import FarmSource, open_farm
 from fakedevices.model import Farm
+from fakedevices.plugin.control_client import PluginControl
+from fakedevices.plugin.layout import CDI_SPEC_DIRS
 from fakedevices.spec.problems import SpecError
 from harness.farm_lock import farm_exclusive
 from harness.gates import gate_on, parse_override, read_apiserver_gates
@@ -24,6 +26,7 @@ from harness.profiles import DriverProfile, load_profile
 
 WORKLOAD_IMAGE = "drafarm.local/workload:1"
 EXISTING = "existing"
+_RUNTIME_CDI_DIRS = ", ".join(map(str, CDI_SPEC_DIRS))
 
 
 class OptionError(ValueError):
@@ -120,7 +123,7 @@ def _cdi_dirs(values: Sequence[str], base: Path) -> tuple[Path, ...]:
             if not path.is_dir():
                 raise OptionError(
                     f"--drafarm-node-cdi-dir {part}: no such directory (resolved to {path}); give a directory "
-                    "this host can read where the node's runtime looks for CDI specs (/etc/cdi, /var/run/cdi)"
+                    f"this host can read where the node's runtime looks for CDI specs ({_RUNTIME_CDI_DIRS})"
                 )
             dirs.append(path)
     return tuple(dirs)
@@ -148,7 +151,7 @@ class DraEnvironment:
         return self.deployment.farm if self.deployment is not None else None
 
     @property
-    def control(self) -> ControlChannel | None:
+    def control(self) -> PluginControl | None:
         """Fault control of the farm's first served node (None when this run tests another driver)."""
         node = self._first_node()
         return node.control if node is not None else None

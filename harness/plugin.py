@@ -23,6 +23,7 @@ from clusters import provider as providers
 from clusters.pids import alive
 from clusters.provider import ClusterError
 from fakedevices.plugin.control_client import ControlError
+from fakedevices.plugin.layout import CDI_SPEC_DIRS
 from harness import device_lock
 from harness.dratest import DraTest, FarmControl
 from harness.environment import DraEnvironment, HarnessOptions, OptionError, close_environment, open_environment
@@ -75,7 +76,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         help="with --drafarm-kubeconfig: a node CDI spec directory this host can read (repeat it, or separate "
-        "with commas, for /etc/cdi and /var/run/cdi); enables the CDI-spec checks; local clusters have it already",
+        f"with commas, for {' and '.join(map(str, CDI_SPEC_DIRS))}); enables the CDI-spec checks; local clusters "
+        "have it already",
     )
     group.addoption(
         "--drafarm-image",
@@ -211,8 +213,8 @@ def _snapshot(env: DraEnvironment) -> dict[str, object]:
     health = None
     if env.control is not None:
         try:
-            status = env.control.call({"op": "status"})
-            health = {str(k): "healthy" if v == 1 else "unhealthy" for k, v in status.get("health", {}).items()}
+            status = env.control.status()
+            health = {device: "healthy" if h == "healthy" else "unhealthy" for device, h in status.health.items()}
         except (ControlError, OSError):
             health = None
     return dict(snapshot_from_cluster(slices, claims, health))

@@ -19,19 +19,25 @@ from typing import Any
 
 import yaml
 
+from fakedevices.plugin.layout import (
+    DYNAMIC_CDI_DIR,
+    KUBELET_ROOT,
+    STATE_ROOT,
+    node_state_dir,
+    plugins_dir,
+    registration_dir,
+)
+
 NAMESPACE = "drafarm-driver"
 NAME = "drafarm-driver"
 FARM_NODE_LABEL = "drafarm.dev/farm-node"
 CONFIG_DIR = "/etc/drafarm"
-STATE_ROOT = "/run/drafarm"
-CDI_DIR = "/var/run/cdi"
-KUBELET_ROOT = "/var/lib/kubelet"
 
 _START = (
     'FARM_NODE=$(sed -n "s/^$NODE_NAME=//p" {config}/nodes); '
     'if [ -z "$FARM_NODE" ]; then echo "node $NODE_NAME serves no farm node ({config}/nodes)" >&2; exit 1; fi; '
     'exec python3 -m harness plugin run --node "$FARM_NODE" --kube-node "$NODE_NAME" '
-    "--farm {config}/farm.yaml --seed {seed} --kubelet-root {kubelet} --state-dir {state}/$NODE_NAME "
+    "--farm {config}/farm.yaml --seed {seed} --kubelet-root {kubelet} --state-dir {state} "
     "--cdi-dir {cdi} --camera-hosts own-address --log-format text"
 )
 
@@ -73,14 +79,15 @@ def _host_path(name: str, path: str, kind: str = "DirectoryOrCreate") -> tuple[d
 def daemonset(image: str, seed: int, checksum: str = "") -> dict[str, Any]:
     """The DaemonSet; `checksum` (of the farm's ConfigMap) in the pod template rolls the pods when it changes."""
     mounts = [
-        _host_path("plugins-registry", f"{KUBELET_ROOT}/plugins_registry"),
-        _host_path("plugins", f"{KUBELET_ROOT}/plugins"),
-        _host_path("cdi", CDI_DIR),
-        _host_path("state", STATE_ROOT),
+        _host_path("plugins-registry", str(registration_dir(KUBELET_ROOT))),
+        _host_path("plugins", str(plugins_dir(KUBELET_ROOT))),
+        _host_path("cdi", str(DYNAMIC_CDI_DIR)),
+        _host_path("state", str(STATE_ROOT)),
     ]
     volumes = [v for v, _ in mounts] + [{"name": "farm", "configMap": {"name": NAME}}]
     volume_mounts = [m for _, m in mounts] + [{"name": "farm", "mountPath": CONFIG_DIR, "readOnly": True}]
-    command = _START.format(config=CONFIG_DIR, seed=seed, kubelet=KUBELET_ROOT, state=STATE_ROOT, cdi=CDI_DIR)
+    state = node_state_dir("$NODE_NAME")
+    command = _START.format(config=CONFIG_DIR, seed=seed, kubelet=KUBELET_ROOT, state=state, cdi=DYNAMIC_CDI_DIR)
     affinity = {
         "nodeAffinity": {
             "requiredDuringSchedulingIgnoredDuringExecution": {

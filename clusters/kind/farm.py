@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clusters.driver import manifest
 from clusters.host import docker_cli
 from clusters.host.docker_cli import Endpoint
 from clusters.provider import ClusterError, FarmDeployment, FarmNode
 from fakedevices.kinds.camera.device import CAMERA_NETWORK_CIDR
 from fakedevices.model import Farm
-from fakedevices.plugin import control_client
+from fakedevices.plugin.control_client import ControlError, PluginControl, UnixSocketTransport
+from fakedevices.plugin.control_protocol import Message
+from fakedevices.plugin.layout import DYNAMIC_CDI_DIR, control_socket_in, node_state_dir
 
 # /var/run is a symlink to /run in the node; resolved here, since /proc/<pid>/root does not.
-NODE_CDI_DIR = "/run/cdi"
+NODE_CDI_DIR = Path("/run") / DYNAMIC_CDI_DIR.relative_to("/var/run")
 
 
 def node_map(farm: Farm, workers: list[str]) -> dict[str, str]:
@@ -51,29 +52,19 @@ def node_root(endpoint: Endpoint, container: str) -> Path:
 
 
 @dataclass(frozen=True)
-class NodeControl:
+class NodeSocketTransport:
     """A plugin's control socket inside a kind node, reached through the node container's root."""
 
     endpoint: Endpoint
     container: str
 
-    def _socket(self) -> Path:
-        state = manifest.STATE_ROOT.lstrip("/")
-        return node_root(self.endpoint, self.container) / state / self.container / "control.sock"
-
-    def call(self, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+    def call(self, message: Message, timeout: float) -> Message:
         try:
-            path = self._socket()
+            root = node_root(self.endpoint, self.container)
         except ClusterError as exc:
-            raise control_client.ControlError(str(exc)) from exc
-        return control_client.call(path, request, timeout)
-
-    def available(self) -> bool:
-        try:
-            self.call({"op": "status"}, timeout=5.0)
-        except (control_client.ControlError, OSError, ValueError):
-            return False
-        return True
+            raise ControlError(str(exc)) from exc
+        state_dir = root / node_state_dir(self.container).relative_to("/")
+        return UnixSocketTransport(control_socket_in(state_dir)).call(message, timeout)
 
 
 def deployment(
@@ -87,14 +78,14 @@ def deployment(
     nodes = []
     for kube, farm_node in sorted(mapping.items()):
         try:
-            cdi: tuple[Path, ...] = (node_root(endpoint, kube) / NODE_CDI_DIR.lstrip("/"),)
+            cdi: tuple[Path, ...] = (node_root(endpoint, kube) / NODE_CDI_DIR.relative_to("/"),)
         except (ClusterError, docker_cli.DockerError):
             cdi = ()
         nodes.append(
             FarmNode(
                 farm_node=farm_node,
                 kube_node=kube,
-                control=NodeControl(endpoint, kube),
+                control=PluginControl(NodeSocketTransport(endpoint, kube)),
                 log_tail=tail_of(kube),
                 cdi_dirs=cdi,
             )

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from clusters.local import processes
 from clusters.local.config import LocalConfig
@@ -22,42 +20,29 @@ from clusters.provider import ClusterError, FarmDeployment, FarmNode
 from clusters.virtual.control import VirtualNodeControl
 from fakedevices.farm import FarmSource, open_farm
 from fakedevices.model import Farm
-from fakedevices.plugin import control_client
+from fakedevices.plugin.control_client import PluginControl
+from fakedevices.plugin.layout import (
+    ANY_DRIVERS_CDI_SPECS,
+    DYNAMIC_CDI_DIR,
+    PluginLayout,
+    cdi_specs_of,
+    node_state_dir,
+    registration_socket,
+)
 from fakedevices.spec.problems import SpecError
 
 PLUGIN = "drafarm-plugin"
 CAMERA_LINK = "lo"
-CDI_DIR = Path("/var/run/cdi")
 REGISTER_TIMEOUT_S = 60.0
 
 
 def plugin_state_dir(cfg: LocalConfig) -> Path:
-    """`/run/drafarm/<node>`, the default `drafarm plugin run` and `drafarm fault --node` agree on; short on
-    purpose: emulator session sockets live below it (unix socket paths <= 107 bytes)."""
-    return Path("/run/drafarm") / cfg.node_name
+    """The plugin's default state dir for the cluster's node, so `drafarm fault --node` finds it."""
+    return node_state_dir(cfg.node_name)
 
 
-def control_socket(cfg: LocalConfig) -> Path:
-    return plugin_state_dir(cfg) / "control.sock"
-
-
-@dataclass(frozen=True)
-class SocketControl:
-    """The plugin's fault-control socket on this host."""
-
-    path: Path
-
-    def call(self, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
-        return control_client.call(self.path, request, timeout)
-
-    def available(self) -> bool:
-        if not self.path.exists():
-            return False
-        try:
-            self.call({"op": "status"}, timeout=5.0)
-        except (control_client.ControlError, OSError, ValueError):
-            return False
-        return True
+def plugin_layout(cfg: LocalConfig, kubelet_root: Path, driver: str) -> PluginLayout:
+    return PluginLayout(driver, plugin_state_dir(cfg), kubelet_root)
 
 
 def reload_farm(path: Path) -> FarmSource:
@@ -74,19 +59,20 @@ def deployment(cfg: LocalConfig, layout: Layout, source: FarmSource) -> FarmDepl
     served = served_node(farm).name
     bound = farm.bind_nodes({served: cfg.node_name})
     log = layout.log(PLUGIN)
+    plugin = plugin_layout(cfg, layout.kubelet_root, farm.driver)
     node = FarmNode(
         farm_node=served,
         kube_node=cfg.node_name,
-        control=SocketControl(control_socket(cfg)),
+        control=PluginControl.at(plugin.control_socket),
         log_tail=lambda lines: _tail(log, lines) if log.exists() else "",
-        cdi_dirs=(CDI_DIR,),
+        cdi_dirs=(plugin.cdi_dir,),
     )
     kwok_log = fleets_dir(layout) / farm.name / "kwok.log"
     virtual = tuple(
         FarmNode(
             farm_node=n.name,
             kube_node=n.name,
-            control=VirtualNodeControl(layout.admin_kubeconfig, n.name, farm.driver),
+            control=PluginControl(VirtualNodeControl(layout.admin_kubeconfig, n.name, farm.driver)),
             log_tail=lambda lines: _tail(kwok_log, lines) if kwok_log.exists() else "",
         )
         for n in virtual_nodes(source)
@@ -140,11 +126,12 @@ def start_plugin(cfg: LocalConfig, layout: Layout, source: FarmSource, kubelet_r
     """Start `drafarm plugin run` for the farm's first node (the spec passed as an absolute path: the
     plugin runs in the cluster directory, not where the user named the spec)."""
     farm_node = served_node(source.farm).name
+    plugin = plugin_layout(cfg, kubelet_root, source.farm.driver)
     argv = [
         sys.executable, "-m", "harness", "plugin", "run",
         "--node", farm_node, "--kube-node", cfg.node_name, "--farm", str(source.path.absolute()),
-        "--kubeconfig", str(layout.admin_kubeconfig), "--kubelet-root", str(kubelet_root),
-        "--state-dir", str(plugin_state_dir(cfg)), "--cdi-dir", str(CDI_DIR),
+        "--kubeconfig", str(layout.admin_kubeconfig), "--kubelet-root", str(plugin.kubelet_root),
+        "--state-dir", str(plugin.state_dir), "--cdi-dir", str(plugin.cdi_dir),
         "--camera-hosts", "own-address", "--metrics-port", str(cfg.ports.plugin_metrics),
     ]  # fmt: skip
     return processes.start(layout, PLUGIN, argv)
@@ -152,7 +139,7 @@ def start_plugin(cfg: LocalConfig, layout: Layout, source: FarmSource, kubelet_r
 
 def wait_registered(layout: Layout, kubelet_root: Path, driver: str, pid: int) -> None:
     """Wait for the kubelet's NotifyRegistrationStatus, which the plugin logs; fail clearly otherwise."""
-    socket = kubelet_root / "plugins_registry" / f"{driver}-reg.sock"
+    socket = registration_socket(kubelet_root, driver)
     log = layout.log(PLUGIN)
     header = f"==== drafarm: starting {PLUGIN}"
 
@@ -182,10 +169,14 @@ def _tail(path: Path, lines: int = 25) -> str:
         return "<no log>"
 
 
+def leftover_cdi_specs() -> list[Path]:
+    """CDI spec files of any driver that uses the plugin's layout (the kubelet of this host runs their pods)."""
+    return sorted(DYNAMIC_CDI_DIR.glob(ANY_DRIVERS_CDI_SPECS))
+
+
 def stop_plugin(layout: Layout, driver: str | None) -> None:
     if processes.read_pid(layout, PLUGIN) is not None:
         processes.stop(layout, PLUGIN, 15.0)
     if driver:
-        prefix = driver.replace("/", "_") + "-claim_"
-        for leftover in CDI_DIR.glob(f"{prefix}*.json"):
+        for leftover in cdi_specs_of(driver):
             leftover.unlink(missing_ok=True)

@@ -23,6 +23,7 @@ from clusters.local import processes
 from clusters.local.layout import Layout
 from clusters.polling import poll
 from clusters.provider import ClusterError
+from fakedevices.plugin.layout import DYNAMIC_CDI_DIR, plugins_dir, registration_dir, registration_socket
 
 READY_TIMEOUT_S = 60.0
 UNIX_PATH_MAX = 107
@@ -35,7 +36,7 @@ def upstream_test_driver_argv(
     node: str,
     driver: str,
     *,
-    cdi_dir: Path = Path("/var/run/cdi"),
+    cdi_dir: Path = DYNAMIC_CDI_DIR,
     num_devices: int = 4,
     verbosity: int = 3,
 ) -> list[str]:
@@ -43,7 +44,7 @@ def upstream_test_driver_argv(
     return [
         str(binary), f"--kubeconfig={layout.admin_kubeconfig}", f"--drivername={driver}", f"-v={verbosity}",
         "kubelet-plugin", f"--node-name={node}", f"--num-devices={num_devices}", f"--cdi-dir={cdi_dir}",
-        f"--plugin-registration-path={kubelet_root / 'plugins_registry'}", f"--datadir={kubelet_root / 'plugins'}",
+        f"--plugin-registration-path={registration_dir(kubelet_root)}", f"--datadir={plugins_dir(kubelet_root)}",
     ]  # fmt: skip
 
 
@@ -56,7 +57,7 @@ class HostDriver:
     driver: str
     node: str
     argv: list[str]
-    cdi_dirs: tuple[Path, ...] = (Path("/var/run/cdi"),)
+    cdi_dirs: tuple[Path, ...] = (DYNAMIC_CDI_DIR,)
     pid: int | None = None
     _kubelet_log_start: int = field(default=0, repr=False)
     _client: Client | None = field(default=None, repr=False)
@@ -67,7 +68,7 @@ class HostDriver:
 
     @property
     def registration_socket(self) -> Path:
-        return self.layout.kubelet_root / "plugins_registry" / f"{self.driver}-reg.sock"
+        return registration_socket(self.layout.kubelet_root, self.driver)
 
     def start(self) -> int:
         if self.pid is not None and processes.alive(self.pid):
@@ -79,7 +80,7 @@ class HostDriver:
                 "state directory ($DRAFARM_STATE_DIR)"
             )
         # What a DaemonSet's hostPath volumes would create; the upstream test driver expects them.
-        (self.layout.kubelet_root / "plugins" / self.driver).mkdir(parents=True, exist_ok=True)
+        (plugins_dir(self.layout.kubelet_root) / self.driver).mkdir(parents=True, exist_ok=True)
         self.registration_socket.parent.mkdir(parents=True, exist_ok=True)
         kubelet_log = self.layout.log("kubelet")
         self._kubelet_log_start = kubelet_log.stat().st_size if kubelet_log.exists() else 0
@@ -141,7 +142,7 @@ class HostDriver:
         processes.stop(self.layout, self.component, STOP_TIMEOUT_S)
         self.pid = None
         self.registration_socket.unlink(missing_ok=True)
-        shutil.rmtree(self.layout.kubelet_root / "plugins" / self.driver, ignore_errors=True)
+        shutil.rmtree(plugins_dir(self.layout.kubelet_root) / self.driver, ignore_errors=True)
         for directory in self.cdi_dirs:
             for leftover in directory.glob(f"{self.driver}-*.json"):
                 leftover.unlink(missing_ok=True)

@@ -15,8 +15,9 @@ from clusters.host.detect import HostFacts
 from clusters.local.config import LocalConfig
 from clusters.local.layout import Layout
 from fakedevices.kinds.camera.device import CAMERA_NETWORK_CIDR
+from fakedevices.plugin import layout as plugin_layout
 
-CDI_SPEC_DIRS = ("/etc/cdi", "/var/run/cdi")
+CDI_SPEC_DIRS = plugin_layout.CDI_SPEC_DIRS
 
 
 def _toml_str(value: str) -> str:
@@ -52,7 +53,7 @@ def containerd_config(
         "",
         f"[{cri_rt}]",
         "  enable_cdi = true",
-        f"  cdi_spec_dirs = {json.dumps(list(CDI_SPEC_DIRS))}",
+        f"  cdi_spec_dirs = {json.dumps([str(d) for d in CDI_SPEC_DIRS])}",
         f"  restrict_oom_score_adj = {'true' if restrict else 'false'}",
         f"[{cri_rt}.containerd]",
         "  default_runtime_name = 'runc'",

@@ -103,7 +103,7 @@ def leftovers(cfg: LocalConfig, lay: Layout) -> list[str]:
     if local_farm.plugin_state_dir(cfg).exists():
         left.append(f"plugin state {local_farm.plugin_state_dir(cfg)}")
     if not _kubelet_running_elsewhere(lay.root):  # else the shared CDI dir and cgroups may be its
-        left += [f"CDI spec {p}" for p in local_farm.CDI_DIR.glob("*-claim_*.json")]
+        left += [f"CDI spec {p}" for p in local_farm.leftover_cdi_specs()]
         left += [f"cgroup {p}" for p in cleanup.cgroup_dirs()]
     return left
 

@@ -12,39 +12,36 @@ from typing import Any
 
 from clusters.provider import ClusterError
 from clusters.virtual.api import SLICES, JsonApi
+from fakedevices.emulator.errors import RequestError
 from fakedevices.plugin.control_client import ControlError
+from fakedevices.plugin.control_protocol import Message, PluginStatus, SetHealth, Status, parse_request
 from fakedevices.plugin.slice_builder import POOL_LABEL
 
 TAINT_KEY = "drafarm.dev/unhealthy"
-HEALTHS = ("healthy", "unhealthy", "unknown")
 
 
 @dataclass(frozen=True)
 class VirtualNodeControl:
+    """A control transport that answers `status` and `set-health` itself, from the node's slices."""
+
     kubeconfig: Path
     node: str
     driver: str
 
-    def available(self) -> bool:
-        try:
-            return bool(self._slices())
-        except (ClusterError, OSError):
-            return False
-
-    def call(self, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+    def call(self, message: Message, timeout: float) -> Message:
         del timeout
-        op = request.get("op")
         try:
-            if op == "status":
-                return {"ok": True, "node": self.node, "virtual": True, "health": self._health()}
-            if op == "set-health":
-                return {"ok": True, "changed": self._set_health(str(request.get("device", "")),
-                                                                str(request.get("health", "")),
-                                                                str(request.get("reason", "")))}  # fmt: skip
-        except ClusterError as exc:
+            request = parse_request(message)
+            if isinstance(request, Status):
+                status = PluginStatus(self.node, self._health(), virtual=True)
+                return {"ok": True, **request.answer.write(status)}
+            if isinstance(request, SetHealth):
+                changed = self._set_health(request.device, request.health, request.reason)
+                return {"ok": True, **request.answer.write(changed)}
+        except (ClusterError, RequestError) as exc:
             raise ControlError(str(exc)) from None
         raise ControlError(
-            f"{op!r}: {self.node} is a virtual node (kwok): no plugin runs there, so only `status` and "
+            f"{request.OP!r}: {self.node} is a virtual node (kwok): no plugin runs there, so only `status` and "
             "`set-health` (a device taint in its slice) apply"
         )
 
@@ -64,8 +61,6 @@ class VirtualNodeControl:
         }
 
     def _set_health(self, device: str, health: str, reason: str) -> list[str]:
-        if health not in HEALTHS:
-            raise ClusterError(f"health {health!r}: choose one of {', '.join(HEALTHS)}")
         slices = self._slices()
         if not any(d["name"] == device for s in slices for d in s["spec"].get("devices") or ()):
             known = sorted(d["name"] for s in slices for d in s["spec"].get("devices") or ())

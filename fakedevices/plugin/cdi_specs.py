@@ -5,17 +5,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fakedevices.kinds.base import ContainerEdits
 from fakedevices.plugin.atomic import remove_stale_temporaries, write_atomically
+from fakedevices.plugin.layout import PluginLayout, cdi_spec_glob
 
 CDI_VERSION = "0.6.0"
-DYNAMIC_CDI_DIR = Path("/var/run/cdi")
-CDI_CLASS = "claim"
 
 
 @dataclass(frozen=True)
@@ -25,13 +23,11 @@ class CdiDevice:
 
 
 class CdiSpecs:
-    def __init__(self, directory: Path, driver: str) -> None:
-        self.directory = directory
-        self.kind = f"{driver}/{CDI_CLASS}"
-        self._file_prefix = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{driver}-{CDI_CLASS}")
-        self._path_prefix = f"{directory}{os.sep}{self._file_prefix}_"
-        if directory.is_dir():
-            remove_stale_temporaries(directory, f"{self._file_prefix}_*.json")
+    def __init__(self, layout: PluginLayout) -> None:
+        self.layout = layout
+        self.kind = layout.cdi_kind
+        if layout.cdi_dir.is_dir():
+            remove_stale_temporaries(layout.cdi_dir, cdi_spec_glob(layout.driver))
 
     def device_name(self, claim_uid: str, device: str) -> str:
         """Claim UID in every name, so a CDI ID is never reused across claims (runtimes cache specs)."""
@@ -41,7 +37,7 @@ class CdiSpecs:
         return f"{self.kind}={name}"
 
     def path_for(self, claim_uid: str) -> Path:
-        return Path(f"{self._path_prefix}{claim_uid}.json")
+        return self.layout.cdi_spec(claim_uid)
 
     def write(self, claim_uid: str, devices: Sequence[CdiDevice]) -> Path:
         spec = {
@@ -49,14 +45,13 @@ class CdiSpecs:
             "kind": self.kind,
             "devices": [{"name": d.name, "containerEdits": d.edits.to_cdi()} for d in devices],
         }
-        path = f"{self._path_prefix}{claim_uid}.json"
+        path = self.layout.cdi_spec_file(claim_uid)
         write_atomically(path, json.dumps(spec, separators=(",", ":")).encode())
         return Path(path)
 
     def remove(self, claim_uid: str) -> None:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(f"{self._path_prefix}{claim_uid}.json")
+            os.unlink(self.layout.cdi_spec_file(claim_uid))
 
     def existing_claims(self) -> list[str]:
-        prefix = f"{self._file_prefix}_"
-        return [p.stem[len(prefix) :] for p in self.directory.glob(f"{prefix}*.json")]
+        return [self.layout.claim_of_cdi_spec(p) for p in self.layout.cdi_specs()]

@@ -11,6 +11,11 @@ class ClaimError(Exception):
     """A claim this plugin cannot prepare; the message is shown to the user in a kubelet event."""
 
 
+def base_request(request: str) -> str:
+    """`main` for a subrequest `main/sub` (what the kubelet matches container claim references on)."""
+    return request.split("/", 1)[0]
+
+
 @dataclass(frozen=True)
 class AllocationResult:
     request: str
@@ -19,11 +24,6 @@ class AllocationResult:
     share_id: str | None
     consumed_capacity: Mapping[str, str]
     admin_access: bool = False
-
-    @property
-    def base_request(self) -> str:
-        """`main` for a subrequest `main/sub` (what the kubelet matches container claim references on)."""
-        return self.request.split("/", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,7 @@ class OpaqueConfig:
     index: int
 
     def applies_to(self, request: str) -> bool:
-        base = request.split("/", 1)[0]
-        return not self.requests or request in self.requests or base in self.requests
+        return not self.requests or request in self.requests or base_request(request) in self.requests
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 from fakedevices.emulator.base import Emulator
@@ -18,18 +17,17 @@ from fakedevices.emulator.errors import EmulatorError
 from fakedevices.emulator.health import Health
 from fakedevices.emulator.runner import EmulatorRunner, build_emulator
 from fakedevices.kinds import KINDS
-from fakedevices.kinds.base import Allocation, ContainerEdits, DeviceAccess, DeviceNode
 from fakedevices.kinds.camera.emulator import CameraEmulator
-from fakedevices.kinds.env_names import device_var
-from fakedevices.model import Device
 from fakedevices.plugin.api import ClaimRef, DeviceHealthReport, PrepareOutcome
 from fakedevices.plugin.cdi_specs import CdiDevice, CdiSpecs
 from fakedevices.plugin.checkpoint import Checkpoint, PreparedClaim, PreparedDevice
 from fakedevices.plugin.claim_cache import ClaimCache
 from fakedevices.plugin.claim_refs import claim_ref_problem
 from fakedevices.plugin.claims import AllocatedClaim, AllocationResult, ClaimError, read_allocated_claim
+from fakedevices.plugin.container_devices import ContainerDevices, Grant
 from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.inventory import NodeInventory
+from fakedevices.plugin.layout import PluginLayout
 from fakedevices.plugin.metrics import METRICS
 from fakedevices.spec.problems import SpecError
 
@@ -48,21 +46,24 @@ class NodeDriver:
         self,
         inventory: NodeInventory,
         claims: ClaimReader,
-        state_dir: Path,
-        cdi_dir: Path,
+        layout: PluginLayout,
         *,
         faults: Faults | None = None,
         camera_hosts: Mapping[str, str] | None = None,
         cache: ClaimCache | None = None,
     ) -> None:
+        if layout.driver != inventory.farm.driver:
+            raise ValueError(f"the layout is for driver {layout.driver}, the farm's driver is {inventory.farm.driver}")
         self.inventory = inventory
         self.driver = inventory.farm.driver
+        self.layout = layout
         self.claims = claims
         self.cache = cache
         self.faults = faults or Faults()
-        self.cdi = CdiSpecs(cdi_dir, self.driver)
-        self.checkpoint = Checkpoint(state_dir / "claims")
-        self.runner = EmulatorRunner(state_dir / "emulators")
+        self.cdi = CdiSpecs(layout)
+        self.checkpoint = Checkpoint(layout.checkpoint_dir)
+        self.runner = EmulatorRunner(layout.emulators_dir)
+        self.devices = ContainerDevices(inventory, self.runner, self.cdi)
         self._claim_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._health_changed = threading.Condition()
@@ -95,40 +96,13 @@ class NodeDriver:
         owned = set()
         for claim in self.checkpoint.claims():
             owned.add(claim.uid)
+            where = f"claim {claim.namespace}/{claim.name}"
             cdi_devices = []
             for device in claim.devices:
-                published = self.inventory.device(device.pool, device.device)
-                if device.admin_access and published is not None:
-                    cdi_devices.append(
-                        CdiDevice(
-                            self.cdi.device_name(claim.uid, device.device),
-                            admin_edits(published, device.request.split("/", 1)[0]),
-                        )
-                    )
-                    continue
                 try:
-                    endpoint, config = self._open(
-                        claim.uid,
-                        device.pool,
-                        device.device,
-                        device.request,
-                        device.parameters,
-                        device.consumed_capacity,
-                    )
+                    cdi_devices.append(self.devices.attach(claim.uid, Grant.of(device), where)[1])
                 except (EmulatorError, ClaimError, SpecError, ValueError) as exc:
                     log.error("could not re-open %s for claim %s after restart: %s", device.device, claim.uid, exc)
-                    continue
-                published = self.inventory.device(device.pool, device.device)
-                assert published is not None
-                access = DeviceAccess(
-                    published,
-                    self.inventory.card_of(device.pool, published),
-                    device.request.split("/", 1)[0],
-                    config,
-                    endpoint,
-                )
-                edits = KINDS[published.kind].container_edits(access)
-                cdi_devices.append(CdiDevice(self.cdi.device_name(claim.uid, device.device), edits))
             if not self.faults.snapshot().skip_cdi_spec:
                 self.cdi.write(claim.uid, cdi_devices)
         for uid in self.cdi.existing_claims():
@@ -176,7 +150,7 @@ class NodeDriver:
         opened: list[tuple[PreparedDevice, CdiDevice]] = []
         try:
             for result in allocated.results:
-                opened.append(self._prepare_device(allocated, result, where))
+                opened.append(self.devices.attach(ref.uid, self._grant(allocated, result, where), where))
             devices = tuple(d for d, _ in opened)
             if self.faults.snapshot().skip_cdi_spec:
                 spec_path = self.cdi.path_for(ref.uid)
@@ -185,7 +159,7 @@ class NodeDriver:
             self.checkpoint.put(PreparedClaim(ref.uid, ref.namespace, ref.name, str(spec_path), devices))
         except BaseException:
             for device, _ in opened:
-                self._close(ref.uid, device.pool, device.device)
+                self.devices.detach(ref.uid, device)
             self.cdi.remove(ref.uid)
             raise
         return devices
@@ -209,88 +183,22 @@ class NodeDriver:
                 f"use one of {', '.join(known)} with apiVersion drafarm.dev/v1alpha1"
             )
 
-    def _prepare_device(
-        self, claim: AllocatedClaim, result: AllocationResult, where: str
-    ) -> tuple[PreparedDevice, CdiDevice]:
-        device = self.inventory.device(result.pool, result.device)
-        if device is None:
-            raise ClaimError(
-                f"{where}: request {result.request!r} was allocated {result.pool}/{result.device}, which this "
-                "node no longer has (the device went away): delete the pod so the claim is allocated anew"
-            )
-        kind = KINDS[device.kind]
-        if result.admin_access:
-            return self._prepare_admin(claim.uid, result, device)
-        chosen = claim.config_for(result.request, kind.config_kind)
-        parameters = chosen.parameters if chosen is not None else None
-        endpoint, config = self._open(
-            claim.uid, result.pool, result.device, result.request, parameters, result.consumed_capacity, where
+    def _grant(self, claim: AllocatedClaim, result: AllocationResult, where: str) -> Grant:
+        """The result with the opaque config that applies to it (admin access takes none)."""
+        parameters = None
+        if not result.admin_access:
+            device = self.devices.published(result.pool, result.device, result.request, where)
+            chosen = claim.config_for(result.request, KINDS[device.kind].config_kind)
+            parameters = chosen.parameters if chosen is not None else None
+        return Grant(
+            result.request,
+            result.pool,
+            result.device,
+            parameters,
+            result.consumed_capacity,
+            result.share_id,
+            result.admin_access,
         )
-        card = self.inventory.card_of(result.pool, device)
-        name = self.cdi.device_name(claim.uid, device.name)
-        edits = kind.container_edits(DeviceAccess(device, card, result.base_request, config, endpoint))
-        prepared = PreparedDevice(
-            request=result.request,
-            pool=result.pool,
-            device=device.name,
-            kind=device.kind,
-            physical=device.physical,
-            cdi_id=self.cdi.qualified_id(name),
-            session_id=_session_id(claim.uid, device.name),
-            endpoint=str(endpoint.socket_path or endpoint.addr),
-            share_id=result.share_id,
-            parameters=parameters,
-            consumed_capacity=dict(result.consumed_capacity),
-        )
-        return prepared, CdiDevice(name, edits)
-
-    def _prepare_admin(self, uid: str, result: AllocationResult, device: Device) -> tuple[PreparedDevice, CdiDevice]:
-        """Admin access (monitoring a device others may hold): identity and the device node, no session,
-        so the owner's exclusive use and programmed state are left alone."""
-        name = self.cdi.device_name(uid, device.name)
-        prepared = PreparedDevice(
-            request=result.request,
-            pool=result.pool,
-            device=device.name,
-            kind=device.kind,
-            physical=device.physical,
-            cdi_id=self.cdi.qualified_id(name),
-            session_id="",
-            endpoint="",
-            share_id=result.share_id,
-            admin_access=True,
-        )
-        return prepared, CdiDevice(name, admin_edits(device, result.base_request))
-
-    def _open(
-        self,
-        uid: str,
-        pool: str,
-        device_name: str,
-        request: str,
-        parameters: Any,
-        consumed: Mapping[str, str],
-        where: str = "",
-    ) -> tuple[Any, Any]:
-        device = self.inventory.device(pool, device_name)
-        if device is None:
-            raise ClaimError(f"{where or uid}: device {pool}/{device_name} is not on this node")
-        kind = KINDS[device.kind]
-        if parameters is None:
-            config = kind.default_config()
-        else:
-            try:
-                config = kind.parse_config(parameters, f"request {request!r} opaque config")
-            except SpecError as exc:
-                problems = "; ".join(str(p) for p in exc.problems)
-                raise ClaimError(f"{where}: bad opaque config for request {request!r}: {problems}") from exc
-        card = self.inventory.card_of(pool, device)
-        allocation = Allocation(_session_id(uid, device_name), request, device, card, config, consumed)
-        try:
-            endpoint = kind.open_session(self.runner.get(card.name), allocation)
-        except (EmulatorError, ValueError) as exc:
-            raise ClaimError(f"{where}: request {request!r}, device {device_name}: {exc}") from exc
-        return endpoint, config
 
     # ---- unprepare -------------------------------------------------------------------------------
     def unprepare(self, claims: Sequence[ClaimRef]) -> dict[str, str]:
@@ -312,19 +220,13 @@ class NodeDriver:
         claim = self.checkpoint.get(uid)
         if claim is not None:
             for device in claim.devices:
-                if not device.admin_access:
-                    self._close(uid, device.pool, device.device)
+                self.devices.detach(uid, device)
         if self.faults.snapshot().leak_on_unprepare:
             return
         self.cdi.remove(uid)
         self.checkpoint.remove(uid)
         with self._locks_guard:
             self._claim_locks.pop(uid, None)
-
-    def _close(self, uid: str, pool: str, device_name: str) -> None:
-        device = self.inventory.device(pool, device_name)
-        if device is not None:
-            self.runner.get(device.physical).close_session(_session_id(uid, device_name))
 
     def _claim_lock(self, uid: str) -> threading.Lock:
         with self._locks_guard:
@@ -362,22 +264,6 @@ class NodeDriver:
         for card in cards:
             self.runner.get(card).set_health(Health.parse(health), reason)
         return names
-
-
-def admin_edits(device: Device, request: str) -> ContainerEdits:
-    identity = [f"{key}={value.value}" for key, value in sorted(device.attributes.items()) if key in ("uuid", "serial")]
-    env = [
-        f"{device_var(device.kind, device.name, 'ADMIN')}=true",
-        f"{device_var(device.kind, device.name, 'REQUEST')}={request}",
-    ]
-    env += [
-        f"{device_var(device.kind, device.name, key.split('=')[0].upper())}={key.split('=', 1)[1]}" for key in identity
-    ]
-    return ContainerEdits(env=tuple(env), device_nodes=(DeviceNode(f"/dev/drafarm/{device.name}", "/dev/null"),))
-
-
-def _session_id(uid: str, device: str) -> str:
-    return f"{uid}-{device}"
 
 
 def _one_line(text: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import grpc
 
 from fakedevices.plugin.api import ClaimRef, DriverCore
+from fakedevices.plugin.claims import base_request
 from fakedevices.plugin.metrics import METRICS
 from fakedevices.proto.stubs import (
     dra_v1_pb2,
@@ -48,7 +49,7 @@ class _NodeService:
                 continue
             for device in outcome.devices:
                 wire = entry.devices.add(
-                    request_names=[device.request.split("/", 1)[0]],
+                    request_names=[base_request(device.request)],
                     pool_name=device.pool,
                     device_name=device.device,
                     cdi_device_ids=[device.cdi_id],

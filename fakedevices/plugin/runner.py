@@ -25,9 +25,10 @@ from fakedevices.plugin.driver import NodeDriver
 from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.plugin.kube import KubeSlices, make_client, node_facts
+from fakedevices.plugin.layout import PluginLayout, control_socket_in, lock_file_in
 from fakedevices.plugin.metrics import METRICS
 from fakedevices.plugin.orphans import DEFAULT_GRACE_S, OrphanCollector
-from fakedevices.plugin.server import PluginPaths, PluginServer
+from fakedevices.plugin.server import PluginServer
 from fakedevices.plugin.slice_builder import PoolPlacement
 from fakedevices.plugin.slice_publisher import PublishedPool, SlicePublisher
 from fakedevices.plugin.startup_checks import check_reachable, checked_client
@@ -53,7 +54,10 @@ class PluginOptions:
 
     @property
     def control_socket(self) -> Path:
-        return self.state_dir / "control.sock"
+        return control_socket_in(self.state_dir)
+
+    def layout(self, driver: str) -> PluginLayout:
+        return PluginLayout(driver, self.state_dir, self.kubelet_root, self.cdi_dir)
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -112,9 +116,7 @@ def build_plugin(farm: Farm, options: PluginOptions, client: Any | None = None) 
                     hosts[card.name] = address
     claims = ClaimApi(client.config)
     cache = ClaimCache(farm.driver, inventory.node.name, inventory.pools)
-    driver = NodeDriver(
-        inventory, claims, options.state_dir, options.cdi_dir, faults=faults, camera_hosts=hosts, cache=cache
-    )
+    driver = NodeDriver(inventory, claims, options.layout(farm.driver), faults=faults, camera_hosts=hosts, cache=cache)
     publisher = None
     if options.publish:
         minor, node_uid = _node_facts(options, client)
@@ -134,8 +136,6 @@ def build_plugin(farm: Farm, options: PluginOptions, client: Any | None = None) 
         )
     return PluginServer(
         driver,
-        PluginPaths(options.kubelet_root, farm.driver),
-        control_socket=options.control_socket,
         publisher=publisher,
         watcher=ClaimWatcher(claims, cache),
         orphans=OrphanCollector(driver, cache, options.orphan_grace_s) if options.orphan_grace_s is not None else None,
@@ -150,7 +150,7 @@ class AlreadyRunning(RuntimeError):
 def lock_state_dir(state_dir: Path) -> int:
     """One plugin per state dir: two instances would fight over the same sockets, checkpoint and slices."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(state_dir / "plugin.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(lock_file_in(state_dir), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

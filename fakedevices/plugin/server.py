@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 
 from fakedevices.plugin.claim_watch import ClaimWatcher
-from fakedevices.plugin.control import ControlServer
+from fakedevices.plugin.control_server import ControlServer
 from fakedevices.plugin.driver import NodeDriver
 from fakedevices.plugin.node_service import add_node_services
 from fakedevices.plugin.orphans import OrphanCollector
@@ -22,57 +21,40 @@ from fakedevices.proto.stubs import pluginregistration_pb2_grpc
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class PluginPaths:
-    kubelet_root: Path
-    driver: str
-
-    @property
-    def registration_socket(self) -> Path:
-        return self.kubelet_root / "plugins_registry" / f"{self.driver}-reg.sock"
-
-    @property
-    def service_socket(self) -> Path:
-        return self.kubelet_root / "plugins" / self.driver / "dra.sock"
-
-
 class PluginServer:
     def __init__(
         self,
         driver: NodeDriver,
-        paths: PluginPaths,
         *,
-        control_socket: Path | None = None,
         publisher: SlicePublisher | None = None,
         watcher: ClaimWatcher | None = None,
         orphans: OrphanCollector | None = None,
         register: bool = True,
     ) -> None:
         self.driver = driver
-        self.paths = paths
+        self.layout = driver.layout
         self.publisher = publisher
         self.watcher = watcher
         self.orphans = orphans
         self.register = register
-        self.control = ControlServer(control_socket, driver) if control_socket else None
-        self.registration = RegistrationService(paths.driver, str(paths.service_socket))
+        self.control = ControlServer(self.layout.control_socket, driver)
+        self.registration = RegistrationService(self.layout.driver, str(self.layout.service_socket))
         self._servers: list[tuple[grpc.Server, Path]] = []
 
     def start(self) -> None:
         if self.watcher is not None:
             self.watcher.start()
         self.driver.start()
-        service, service_path = serve_unix(self.paths.service_socket)
+        service, service_path = serve_unix(self.layout.service_socket)
         add_node_services(service, self.driver)
         self._start(service, service_path)
-        if self.control is not None:
-            self.control.start()
+        self.control.start()
         if self.publisher is not None:
             self.publisher.start()
         if self.orphans is not None:
             self.orphans.start()
         if self.register:
-            registration, registration_path = serve_unix(self.paths.registration_socket, max_workers=2)
+            registration, registration_path = serve_unix(self.layout.registration_socket, max_workers=2)
             pluginregistration_pb2_grpc.add_RegistrationServicer_to_server(self.registration, registration)
             self._start(registration, registration_path)
         log.info("plugin for node %s serving on %s", self.driver.inventory.node.name, service_path)
@@ -91,8 +73,7 @@ class PluginServer:
             self.orphans.stop()
         if self.publisher is not None:
             self.publisher.stop()
-        if self.control is not None:
-            self.control.stop()
+        self.control.stop()
         if self.watcher is not None:
             self.watcher.stop()
         self.driver.stop()

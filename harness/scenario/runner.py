@@ -13,6 +13,7 @@ from lightkube import ApiError
 
 from clusters.polling import poll
 from fakedevices.plugin.control_client import ControlError
+from fakedevices.plugin.control_protocol import ControlRequest, SetHealth
 from harness.environment import WORKLOAD_IMAGE
 from harness.scenario import diagnostics, record
 from harness.scenario.conditions import ClusterView, observe
@@ -42,7 +43,8 @@ class Runner:
             target.kube, self.objects, self.namespace, target.provider, target.logs, target.scheduler
         )
         self.created: list[dict[str, Any]] = []
-        self.faults: list[dict[str, Any]] = []
+        self.faults: list[tuple[str, ControlRequest[Any]]] = []
+        """(node, fault) of each fault step run, to undo at the end."""
         self.variables: dict[str, str] = {}
 
     def run(self, record_dir: Path | None = None) -> RunResult:
@@ -103,9 +105,10 @@ class Runner:
             self._until(lambda: self.objects.get(ref["kind"], ref["name"], ns) is None, 120, "the object to go")
             return "gone"
         if step.kind == "fault":
-            response = self.target.control(step.node).call(dict(step.request))
-            self.faults.append({"node": step.node, **step.request})
-            return _short(response)
+            assert step.fault is not None
+            answer = self.target.control(step.node).send(step.fault)
+            self.faults.append((step.node, step.fault))
+            return _short(step.fault.answer.write(answer))
         if step.kind == "restart":
             self.target.restart(step.component)
             return "serving again"
@@ -155,15 +158,14 @@ class Runner:
 
     def _cleanup(self) -> list[str]:
         notes = []
-        for fault in self.faults:
+        for node, fault in self.faults:
             try:
-                self.target.control(fault["node"]).call({"op": "clear"})
-                if fault.get("op") == "set-health":
-                    self.target.control(fault["node"]).call(
-                        {"op": "set-health", "device": fault["device"], "health": "healthy"}
-                    )
-            except (ControlError, OSError, KeyError) as exc:
-                notes.append(f"could not undo fault {fault}: {exc}")
+                control = self.target.control(node)
+                control.clear()
+                if isinstance(fault, SetHealth):
+                    control.set_health(fault.device, "healthy")
+            except (ControlError, OSError) as exc:
+                notes.append(f"could not undo fault {fault.describe()} on node {node or 'default'}: {exc}")
         notes += self._remove_pods()
         order = {k: i for i, k in enumerate(DELETE_ORDER)}
         cluster_scoped = [o for o in self.created if not KINDS[o["kind"]].namespaced]

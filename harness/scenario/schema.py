@@ -7,10 +7,11 @@ problem, with the field path, the value seen and what is allowed).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from fakedevices.plugin.control import OPS
+from fakedevices.emulator.errors import RequestError
+from fakedevices.plugin.control_protocol import REQUESTS, ControlRequest, parse_request
 from fakedevices.spec.problems import MISSING, Problem, SpecError
 from fakedevices.spec.reader import DNS_LABEL, DNS_SUBDOMAIN, Reader
 from harness.scenario.objects import KINDS, VARIABLES
@@ -82,7 +83,7 @@ class Step:
     path: str
     objects: tuple[dict[str, Any], ...] = ()
     ref: dict[str, str] = field(default_factory=dict)
-    request: dict[str, Any] = field(default_factory=dict)
+    fault: ControlRequest[Any] | None = None
     node: str = ""
     component: str = ""
     check: Check | None = None
@@ -93,8 +94,8 @@ class Step:
         if self.kind == "delete":
             return f"delete {self.ref['kind']} {self.ref['name']}"
         if self.kind == "fault":
-            args = " ".join(f"{k}={v}" for k, v in self.request.items() if k != "op")
-            return f"fault {self.request['op']} {args}".rstrip()
+            assert self.fault is not None
+            return f"fault {self.fault.describe()}"
         if self.kind == "restart":
             return f"restart {self.component}"
         assert self.check is not None
@@ -236,18 +237,27 @@ def _step(r: Reader, default_wait: float) -> Step:
 
 
 def _fault(f: Reader, path: str) -> Step:
-    op = f.string("op", choices=tuple(o for o in OPS if o != "status"))
+    op = f.string("op", choices=tuple(o for o in REQUESTS if o != "status"))
     node = f.string("node", "")
-    request: dict[str, Any] = {"op": op}
+    takes = ["node", *(a.name for a in fields(REQUESTS[op]))] if op in REQUESTS else []
+    message: dict[str, Any] = {"op": op}
     for key in f.data:
         if key in ("op", "node"):
             continue
         value = f.raw(str(key))
         if not isinstance(value, str | int | float | bool):
             f.problem(f.at(str(key)), value, "fault arguments are strings, numbers or booleans (see `drafarm fault`)")
-        request[str(key)] = value
+        elif takes and key not in takes:
+            f.problem(f.at(str(key)), value, f"fault {op} takes only: {', '.join(takes)}")
+        message[str(key)] = value
     f.finish()
-    return Step("fault", path, request=request, node=node)
+    fault = None
+    if op in REQUESTS:
+        try:
+            fault = parse_request(message)
+        except RequestError as exc:
+            f.problem(f.path, message, str(exc))
+    return Step("fault", path, fault=fault, node=node)
 
 
 def _objects(r: Reader, key: str) -> list[dict[str, Any]]:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from clusters import paths, shared
 from clusters import provider as providers
-from clusters.provider import ClusterError, ClusterProvider, ControlChannel, FarmDeployment
+from clusters.provider import ClusterError, ClusterProvider, FarmDeployment
 from clusters.toolchain import versions
 from fakedevices.farm import FarmSource, open_farm
+from fakedevices.plugin.control_client import PluginControl
 from fakedevices.spec.problems import SpecError
 from harness import device_lock
 from harness.farm_lock import farm_exclusive
@@ -70,7 +71,7 @@ class Target:
     def gate(self, name: str) -> bool | None:
         return gate_on(self.gates, name, self.minor)
 
-    def control(self, node: str) -> ControlChannel:
+    def control(self, node: str) -> PluginControl:
         if self.deployment is None:
             raise ClusterError("fault steps need drafarm's farm on a provider's cluster (not --kubeconfig)")
         try:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from clusters.provider import ClusterProvider
-from fakedevices.plugin.control_client import ControlError
 from harness import builders as b
 from harness.dratest import DraTest, FarmControl
 from harness.environment import DraEnvironment
@@ -84,11 +83,7 @@ def _restartable(env: DraEnvironment, component: str) -> ClusterProvider:
 
 def _plugin_down(env: DraEnvironment) -> bool:
     assert env.control is not None
-    try:
-        env.control.call({"op": "status"})
-    except (ControlError, OSError):
-        return True
-    return False
+    return not env.control.available()
 
 
 def test_plugin_restart_keeps_pods_running_and_new_pods_schedule(
@@ -169,7 +164,7 @@ def test_containerd_restart_keeps_pods_running_and_new_pods_start(dra: DraTest, 
 
 def _prepared_claims(env: DraEnvironment) -> list[str]:
     assert env.control is not None
-    return [str(uid) for uid in env.control.call({"op": "status"}).get("prepared") or []]
+    return list(env.control.status().prepared)
 
 
 def test_a_force_deleted_pods_claim_is_unprepared_across_a_kubelet_restart(

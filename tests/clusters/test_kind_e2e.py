@@ -193,7 +193,7 @@ def test_four_nodes_pods_across_nodes_the_farm_driver_cameras_and_a_clean_down(t
             f"{name}-worker3": "gpu-small-0",
         }
         for node in deployment.nodes:
-            assert node.control.call({"op": "status"})["node"] == node.kube_node
+            assert node.control.status().node == node.kube_node
             assert "kubelet registered driver" in node.log_tail(200)
         applied = _kubectl(provider, "apply", "-f", "-", stdin=CLAIM_OBJECTS)
         assert applied.returncode == 0, applied.stderr

@@ -103,7 +103,7 @@ def test_virtual_nodes_take_claims_from_the_real_scheduler(
                 "spec": {"spec": {"devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": klass}}]}}},
             }), namespace=namespace)  # fmt: skip
             sick = _fault("sim-0", "set-health", "gpu-0", "unhealthy", "--reason", "ECC errors")
-            assert json.loads(sick)["changed"] == ["gpu-0"], sick
+            assert json.loads(sick)["devices"] == ["gpu-0"], sick
             assert json.loads(_fault("sim-0", "status"))["health"] == {"gpu-0": "unhealthy", "gpu-1": "healthy"}
             names = [f"p{i}" for i in range(VIRTUAL * GPUS - 1)]  # every GPU but the tainted one
             for name in names:

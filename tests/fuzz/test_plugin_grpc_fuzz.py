@@ -45,7 +45,7 @@ def farmside() -> Iterator[Farmside]:
     claims = ClaimStore()
     plugin = PluginUnderTest(root, claims)
     plugin.start()
-    kubelet = FakeKubelet(plugin.paths.registration_socket)
+    kubelet = FakeKubelet(plugin.layout.registration_socket)
     kubelet.register()
     try:
         yield Farmside(plugin, kubelet, claims)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from clusters.local.provider import LocalProvider
+from fakedevices.plugin.layout import DYNAMIC_CDI_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = ROOT / "suites" / "conformance"
@@ -66,7 +67,7 @@ def run_conformance(
         "--drafarm-kubeconfig", str(cluster.kubeconfig()),
         "--drafarm-profile", str(profile),
         "--drafarm-report-dir", str(report_dir),
-        "--drafarm-node-cdi-dir", "/var/run/cdi",
+        "--drafarm-node-cdi-dir", str(DYNAMIC_CDI_DIR),
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env, check=False)

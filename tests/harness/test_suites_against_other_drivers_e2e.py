@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from clusters.local.provider import LocalProvider
-from fakedevices.plugin.control_client import call
+from fakedevices.plugin.control_client import PluginControl
+from fakedevices.plugin.layout import PluginLayout
 from harness.kube import Kube
 from tests.harness.conformance_run import ConformanceRun, run_conformance
 from tests.polling import wait_for
@@ -31,7 +32,7 @@ DRIVER = "second.drafarm.dev"
 
 @dataclass(frozen=True)
 class SecondDriver:
-    control: Path
+    control: PluginControl
     profile: Path
 
 
@@ -41,14 +42,15 @@ def second_driver(farm_cluster: LocalProvider, tmp_path_factory: pytest.TempPath
     driver name, DeviceClass and state directory), so xdist workers that both run tests of this module
     never share, or stop, one another's."""
     tag = f"second-{os.getpid()}"
-    driver, state = f"{tag}.drafarm.dev", Path("/run/drafarm") / tag
+    driver = f"{tag}.drafarm.dev"
+    layout = PluginLayout.for_node(driver, tag, kubelet_root=farm_cluster.kubelet_root_dir)
     work = tmp_path_factory.mktemp(tag)
     farm, profile = work / "farm.yaml", work / "profile.yaml"
     farm.write_text((DATA / "second-driver-farm.yaml").read_text().replace(DRIVER, driver))
     profile.write_text(
         (DATA / "env-only-profile.yaml").read_text().replace(DRIVER, driver).replace("second-device", f"{tag}-device")
     )
-    shutil.rmtree(state, ignore_errors=True)  # a test-owned driver starts with nothing prepared
+    shutil.rmtree(layout.state_dir, ignore_errors=True)  # a test-owned driver starts with nothing prepared
     log_path = farm_cluster.layout.logs / f"{tag}-plugin.log"
     log_path.unlink(missing_ok=True)
     log = log_path.open("ab")
@@ -56,8 +58,8 @@ def second_driver(farm_cluster: LocalProvider, tmp_path_factory: pytest.TempPath
         [
             sys.executable, "-m", "harness", "plugin", "run", "--node", "second-worker-0",
             "--kube-node", farm_cluster.nodes()[0], "--farm", str(farm),
-            "--kubeconfig", str(farm_cluster.kubeconfig()), "--kubelet-root", str(farm_cluster.kubelet_root_dir),
-            "--state-dir", str(state), "--log-format", "text",
+            "--kubeconfig", str(farm_cluster.kubeconfig()), "--kubelet-root", str(layout.kubelet_root),
+            "--state-dir", str(layout.state_dir), "--log-format", "text",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -72,14 +74,14 @@ def second_driver(farm_cluster: LocalProvider, tmp_path_factory: pytest.TempPath
 
     wait_for(registered, 60, "the second driver to register", lambda: log_path.read_text(errors="replace")[-3000:])
     try:
-        yield SecondDriver(state / "control.sock", profile)
+        yield SecondDriver(PluginControl.at(layout.control_socket), profile)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
-        for leaked in Path("/var/run/cdi").glob(f"{driver}-claim_*.json"):  # left by the leaky-bug test
+        for leaked in layout.cdi_specs():  # left by the leaky-bug test
             leaked.unlink()
-        shutil.rmtree(state, ignore_errors=True)
+        shutil.rmtree(layout.state_dir, ignore_errors=True)
         Kube(farm_cluster.kubeconfig()).delete("DeviceClass", f"{tag}-device")
 
 
@@ -88,7 +90,7 @@ def _conformance(cluster: LocalProvider, driver: SecondDriver, tmp_path: Path, *
 
 
 def _bug(driver: SecondDriver, bug: str, on: bool) -> None:
-    call(driver.control, {"op": "driver-bug", "bug": bug, "on": on})
+    driver.control.driver_bug(bug, on)
 
 
 def test_a_driver_known_only_by_its_profile_passes(

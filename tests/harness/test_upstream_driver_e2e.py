@@ -23,6 +23,7 @@ from lightkube.resources.resource_v1 import DeviceClass, ResourceSlice
 from clusters.local.host_driver import HostDriver, upstream_test_driver_argv
 from clusters.local.provider import LocalProvider
 from clusters.toolchain import lookup
+from fakedevices.plugin.layout import DYNAMIC_CDI_DIR, STATE_ROOT
 from harness.profiles import PROFILES_DIR
 from tests.harness.conformance_run import ROOT, ConformanceRun, run_conformance
 
@@ -46,7 +47,7 @@ def upstream_driver(
     body; stopped, its DeviceClass and slices removed, afterwards."""
     driver = f"{case}-{os.getpid()}.upstream.test"
     node = cluster.nodes()[0]
-    cdi = cdi_dir or Path("/var/run/cdi")
+    cdi = cdi_dir or DYNAMIC_CDI_DIR
     argv = upstream_test_driver_argv(binary, cluster.layout, node, driver, cdi_dir=cdi)
     host = HostDriver(cluster.layout, f"dra-test-driver-{case}-{os.getpid()}", driver, node, argv, (cdi,))
     try:
@@ -152,7 +153,7 @@ def test_a_broken_upstream_driver_is_caught_and_named(
     local_cluster: LocalProvider, test_driver_binary: Path, tmp_path: Path, case: str, suite_test: str, message: str
 ) -> None:
     breaks, private_cdi = BREAKS[case]
-    cdi_dir = Path("/run/drafarm") / f"{case}-{os.getpid()}-cdi" if private_cdi else None
+    cdi_dir = STATE_ROOT / f"{case}-{os.getpid()}-cdi" if private_cdi else None
     try:
         with upstream_driver(local_cluster, test_driver_binary, case, cdi_dir) as host:
             breaks(host)

@@ -12,7 +12,8 @@ from fakedevices.farm import build_farm
 from fakedevices.plugin.driver import NodeDriver
 from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.inventory import NodeInventory
-from fakedevices.plugin.server import PluginPaths, PluginServer
+from fakedevices.plugin.layout import PluginLayout
+from fakedevices.plugin.server import PluginServer
 from fakedevices.spec.loader import load_farm_spec
 from tests.plugin.kit import DRIVER, NODE, ClaimStore, FakeKubelet
 from tests.plugin.real_path import RealPathPlugin
@@ -22,20 +23,15 @@ class PluginUnderTest:
     def __init__(self, root: Path, claims: ClaimStore) -> None:
         self.root = root
         self.claims = claims
-        self.kubelet_root = root / "kubelet"
-        self.cdi_dir = root / "cdi"
-        self.state_dir = root / "state"
-        self.control_socket = root / "control.sock"
+        self.layout = PluginLayout(DRIVER, root / "state", kubelet_root=root / "kubelet", cdi_dir=root / "cdi")
+        self.cdi_dir = self.layout.cdi_dir
         self.farm = build_farm(load_farm_spec("small"))
         self.faults = Faults()
-        self.paths = PluginPaths(self.kubelet_root, DRIVER)
         self.server: PluginServer | None = None
 
     def start(self) -> PluginServer:
-        driver = NodeDriver(
-            NodeInventory(self.farm, NODE), self.claims, self.state_dir, self.cdi_dir, faults=self.faults
-        )
-        self.server = PluginServer(driver, self.paths, control_socket=self.control_socket)
+        driver = NodeDriver(NodeInventory(self.farm, NODE), self.claims, self.layout, faults=self.faults)
+        self.server = PluginServer(driver)
         self.server.start()
         return self.server
 
@@ -73,7 +69,7 @@ def plugin(short_tmp: Path, claims: ClaimStore) -> Iterator[PluginUnderTest]:
 
 @pytest.fixture
 def kubelet(plugin: PluginUnderTest) -> Iterator[FakeKubelet]:
-    fake = FakeKubelet(plugin.paths.registration_socket)
+    fake = FakeKubelet(plugin.layout.registration_socket)
     fake.register()
     yield fake
     fake.close()

@@ -33,7 +33,7 @@ class RealPathPlugin:
         )
         self.server: PluginServer = build_plugin(build_farm(load_farm_spec("small")), options)
         self.server.start()
-        self.kubelet = FakeKubelet(self.server.paths.registration_socket)
+        self.kubelet = FakeKubelet(self.server.layout.registration_socket)
         self.kubelet.register()
 
     @property

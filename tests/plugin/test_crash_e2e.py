@@ -24,16 +24,22 @@ from lightkube.resources.resource_v1 import ResourceClaim
 
 from clusters.local.provider import LocalProvider
 from fakedevices.plugin.checkpoint import Checkpoint
-from tests.plugin.kit import NODE, Claim, FakeKubelet
+from fakedevices.plugin.layout import PluginLayout
+from tests.plugin.kit import DRIVER, NODE, Claim, FakeKubelet
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 PARTITIONS = [f"gpu-{g}-1g-5gb-{i}" for g in range(3) for i in range(7)]
 
 
+def _layout(root: Path) -> PluginLayout:
+    return PluginLayout(DRIVER, root / "state", kubelet_root=root / "kubelet", cdi_dir=root / "cdi")
+
+
 def _start_plugin(root: Path, kubeconfig: Path) -> subprocess.Popen[bytes]:
+    layout = _layout(root)
     # A killed plugin leaves its socket behind: remove it, so its reappearance means the new one serves.
-    (root / "kubelet" / "plugins_registry" / "drafarm.dev-reg.sock").unlink(missing_ok=True)
+    layout.registration_socket.unlink(missing_ok=True)
     log = (root / "plugin.log").open("ab")
     return subprocess.Popen(
         [
@@ -49,11 +55,11 @@ def _start_plugin(root: Path, kubeconfig: Path) -> subprocess.Popen[bytes]:
             "--kubeconfig",
             str(kubeconfig),
             "--kubelet-root",
-            str(root / "kubelet"),
+            str(layout.kubelet_root),
             "--state-dir",
-            str(root / "state"),
+            str(layout.state_dir),
             "--cdi-dir",
-            str(root / "cdi"),
+            str(layout.cdi_dir),
             "--no-publish",
         ],
         stdout=log,
@@ -62,7 +68,7 @@ def _start_plugin(root: Path, kubeconfig: Path) -> subprocess.Popen[bytes]:
 
 
 def _connect(root: Path) -> FakeKubelet:
-    registration = root / "kubelet" / "plugins_registry" / "drafarm.dev-reg.sock"
+    registration = _layout(root).registration_socket
     wait_for(
         registration.exists,
         60,
@@ -118,11 +124,12 @@ def _prepare_loop(kubelet: FakeKubelet, claims: list[Claim], asked: dict[str, st
 
 def _check_consistent(root: Path) -> set[str]:
     """The checkpoint reads back, and CDI specs and checkpoint entries are the same set of claims."""
-    claims_dir = root / "state" / "claims"
+    layout = _layout(root)
+    claims_dir = layout.checkpoint_dir
     assert not list(claims_dir.glob(".*.tmp")), "the restart left a cut-short checkpoint write behind"
-    assert not list((root / "cdi").glob(".*.tmp")), "the restart left a cut-short CDI spec write behind"
+    assert not list(layout.cdi_dir.glob(".*.tmp")), "the restart left a cut-short CDI spec write behind"
     prepared = {c.uid for c in Checkpoint(claims_dir).claims()}
-    specs = {json.loads(p.read_text())["devices"][0]["name"][:36] for p in (root / "cdi").glob("*.json")}
+    specs = {json.loads(p.read_text())["devices"][0]["name"][:36] for p in layout.cdi_dir.glob("*.json")}
     assert specs == prepared, (
         f"CDI specs without checkpoint: {specs - prepared}; entries without spec: {prepared - specs}"
     )
@@ -189,5 +196,5 @@ def test_sigkill_during_prepares_then_restart(kube: Client, local_cluster: Local
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
-    assert not (root / "kubelet" / "plugins_registry" / "drafarm.dev-reg.sock").exists()
+    assert not _layout(root).registration_socket.exists()
     shutil.rmtree(root, ignore_errors=True)

@@ -21,7 +21,7 @@ from tests.plugin.kit import NODE, Claim, ClaimStore, FakeKubelet, apply_cdi, re
 
 def _fault(plugin: PluginUnderTest, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness", "fault", "--control-socket", str(plugin.control_socket), *args],
+        [sys.executable, "-m", "harness", "fault", "--control-socket", str(plugin.layout.control_socket), *args],
         capture_output=True,
         text=True,
         timeout=60,

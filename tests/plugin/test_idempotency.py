@@ -54,7 +54,7 @@ def test_restart_keeps_prepared_claims_and_devices_working(
         spec.unlink()  # lost with a tmpfs /var/run on reboot: the restart writes it again
     plugin.start()
     assert len(list(plugin.cdi_dir.glob("*.json"))) == 1
-    fresh = FakeKubelet(plugin.paths.registration_socket)
+    fresh = FakeKubelet(plugin.layout.registration_socket)
     fresh.register()
     after = fresh.prepare(claim).claims[claim.uid]
     assert after == before
@@ -94,7 +94,7 @@ def test_the_mounted_session_directory_outlives_a_restart_and_goes_with_unprepar
     assert Path(host_dir).stat().st_ino == mounted
     assert (Path(host_dir) / "session.sock").is_socket()
     assert not stray.exists()
-    fresh = FakeKubelet(plugin.paths.registration_socket)
+    fresh = FakeKubelet(plugin.layout.registration_socket)
     fresh.register()
     assert fresh.unprepare(claim).claims[claim.uid].error == ""
     assert not Path(host_dir).exists()

@@ -25,11 +25,11 @@ GRACE_S = 2.0
 
 
 def _checkpointed(plugin: RealPathPlugin, uid: str) -> Path:
-    return plugin.root / "s" / "claims" / f"{uid}.json"
+    return plugin.server.driver.checkpoint.path_for(uid)
 
 
 def _cdi_specs(plugin: RealPathPlugin, uid: str) -> list[Path]:
-    return sorted((plugin.root / "c").glob(f"*{uid}.json"))
+    return [spec for spec in [plugin.server.layout.cdi_spec(uid)] if spec.exists()]
 
 
 def _endpoints(plugin: RealPathPlugin, uid: str) -> list[Path]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from clusters.local.provider import LocalProvider
 from fakedevices.farm import build_farm
 from fakedevices.model import Device
+from fakedevices.plugin.layout import DYNAMIC_CDI_DIR
 from fakedevices.spec.loader import load_farm_spec
 from harness import builders as b
 from harness.kube import Kube
@@ -21,7 +21,6 @@ from harness.waiters import Waiter
 pytestmark = pytest.mark.e2e
 DRIVER = "drafarm.dev"
 IMAGE = "drafarm.local/workload:1"
-CDI_DIR = Path("/var/run/cdi")
 SHA = "5" * 64
 
 
@@ -104,7 +103,7 @@ def test_gpu_pod_runs_a_job_on_its_gpu_and_unprepare_removes_the_cdi_spec(hkube:
     uid = allocated["metadata"]["uid"]
     Waiter(hkube, namespace).until(
         "the claim's CDI spec to be removed after the pod finished",
-        lambda: not list(CDI_DIR.glob(f"*{uid}*.json")),
+        lambda: not list(DYNAMIC_CDI_DIR.glob(f"*{uid}*.json")),
         60,
     )
 

@@ -14,11 +14,11 @@ SHA = "ab" * 32
 
 
 def test_registration_handshake(plugin: PluginUnderTest) -> None:
-    kubelet = FakeKubelet(plugin.paths.registration_socket)
+    kubelet = FakeKubelet(plugin.layout.registration_socket)
     info = kubelet.register()
     assert info.type == "DRAPlugin"
     assert info.name == "drafarm.dev"
-    assert info.endpoint == str(plugin.paths.service_socket)
+    assert info.endpoint == str(plugin.layout.service_socket)
     assert list(info.supported_versions) == list(SUPPORTED_VERSIONS)
     assert info.supported_versions[0] == "v1.DRAPlugin"
     assert plugin.server is not None and plugin.server.registration.registered.is_set()
@@ -26,22 +26,22 @@ def test_registration_handshake(plugin: PluginUnderTest) -> None:
 
 
 def test_sockets_are_owner_only_and_removed_on_stop(plugin: PluginUnderTest) -> None:
-    for path in (plugin.paths.registration_socket, plugin.paths.service_socket, plugin.control_socket):
+    for path in (plugin.layout.registration_socket, plugin.layout.service_socket, plugin.layout.control_socket):
         mode = path.stat().st_mode
         assert stat.S_ISSOCK(mode)
         assert stat.S_IMODE(mode) == 0o600, (path, oct(mode))
     plugin.stop()
-    assert not plugin.paths.registration_socket.exists()
-    assert not plugin.paths.service_socket.exists()
+    assert not plugin.layout.registration_socket.exists()
+    assert not plugin.layout.service_socket.exists()
 
 
 def test_stale_socket_is_replaced(short_tmp: Path, claims: ClaimStore) -> None:
     stale = PluginUnderTest(short_tmp, claims)
-    stale.paths.registration_socket.parent.mkdir(parents=True)
-    stale.paths.registration_socket.write_text("left over by a crash")
+    stale.layout.registration_socket.parent.mkdir(parents=True)
+    stale.layout.registration_socket.write_text("left over by a crash")
     stale.start()
     try:
-        FakeKubelet(stale.paths.registration_socket).register()
+        FakeKubelet(stale.layout.registration_socket).register()
     finally:
         stale.stop()
 

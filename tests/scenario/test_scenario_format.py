@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from fakedevices.plugin.control_protocol import DelayPrepares, SetHealth
 from fakedevices.spec.problems import SpecError
 from harness.scenario.loader import load_scenario, scenario_farm
 from harness.scenario.objects import fill
@@ -92,6 +93,18 @@ def test_a_minimal_scenario_parses_with_defaults() -> None:
         (lambda d: d["spec"]["steps"].append({"restart": "kube-proxy"}), 'spec.steps[1].restart: got "kube-proxy"'),
         (lambda d: d["spec"]["steps"].append({"fault": {"op": "explode"}}), 'spec.steps[1].fault.op: got "explode"'),
         (
+            lambda d: d["spec"]["steps"].append({"fault": {"op": "fail-prepares", "count": -2}}),
+            'spec.steps[1].fault: got {"count": -2, "op": "fail-prepares"}; count must be a whole number >= 0',
+        ),
+        (
+            lambda d: d["spec"]["steps"].append({"fault": {"op": "kill", "device": "gpu-0"}}),
+            'spec.steps[1].fault.device: got "gpu-0"; fault kill takes only: node',
+        ),
+        (
+            lambda d: d["spec"]["steps"].append({"fault": {"op": "set-health", "health": "sick"}}),
+            'spec.steps[1].fault: got {"health": "sick", "op": "set-health"}; set-health: \'device\' is required',
+        ),
+        (
             lambda d: d["spec"]["expectations"].append({"claim": "nope"}),
             'spec.expectations[1].claim: got "nope"; no step creates this claim',
         ),
@@ -123,6 +136,21 @@ def test_each_mistake_is_one_line_with_path_value_and_fix(edit: Any, expected: s
     edit(document)
     lines = _problems(document)
     assert any(line.startswith("t.yaml: ") and expected in line for line in lines), lines
+
+
+def test_a_fault_step_is_the_plugin_control_request_it_names() -> None:
+    document = _minimal()
+    document["spec"]["steps"] += [
+        {"fault": {"op": "set-health", "device": "gpu-1", "health": "unhealthy", "node": "n"}},
+        {"fault": {"op": "delay-prepares", "seconds": 3}},
+    ]
+    sick, slow = parse_scenario(document).steps[1:]
+    assert sick.fault == SetHealth("gpu-1", "unhealthy") and sick.node == "n"
+    assert slow.fault == DelayPrepares(3)
+    assert [sick.describe(), slow.describe()] == [
+        "fault set-health device=gpu-1 health=unhealthy",
+        "fault delay-prepares seconds=3",
+    ]
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fakedevices.plugin.layout import CDI_SPEC_DIRS
+
 BIN = "/usr/local/bin"
 CNI_BIN = "/opt/cni/bin"
 IMAGES_DIR = "/kind/images"
 ENTRYPOINT = f"{BIN}/drafarm-node-entrypoint"
-CDI_SPEC_DIRS = ("/etc/cdi", "/var/run/cdi")
 CONTROL_PLANE_ONLY = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd")
 
 
