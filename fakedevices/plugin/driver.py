@@ -16,12 +16,13 @@ from typing import Any, Protocol
 from fakedevices.emulator.base import Emulator
 from fakedevices.emulator.errors import EmulatorError
 from fakedevices.emulator.health import Health
-from fakedevices.emulator.runner import EmulatorRunner, build_emulator
-from fakedevices.kinds import KINDS
+from fakedevices.emulator.listen import LOOPBACK, Listen
+from fakedevices.emulator.runner import EmulatorRunner
+from fakedevices.kinds import registry
 from fakedevices.kinds.base import Allocation, ContainerEdits, DeviceAccess, DeviceNode
-from fakedevices.kinds.camera.emulator import CameraEmulator
 from fakedevices.kinds.env_names import device_var
-from fakedevices.model import Device
+from fakedevices.kinds.placement import OnNetwork, Placement
+from fakedevices.model import Card, Device
 from fakedevices.plugin.api import ClaimRef, DeviceHealthReport, PrepareOutcome
 from fakedevices.plugin.cdi_specs import CdiDevice, CdiSpecs
 from fakedevices.plugin.checkpoint import Checkpoint, PreparedClaim, PreparedDevice
@@ -34,7 +35,6 @@ from fakedevices.plugin.metrics import METRICS
 from fakedevices.spec.problems import SpecError
 
 log = logging.getLogger(__name__)
-CAMERA_PORT = 8554
 
 
 class ClaimReader(Protocol):
@@ -52,7 +52,7 @@ class NodeDriver:
         cdi_dir: Path,
         *,
         faults: Faults | None = None,
-        camera_hosts: Mapping[str, str] | None = None,
+        own_addresses: bool = False,
         cache: ClaimCache | None = None,
     ) -> None:
         self.inventory = inventory
@@ -67,16 +67,9 @@ class NodeDriver:
         self._locks_guard = threading.Lock()
         self._health_changed = threading.Condition()
         self._health_generation = 0
-        hosts = camera_hosts or {}
         for _pool, card in inventory.cards():
-            config = KINDS[card.kind].emulator_config(card)
-            if card.name in hosts:
-                # A camera on its own address keeps one well-known port, so it is found again after a restart.
-                emulator: Emulator[Any] = CameraEmulator(
-                    config, self.runner.state_dir, bind_host=hosts[card.name], port=CAMERA_PORT
-                )
-            else:
-                emulator = build_emulator(config, self.runner.state_dir)
+            kind = registry.get(card.kind)
+            emulator = kind.emulator(card, self.runner.state_dir, _listen(kind.placement, card, own_addresses))
             emulator.add_health_listener(self._on_health)
             self.runner.add(emulator)
 
@@ -127,7 +120,7 @@ class NodeDriver:
                     config,
                     endpoint,
                 )
-                edits = KINDS[published.kind].container_edits(access)
+                edits = registry.get(published.kind).container_edits(access)
                 cdi_devices.append(CdiDevice(self.cdi.device_name(claim.uid, device.device), edits))
             if not self.faults.snapshot().skip_cdi_spec:
                 self.cdi.write(claim.uid, cdi_devices)
@@ -201,7 +194,7 @@ class NodeDriver:
         return self.claims.get(ref.namespace, ref.name)
 
     def _check_configs(self, claim: AllocatedClaim, where: str) -> None:
-        known = [k.config_kind for k in KINDS.values()]
+        known = [k.config_kind for k in registry.all_kinds()]
         for config in claim.unknown_configs(known):
             kind = config.parameters.get("kind") if isinstance(config.parameters, Mapping) else None
             raise ClaimError(
@@ -218,7 +211,7 @@ class NodeDriver:
                 f"{where}: request {result.request!r} was allocated {result.pool}/{result.device}, which this "
                 "node no longer has (the device went away): delete the pod so the claim is allocated anew"
             )
-        kind = KINDS[device.kind]
+        kind = registry.get(device.kind)
         if result.admin_access:
             return self._prepare_admin(claim.uid, result, device)
         chosen = claim.config_for(result.request, kind.config_kind)
@@ -275,7 +268,7 @@ class NodeDriver:
         device = self.inventory.device(pool, device_name)
         if device is None:
             raise ClaimError(f"{where or uid}: device {pool}/{device_name} is not on this node")
-        kind = KINDS[device.kind]
+        kind = registry.get(device.kind)
         if parameters is None:
             config = kind.default_config()
         else:
@@ -374,6 +367,14 @@ def admin_edits(device: Device, request: str) -> ContainerEdits:
         f"{device_var(device.kind, device.name, key.split('=')[0].upper())}={key.split('=', 1)[1]}" for key in identity
     ]
     return ContainerEdits(env=tuple(env), device_nodes=(DeviceNode(f"/dev/drafarm/{device.name}", "/dev/null"),))
+
+
+def _listen(placement: Placement, card: Card, own_address: bool) -> Listen:
+    """Where a network-placed card's emulator listens: on its own address at its kind's well-known
+    port (so it is found again after a restart), or on loopback at any port."""
+    if own_address and isinstance(placement, OnNetwork):
+        return Listen(placement.address(card), placement.port)
+    return LOOPBACK
 
 
 def _session_id(uid: str, device: str) -> str:

@@ -14,6 +14,7 @@ from fakedevices.quantity import format_decimal
 CAMERA_MODELS = ("DFC-210 Dome", "DFC-340 Bullet", "DFC-500 PTZ", "DFC-120 Fisheye")
 CAMERA_NETWORK = "198.19"
 CAMERA_NETWORK_CIDR = "198.19.0.0/16"  # pool p gets 198.19.<p+1>.0/24
+CAMERA_PORT = 8554  # where a camera serving on its own address listens
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ def camera_address(pool_index: int, index: int) -> str:
 def bound_address(first: str, index: int) -> str:
     """Camera `index` of a pool with a `bindAddress`: that address plus `index` (each camera its own)."""
     return str(ipaddress.ip_address(first) + index)
+
+
+def camera_ip(card: Card) -> str:
+    identity: CameraIdentity = card.identity
+    return identity.ip_address
 
 
 def build_cameras(ctx: BuildContext, o: CameraOptions) -> Inventory:

@@ -23,6 +23,7 @@ from typing import Any
 
 from fakedevices.emulator.base import reject_unknown_limits
 from fakedevices.emulator.errors import EmulatorError, RequestError, SessionError
+from fakedevices.emulator.listen import LOOPBACK, Listen
 from fakedevices.emulator.protocol import Message, require_op
 from fakedevices.emulator.server import Connection
 from fakedevices.emulator.unixsock import SocketSession, UnixSocketEmulator
@@ -40,6 +41,9 @@ class FpgaEmulatorConfig:
     shell_version: str
     regions: int
     program_seconds: float
+
+    def emulator(self, state_dir: Path, listen: Listen = LOOPBACK) -> FpgaEmulator:
+        return FpgaEmulator(self, state_dir)
 
 
 @dataclass(frozen=True)

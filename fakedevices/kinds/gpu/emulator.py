@@ -23,6 +23,7 @@ from typing import Any
 
 from fakedevices.emulator.base import reject_unknown_limits
 from fakedevices.emulator.errors import EmulatorError, RequestError, SessionError
+from fakedevices.emulator.listen import LOOPBACK, Listen
 from fakedevices.emulator.protocol import Message, int_field, ok, require_op, shown
 from fakedevices.emulator.server import Connection
 from fakedevices.emulator.unixsock import SocketSession, UnixSocketEmulator
@@ -43,6 +44,9 @@ class GpuEmulatorConfig:
     memory_bytes: int
     compute_units: int
     driver_version: str
+
+    def emulator(self, state_dir: Path, listen: Listen = LOOPBACK) -> GpuEmulator:
+        return GpuEmulator(self, state_dir)
 
 
 class SharingMode(enum.Enum):
