@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from fakedevices.farmspec.loader import load_farm_spec, resolve_spec_path
+from fakedevices.farmspec.schema import FarmSpec
 from fakedevices.kinds import registry
 from fakedevices.kinds.base import BuildContext
 from fakedevices.model import Farm, Inventory, NetworkPool, Node
-from fakedevices.spec.farmspec import FarmSpec
-from fakedevices.spec.loader import load_farm_spec, resolve_spec_path
 
 
 @dataclass(frozen=True)

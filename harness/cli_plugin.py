@@ -15,12 +15,12 @@ from clusters import provider as providers
 from clusters.provider import ClusterError, ControlChannel
 from fakedevices.dra_limits import MAX_DNS_SUBDOMAIN_LENGTH
 from fakedevices.farm import build_farm
+from fakedevices.farmspec.schema import MAX_SEED
 from fakedevices.model import Farm
 from fakedevices.plugin.control_client import ControlError, call
 from fakedevices.plugin.orphans import DEFAULT_GRACE_S
 from fakedevices.plugin.runner import AlreadyRunning, PluginOptions, run_plugin, setup_logging
 from fakedevices.plugin.startup_checks import StartupError
-from fakedevices.spec.farmspec import MAX_SEED
 from fakedevices.spec.problems import SpecError
 from fakedevices.spec.reader import DNS_SUBDOMAIN
 from harness.cli_farm import _load

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fakedevices.dra_limits import MAX_DNS_SUBDOMAIN_LENGTH
+from fakedevices.farmspec.name_pattern import name_pattern_problem
 from fakedevices.kinds import registry
-from fakedevices.spec.name_pattern import name_pattern_problem
 from fakedevices.spec.problems import Problem, SpecError
 from fakedevices.spec.reader import DNS_LABEL, DNS_SUBDOMAIN, Reader
 
