@@ -102,6 +102,6 @@ def _add(found: dict[str, AnyKind], kind: AnyKind, where: str) -> None:
     taken = next((k.name for k in found.values() if k.config_kind == kind.config_kind), None)
     if taken is not None:
         raise KindRegistryError(
-            f"{where}: config kind {kind.config_kind!r} is already kind {taken!r}'s; give the kind its own"
+            f"{where}: config kind {kind.config_kind!r} is taken by kind {taken!r}; give the kind one of its own"
         )
     found[kind.name] = kind
