@@ -1,8 +1,8 @@
 """Device emulators: devices a container can really use.
 
 Shared framework (health, sessions, the line-JSON server, devices served over unix sockets or TCP) and
-the node runner; none of it knows a device kind. The per-kind emulators live in
-``fakedevices.kinds.<kind>.emulator``. Protocol: ``fakedevices.emulator.protocol`` and
+the node runner; none of it knows a device kind (``python -m fakedevices.emulator`` finds them in
+``fakedevices.kinds.registry``). The per-kind emulators live in ``fakedevices.kinds.<kind>.emulator``. Protocol: ``fakedevices.emulator.protocol`` and
 docs/emulator-protocol.md.
 """
 
