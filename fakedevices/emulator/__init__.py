@@ -2,8 +2,8 @@
 
 Shared framework (health, sessions, the line-JSON server, devices served over unix sockets or TCP) and
 the node runner; none of it knows a device kind (``python -m fakedevices.emulator`` finds them in
-``fakedevices.kinds.registry``). The per-kind emulators live in ``fakedevices.kinds.<kind>.emulator``. Protocol: ``fakedevices.emulator.protocol`` and
-docs/emulator-protocol.md.
+``fakedevices.kinds.registry``). The per-kind emulators live in ``fakedevices.kinds.<kind>.emulator``.
+Protocol: ``fakedevices.emulator.protocol`` and docs/emulator-protocol.md.
 """
 
 from fakedevices.emulator.base import Emulator, Session, SessionEndpoint

@@ -7,7 +7,6 @@ container sends ``"token"`` with a request (once is enough: the connection keeps
 
 from __future__ import annotations
 
-import abc
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,12 +105,11 @@ class NetworkEmulator(Emulator[NS]):
                 if self._sessions.get(session.session_id) is not session:
                     raise RequestError(f"{self.kind} {self.name}: session {session.session_id!r} is closed")
         if required and session is None:
-            raise RequestError(f'{self.kind} {self.name}: this op needs a session: send "token" with the request')
+            raise self.needs_session(require_op(request))
         return session
 
-    @abc.abstractmethod
-    def dispatch(self, conn: Connection, session: NS | None, request: Message) -> Message | None:
-        """Answer one request; ``session`` is ``None`` for a connection that sent no token yet."""
+    def needs_session(self, op: str) -> RequestError:
+        return RequestError(f'{self.kind} {self.name}: this op needs a session: send "token" with the request')
 
     def _connection_closed(self, conn: Connection, session: NS) -> None:
         """A container connection that used ``session`` ended."""

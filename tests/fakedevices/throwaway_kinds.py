@@ -8,16 +8,16 @@ their own, `hum`, with their color and the session's tone, which comes from thei
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from fakedevices.emulator.base import Emulator, SessionEndpoint, reject_unknown_limits
-from fakedevices.emulator.errors import RequestError, SessionError
+from fakedevices.emulator.base import Session, SessionEndpoint, reject_unknown_limits
+from fakedevices.emulator.errors import SessionError
 from fakedevices.emulator.listen import LOOPBACK, Listen
 from fakedevices.emulator.network import NetworkEmulator, NetworkSession
-from fakedevices.emulator.protocol import Message, ok, require_op
+from fakedevices.emulator.protocol import Message, ok
 from fakedevices.emulator.server import Connection
 from fakedevices.emulator.unixsock import SocketSession, UnixSocketEmulator
 from fakedevices.identity import IdentityStream
@@ -61,69 +61,51 @@ class ThrowawayEmulatorConfig:
     color: str
 
 
-def _tone(emulator: Emulator[Any], limits: Mapping[str, Any]) -> str:
-    reject_unknown_limits(emulator.kind, emulator.name, limits, {"tone"})
-    tone = limits.get("tone", "plain")
-    if tone not in TONES:
-        raise SessionError(f"{emulator.kind} {emulator.name}: tone must be one of {', '.join(TONES)}, got {tone!r}")
-    return str(tone)
+class _Humming:
+    """What both throwaway emulators do: an identity, a tone per session, and `hum`."""
+
+    kind: ClassVar[str]
+    ops: ClassVar[Sequence[str]] = OPS
+    name: str
+    config: ThrowawayEmulatorConfig
+
+    def identity(self) -> dict[str, Any]:
+        return {"name": self.name, "serial": self.config.serial, "color": self.config.color}
+
+    def _parse_limits(self, limits: Mapping[str, Any]) -> str:
+        reject_unknown_limits(self.kind, self.name, limits, {"tone"})
+        tone = limits.get("tone", "plain")
+        if tone not in TONES:
+            raise SessionError(f"{self.kind} {self.name}: tone must be one of {', '.join(TONES)}, got {tone!r}")
+        return str(tone)
+
+    def session_op(self, conn: Connection, session: Session, op: str, request: Message) -> Message:
+        return ok(color=self.config.color, tone=session.limits)
 
 
-def _answer(
-    emulator: Emulator[Any], color: str, session: SocketSession | NetworkSession | None, request: Message
-) -> Message:
-    op = require_op(request)
-    common = emulator.dispatch_common(op, session)
-    if common is not None:
-        return common
-    if op != "hum":
-        raise emulator.unknown_op(request, OPS)
-    if session is None:
-        raise RequestError("hum needs a session")
-    return ok(color=color, tone=session.limits)
-
-
-class WidgetEmulator(UnixSocketEmulator[SocketSession]):
+class WidgetEmulator(_Humming, UnixSocketEmulator[SocketSession]):
     kind = "widget"
 
     def __init__(self, config: ThrowawayEmulatorConfig, state_dir: Path, listen: Listen = LOOPBACK) -> None:
         super().__init__(config.name, state_dir)
         self.config = config
 
-    def identity(self) -> dict[str, Any]:
-        return {"name": self.name, "serial": self.config.serial, "color": self.config.color}
-
-    def _parse_limits(self, limits: Mapping[str, Any]) -> str:
-        return _tone(self, limits)
-
     def _create_session(self, session_id: str, limits: str) -> SocketSession:
         session = SocketSession(session_id, limits, self._endpoint(session_id))
         self._serve(session)
         return session
 
-    def dispatch(self, conn: Connection, session: SocketSession | None, request: Message) -> Message | None:
-        return _answer(self, self.config.color, session, request)
 
-
-class BeaconEmulator(NetworkEmulator[NetworkSession]):
+class BeaconEmulator(_Humming, NetworkEmulator[NetworkSession]):
     kind = "beacon"
 
     def __init__(self, config: ThrowawayEmulatorConfig, state_dir: Path, listen: Listen = LOOPBACK) -> None:
         super().__init__(config.name, state_dir, listen)
         self.config = config
 
-    def identity(self) -> dict[str, Any]:
-        return {"name": self.name, "serial": self.config.serial, "color": self.config.color}
-
-    def _parse_limits(self, limits: Mapping[str, Any]) -> str:
-        return _tone(self, limits)
-
     def _create_session(self, session_id: str, limits: str) -> NetworkSession:
         endpoint = self._endpoint(session_id)
         return NetworkSession(session_id, limits, endpoint, token=endpoint.token or "")
-
-    def dispatch(self, conn: Connection, session: NetworkSession | None, request: Message) -> Message | None:
-        return _answer(self, self.config.color, session, request)
 
 
 E = TypeVar("E", WidgetEmulator, BeaconEmulator)

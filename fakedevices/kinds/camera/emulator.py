@@ -32,7 +32,7 @@ from fakedevices.emulator.errors import EmulatorError, RequestError, SessionErro
 from fakedevices.emulator.health import Health
 from fakedevices.emulator.listen import LOOPBACK, Listen
 from fakedevices.emulator.network import NetworkEmulator, NetworkSession
-from fakedevices.emulator.protocol import MAX_LINE_BYTES, Message, float_field, int_field, ok, require_op
+from fakedevices.emulator.protocol import MAX_LINE_BYTES, Message, float_field, int_field, ok
 from fakedevices.emulator.server import Connection
 
 OPS = ["info", "health", "ping", "stream", "ptz", "release-control"]
@@ -92,6 +92,7 @@ class _Ptz:
 
 class CameraEmulator(NetworkEmulator[CameraSession]):
     kind = "camera"
+    ops = OPS
 
     def __init__(self, config: CameraEmulatorConfig, state_dir: Path, listen: Listen = LOOPBACK) -> None:
         if config.fps <= 0 or config.bandwidth_mbps <= 0:
@@ -180,14 +181,7 @@ class CameraEmulator(NetworkEmulator[CameraSession]):
             with self._lock:
                 session.viewers -= 1
 
-    def dispatch(self, conn: Connection, session: CameraSession | None, request: Message) -> Message | None:
-        op = require_op(request)
-        common = self.dispatch_common(op, session)
-        if common is not None:
-            return common
-        if op not in OPS:
-            raise self.unknown_op(request, OPS)
-        assert session is not None
+    def session_op(self, conn: Connection, session: CameraSession, op: str, request: Message) -> Message | None:
         if op == "ptz":
             return self._ptz_move(session, request)
         if op == "release-control":
