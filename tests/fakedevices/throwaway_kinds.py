@@ -22,11 +22,12 @@ from fakedevices.emulator.server import Connection
 from fakedevices.emulator.unixsock import SocketSession, UnixSocketEmulator
 from fakedevices.identity import IdentityStream
 from fakedevices.kinds.base import Allocation, BuildContext, ContainerEdits, DeviceAccess, DeviceKind
+from fakedevices.kinds.card_device import card_device
 from fakedevices.kinds.emulator_config import config_from_identity
 from fakedevices.kinds.opaque import parse_opaque
 from fakedevices.kinds.placement import OnNetwork, OnNode
 from fakedevices.kinds.session_edits import session_edits
-from fakedevices.model import Attribute, Card, Device, Inventory
+from fakedevices.model import Attribute, Card, Inventory
 from fakedevices.spec.reader import Reader
 
 COLORS = ("grey", "red", "blue")
@@ -123,14 +124,10 @@ class _Throwaway(DeviceKind[Options, Config, E]):
             name = f"{self.name}-{index}" if isinstance(self.placement, OnNode) else f"{ctx.pool}-{self.name}-{index}"
             serial = IdentityStream(ctx.seed, ctx.pool, self.name, str(index)).serial("TWK")
             identity = Identity(index, serial, options.color, f"127.77.{ctx.pool_index + 1}.{10 + index}")
-            cards.append(Card(name, self.name, identity))
-            attributes = {
-                "kind": Attribute.of_string(self.name),
-                "index": Attribute.of_int(index),
-                "serial": Attribute.of_string(serial),
-                "color": Attribute.of_string(options.color),
-            }
-            devices.append(Device(name, self.name, name, attributes))
+            card = Card(name, self.name, identity)
+            cards.append(card)
+            colored = {"serial": Attribute.of_string(serial), "color": Attribute.of_string(options.color)}
+            devices.append(card_device(card, index, colored, {}))
         return Inventory(tuple(cards), tuple(devices))
 
     def parse_config(self, parameters: Mapping[str, Any], path: str) -> Config:

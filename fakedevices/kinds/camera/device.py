@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fakedevices.identity import IdentityStream
 from fakedevices.kinds.base import BuildContext
 from fakedevices.kinds.camera.options import CameraOptions
+from fakedevices.kinds.card_device import card_device
 from fakedevices.model import Attribute, Capacity, Card, Device, Inventory, RequestPolicy
 from fakedevices.quantity import format_decimal
 
@@ -76,14 +77,10 @@ def build_cameras(ctx: BuildContext, o: CameraOptions) -> Inventory:
         card = Card(f"{ctx.pool}-cam-{index}", "camera", identity)
         cards.append(card)
         devices.append(
-            Device(
-                name=card.name,
-                kind="camera",
-                physical=card.name,
-                attributes={
-                    "kind": Attribute.of_string("camera"),
-                    "type": Attribute.of_string("camera"),
-                    "index": Attribute.of_int(index),
+            card_device(
+                card,
+                index,
+                {
                     "model": Attribute.of_string(identity.model),
                     "serial": Attribute.of_string(identity.serial),
                     "resolution": Attribute.of_string(identity.resolution),
@@ -96,7 +93,7 @@ def build_cameras(ctx: BuildContext, o: CameraOptions) -> Inventory:
                     "ipAddress": Attribute.of_string(identity.ip_address),
                     "firmwareVersion": Attribute.of_version(identity.firmware_version),
                 },
-                capacity={"bandwidth": Capacity(format_decimal(o.bandwidth_mbps * 10**6), policy)},
+                {"bandwidth": Capacity(format_decimal(o.bandwidth_mbps * 10**6), policy)},
                 allow_multiple_allocations=True,
             )
         )
