@@ -12,7 +12,6 @@ kinds or an `isinstance` on a built-in kind, fails here.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import shutil
@@ -35,11 +34,13 @@ from clusters.local.layout import Layout
 from fakedevices.farm import build_farm
 from fakedevices.farmspec.loader import load_farm_spec
 from fakedevices.kinds import registry
+from fakedevices.kinds.env_names import device_id, device_var
 from fakedevices.kinds.placement import OnNetwork, OnNode
 from fakedevices.model import Farm
 from fakedevices.plugin.api import ClaimRef
 from fakedevices.plugin.driver import NodeDriver
 from fakedevices.plugin.inventory import NodeInventory
+from tests.fakedevices.installed import installed
 from tests.plugin.kit import NODE, Claim, ClaimStore, ContainerView, apply_cdi, opaque, result
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,22 +63,9 @@ class NewKind:
 def new_kind(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NewKind]:
     name: str = request.param
     site = tmp_path / "site"
-    (site / PACKAGE).mkdir(parents=True)
-    shutil.copy(Path(__file__).with_name("throwaway_kinds.py"), site / PACKAGE / "__init__.py")
-    dist_info = site / f"{PACKAGE}-0.1.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {PACKAGE}\nVersion: 0.1\n")
-    (dist_info / "entry_points.txt").write_text(f"[{registry.ENTRY_POINT_GROUP}]\n{name} = {PACKAGE}:{name.upper()}\n")
-    sys.path.insert(0, str(site))
-    importlib.invalidate_caches()
-    registry.refresh()
-    try:
+    source = Path(__file__).with_name("throwaway_kinds.py").read_text()
+    with installed(site, PACKAGE, {f"{PACKAGE}/__init__.py": source}, {name: f"{PACKAGE}:{name.upper()}"}):
         yield NewKind(name, site)
-    finally:
-        sys.path.remove(str(site))
-        sys.modules.pop(PACKAGE, None)
-        importlib.invalidate_caches()
-        registry.refresh()
 
 
 @pytest.fixture
@@ -104,6 +92,12 @@ def _spec(kind: str) -> dict[str, Any]:
     }
 
 
+def _spec_file(kind: str, directory: Path) -> Path:
+    path = directory / "farm.yaml"
+    path.write_text(yaml.safe_dump(_spec(kind)))
+    return path
+
+
 def _devices_of(farm: Farm, kind: str) -> list[tuple[str, str]]:
     return [(pool, d.name) for pool, d in farm.all_devices() if d.kind == kind]
 
@@ -117,8 +111,7 @@ def test_the_registry_finds_the_kind_through_its_entry_point(new_kind: NewKind) 
 
 
 def test_the_farm_spec_takes_the_kind_and_the_farm_shows_its_devices(new_kind: NewKind, tmp_path: Path) -> None:
-    spec = tmp_path / "farm.yaml"
-    spec.write_text(yaml.safe_dump(_spec(new_kind.name)))
+    spec = _spec_file(new_kind.name, tmp_path)
     farm = build_farm(load_farm_spec(spec))
     devices = _devices_of(farm, new_kind.name)
     assert len(devices) == 2
@@ -138,7 +131,7 @@ def test_the_farm_spec_takes_the_kind_and_the_farm_shows_its_devices(new_kind: N
 
 
 def test_the_plugin_prepares_the_kind_and_the_client_talks_to_it(new_kind: NewKind, short_dir: Path) -> None:
-    farm = build_farm(load_farm_spec_from(_spec(new_kind.name), short_dir))
+    farm = build_farm(load_farm_spec(_spec_file(new_kind.name, short_dir)))
     pool, device = _devices_of(farm, new_kind.name)[0]
     claims = ClaimStore()
     config = opaque({"kind": registry.get(new_kind.name).config_kind, "tone": "bright"})
@@ -155,12 +148,13 @@ def test_the_plugin_prepares_the_kind_and_the_client_talks_to_it(new_kind: NewKi
         hum = _client(view, "raw", "--kind", new_kind.name, '{"op": "hum"}')
         info = _client(view, "info")
         if network:  # served on the device's own address, which the kind gives
-            address = view.env[f"DRAFARM_{new_kind.name.upper()}_{device.upper().replace('-', '_')}_ADDR"]
-            assert address.startswith(farm.pools[0].inventory.cards[0].identity.ip_address + ":")
+            assert view.env[device_var(new_kind.name, device, "ADDR")].startswith("127.77.1.10:")
     finally:
         driver.stop()
     assert hum == {"ok": True, "color": "red", "tone": "bright"}
-    assert [(d["ref"], d["name"]) for d in info["devices"]] == [(f"{new_kind.name}[{_id(device, new_kind)}]", device)]
+    assert [(d["ref"], d["name"]) for d in info["devices"]] == [
+        (f"{new_kind.name}[{device_id(new_kind.name, device)}]", device)
+    ]
 
 
 def test_the_standalone_emulator_serves_the_kind(new_kind: NewKind, short_dir: Path) -> None:
@@ -186,7 +180,7 @@ def test_the_standalone_emulator_serves_the_kind(new_kind: NewKind, short_dir: P
 
 def test_the_cluster_networks_route_a_network_kind(new_kind: NewKind, tmp_path: Path) -> None:
     kind = registry.get(new_kind.name)
-    farm = build_farm(load_farm_spec_from(_spec(new_kind.name), tmp_path))
+    farm = build_farm(load_farm_spec(_spec_file(new_kind.name, tmp_path)))
     cfg = load("1.34", "unit", tmp_path / "unit")
     routes = [
         r["dst"] for r in json.loads(render.cni_conflist(cfg, Layout(cfg.state_dir)))["plugins"][0]["ipam"]["routes"]
@@ -201,16 +195,6 @@ def test_the_cluster_networks_route_a_network_kind(new_kind: NewKind, tmp_path: 
         assert kind_farm.camera_addresses(farm, NODE) == addresses
     else:
         assert addresses == []
-
-
-def load_farm_spec_from(document: dict[str, Any], directory: Path) -> Any:
-    path = directory / "farm.yaml"
-    path.write_text(yaml.safe_dump(document))
-    return load_farm_spec(path)
-
-
-def _id(device: str, new_kind: NewKind) -> str:
-    return device.removeprefix(f"{new_kind.name}-").upper().replace("-", "_")
 
 
 def _client(view: ContainerView, *args: str) -> dict[str, Any]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from fakedevices.client import cli as client_cli
 from fakedevices.client import env as client_env
 from fakedevices.kinds import registry
 from fakedevices.kinds.placement import OnNetwork, OnNode
+from tests.fakedevices.installed import installed
 
 PACKAGE = "drafarm_registry_probe"
 Install = Callable[[str, str], None]
@@ -20,26 +20,14 @@ Install = Callable[[str, str], None]
 
 @pytest.fixture
 def install(tmp_path: Path) -> Iterator[Install]:
-    """install(module source, entry point lines): a distribution of that module, on sys.path."""
+    """install(module source, entry point "name = value"): a distribution of that module, on sys.path."""
+    with ExitStack() as stack:
 
-    def write(source: str, entry_points: str) -> None:
-        (tmp_path / f"{PACKAGE}.py").write_text(source)
-        dist_info = tmp_path / f"{PACKAGE}-0.1.dist-info"
-        dist_info.mkdir()
-        (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {PACKAGE}\nVersion: 0.1\n")
-        (dist_info / "entry_points.txt").write_text(f"[{registry.ENTRY_POINT_GROUP}]\n{entry_points}\n")
-        sys.path.insert(0, str(tmp_path))
-        importlib.invalidate_caches()
-        registry.refresh()
+        def install(source: str, entry_point: str) -> None:
+            name, _, value = (part.strip() for part in entry_point.partition("="))
+            stack.enter_context(installed(tmp_path, PACKAGE, {f"{PACKAGE}.py": source}, {name: value}))
 
-    try:
-        yield write
-    finally:
-        if str(tmp_path) in sys.path:
-            sys.path.remove(str(tmp_path))
-        sys.modules.pop(PACKAGE, None)
-        importlib.invalidate_caches()
-        registry.refresh()
+        yield install
 
 
 def test_built_in_kinds_in_the_order_a_node_builds_them() -> None:
