@@ -160,9 +160,7 @@ def cmd_gpu_run(args: argparse.Namespace, environ: Mapping[str, str]) -> Message
     response["ref"] = ref.label
     if args.check:
         expected = gpu_expected(response["job"], response["n"])
-        response["expected"] = expected
-        if response["result"] != expected:
-            raise CheckFailed(f"gpu job {response['job']} n={response['n']}: got a wrong result", response)
+        _check(response, "result", expected, f"gpu job {response['job']} n={response['n']}")
     return response
 
 
@@ -173,11 +171,15 @@ def cmd_fpga_run(args: argparse.Namespace, environ: Mapping[str, str]) -> Messag
         response = conn.request({"op": "run", "input": value})
     response["ref"] = ref.label
     if args.check:
-        expected = fpga_expected(response["function"], value)
-        response["expected"] = expected
-        if response["output"] != expected:
-            raise CheckFailed(f"fpga function {response['function']}: got a wrong result", response)
+        _check(response, "output", fpga_expected(response["function"], value), f"fpga function {response['function']}")
     return response
+
+
+def _check(response: Message, key: str, expected: Any, what: str) -> None:
+    """`--check`: the response's `key` must be `expected`, which the response then shows too."""
+    response["expected"] = expected
+    if response[key] != expected:
+        raise CheckFailed(f"{what}: got a wrong result", response)
 
 
 def cmd_camera_frames(args: argparse.Namespace, environ: Mapping[str, str]) -> Message:
