@@ -1,4 +1,4 @@
-"""The seam every device kind implements: one module per kind, the same shape for all."""
+"""The seam every device kind implements: one package per kind, the same typed protocol for all."""
 
 from __future__ import annotations
 

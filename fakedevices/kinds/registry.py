@@ -18,10 +18,10 @@ from fakedevices.kinds import camera, fpga, gpu
 from fakedevices.kinds.base import DeviceKind
 from fakedevices.kinds.placement import OnNetwork, OnNode
 
-ENTRY_POINT_GROUP = "drafarm.device_kinds"
-BUILTIN: tuple[DeviceKind[Any, Any, Any], ...] = (gpu.KIND, fpga.KIND, camera.KIND)
-
 AnyKind = DeviceKind[Any, Any, Any]
+
+ENTRY_POINT_GROUP = "drafarm.device_kinds"
+BUILTIN: tuple[AnyKind, ...] = (gpu.KIND, fpga.KIND, camera.KIND)
 
 
 class KindRegistryError(Exception):
