@@ -77,7 +77,7 @@ def time_call(call: Callable[[], object], repeat: int) -> dict[str, Any]:
 def run(params: FarmBenchParams, out: Path | None, *, log: Any = print) -> dict[str, Any]:
     started = time.monotonic()
     from fakedevices.farm import build_farm
-    from fakedevices.spec.loader import load_farm_spec
+    from fakedevices.farmspec.loader import load_farm_spec
 
     figures: dict[str, Any] = {"farm": params.farm}
     base = drafarm_command()

@@ -92,10 +92,10 @@ def serve(root: Path, farm_name: str, node: str, profile_to: Path | None) -> int
     started = time.perf_counter()
     # Imported here so the ready line can say how long importing and building the plugin took.
     from fakedevices.farm import build_farm
+    from fakedevices.farmspec.loader import load_farm_spec
     from fakedevices.plugin.driver import NodeDriver
     from fakedevices.plugin.inventory import NodeInventory
     from fakedevices.plugin.server import PluginServer
-    from fakedevices.spec.loader import load_farm_spec
 
     imported = time.perf_counter()
     farm = build_farm(load_farm_spec(farm_name))

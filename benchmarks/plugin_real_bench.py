@@ -205,7 +205,7 @@ def _run(params: RealBenchParams, out: Path | None, provider: Any, binary: Path,
     from benchmarks.plugin_bench import filesystem_of
     from benchmarks.real_subjects import STATE_ROOT, DrafarmPlugin, GoDriver
     from fakedevices.farm import build_farm
-    from fakedevices.spec.loader import load_farm_spec
+    from fakedevices.farmspec.loader import load_farm_spec
 
     load_before = [round(x, 2) for x in os.getloadavg()]
     client = Client(KubeConfig.from_file(str(provider.kubeconfig())), field_manager="drafarm-bench")

@@ -62,7 +62,7 @@ from clusters.polling import poll
 from clusters.virtual.api import JsonApi
 from clusters.virtual.nodes import TOLERATION
 from fakedevices.farm import open_farm
-from fakedevices.spec.loader import resolve_spec_path
+from fakedevices.farmspec.loader import resolve_spec_path
 
 RUN_FARM = "small"
 CREATORS = 8

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from fakedevices.kinds import KINDS
+from fakedevices.farmspec.loader import load_farm_spec, resolve_spec_path
+from fakedevices.farmspec.schema import FarmSpec
+from fakedevices.kinds import registry
 from fakedevices.kinds.base import BuildContext
 from fakedevices.model import Farm, Inventory, NetworkPool, Node
-from fakedevices.spec.farmspec import FarmSpec
-from fakedevices.spec.loader import load_farm_spec, resolve_spec_path
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def iter_nodes(spec: FarmSpec, seed: int | None = None) -> Iterator[Node]:
             ctx = BuildContext(seed, spec.driver, node_name, index)
             inventory = Inventory()
             for kind_name, options in group.devices.items():
-                inventory += KINDS[kind_name].build(ctx, options)
+                inventory += registry.get(kind_name).build(ctx, options)
             labels = {"drafarm.dev/group": group.name, **group.labels}
             yield Node(node_name, group.name, labels, inventory, group.virtual)
 
@@ -56,5 +56,5 @@ def build_pools(spec: FarmSpec, seed: int | None = None) -> tuple[NetworkPool, .
     for index, pool in enumerate(spec.network_pools):
         ctx = BuildContext(seed, spec.driver, pool.name, index)
         reachable = tuple(n for g in pool.reachable_from for n in groups[g].node_names())
-        pools.append(NetworkPool(pool.name, pool.kind, reachable, KINDS[pool.kind].build(ctx, pool.options)))
+        pools.append(NetworkPool(pool.name, pool.kind, reachable, registry.get(pool.kind).build(ctx, pool.options)))
     return tuple(pools)

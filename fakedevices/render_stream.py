@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 import yaml
 
 from fakedevices.farm import build_pools, iter_nodes
+from fakedevices.farmspec.schema import FarmSpec
 from fakedevices.model import Device, NetworkPool
 from fakedevices.render import TABLE_HEADER, device_row, node_document, pool_document, table_line
-from fakedevices.spec.farmspec import FarmSpec
 
 Write = Callable[[str], object]
 MAX_NODES_LISTED = 20

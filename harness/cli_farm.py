@@ -6,9 +6,9 @@ import sys
 
 import click
 
+from fakedevices.farmspec.loader import load_farm_spec
+from fakedevices.farmspec.schema import MAX_SEED, FarmSpec
 from fakedevices.render_stream import STREAMERS
-from fakedevices.spec.farmspec import MAX_SEED, FarmSpec
-from fakedevices.spec.loader import load_farm_spec
 from fakedevices.spec.problems import SpecError
 
 EXIT_INVALID = 2

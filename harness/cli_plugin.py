@@ -16,13 +16,13 @@ from clusters.provider import ClusterError
 from fakedevices.dra_limits import MAX_DNS_SUBDOMAIN_LENGTH
 from fakedevices.emulator.errors import RequestError
 from fakedevices.farm import build_farm
+from fakedevices.farmspec.schema import MAX_SEED
 from fakedevices.plugin import control_protocol as ops
 from fakedevices.plugin.control_client import ControlError, PluginControl
 from fakedevices.plugin.layout import DYNAMIC_CDI_DIR, KUBELET_ROOT, control_socket_in, node_state_dir
 from fakedevices.plugin.orphans import DEFAULT_GRACE_S
 from fakedevices.plugin.runner import AlreadyRunning, PluginOptions, run_plugin, setup_logging
 from fakedevices.plugin.startup_checks import StartupError
-from fakedevices.spec.farmspec import MAX_SEED
 from fakedevices.spec.problems import SpecError
 from fakedevices.spec.reader import DNS_SUBDOMAIN
 from harness.cli_farm import _load

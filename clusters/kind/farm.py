@@ -17,7 +17,7 @@ from typing import Any
 from clusters.host import docker_cli
 from clusters.host.docker_cli import Endpoint
 from clusters.provider import ClusterError, FarmDeployment, FarmNode
-from fakedevices.kinds.camera.device import CAMERA_NETWORK_CIDR
+from fakedevices.kinds.network import addresses_reached_from, device_networks
 from fakedevices.model import Farm
 from fakedevices.plugin.control_client import ControlError, PluginControl, UnixSocketTransport
 from fakedevices.plugin.control_protocol import Message
@@ -33,15 +33,9 @@ def node_map(farm: Farm, workers: list[str]) -> dict[str, str]:
 
 
 def camera_addresses(farm: Farm, farm_node: str) -> list[str]:
-    """The addresses of the cameras in pools that `farm_node` reaches (put on that node's loopback)."""
-    found = set()
-    for pool in farm.pools:
-        if farm_node in pool.nodes:
-            for card in pool.inventory.cards:
-                address = getattr(card.identity, "ip_address", None)
-                if address:
-                    found.add(str(address))
-    return sorted(found)
+    """The addresses of the network devices (cameras) in pools that `farm_node` reaches (put on that
+    node's loopback)."""
+    return addresses_reached_from(farm, farm_node)
 
 
 def node_root(endpoint: Endpoint, container: str) -> Path:
@@ -94,10 +88,11 @@ def deployment(
 
 
 def camera_network_commands(addresses: list[str]) -> list[list[str]]:
-    """What a node runs so its pods reach exactly the cameras of its pools: their addresses on the node's
-    loopback (served by the node's plugin), and every other camera address unreachable, rather than sent
-    to the docker host (which may serve a local cluster's cameras on the same addresses)."""
-    commands = [["ip", "route", "replace", "unreachable", CAMERA_NETWORK_CIDR]]
+    """What a node runs so its pods reach exactly the network devices (cameras) of its pools: their
+    addresses on the node's loopback (served by the node's plugin), and every other address of those
+    networks unreachable, rather than sent to the docker host (which may serve a local cluster's cameras
+    on the same addresses)."""
+    commands = [["ip", "route", "replace", "unreachable", network] for network in device_networks()]
     commands += [["ip", "addr", "replace", f"{address}/32", "dev", "lo"] for address in addresses]
     return commands
 

@@ -1,8 +1,9 @@
-"""Deploying the fake device farm onto the local cluster: camera addresses, then the plugin process.
+"""Deploying the fake device farm onto the local cluster: network device addresses, then the plugin process.
 
 The plugin runs as a host process next to the kubelet (`drafarm plugin run`), with the farm's first
-node bound to the cluster's node. Cameras of the pools that node reaches listen on their own
-addresses (198.19.x.y), put on the host's loopback so pods reach them through the node.
+node bound to the cluster's node. Network-placed devices (cameras) of the pools that node reaches
+listen on their own addresses (198.19.x.y for cameras), put on the host's loopback so pods reach them
+through the node.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from clusters.polling import poll
 from clusters.provider import ClusterError, FarmDeployment, FarmNode
 from clusters.virtual.control import VirtualNodeControl
 from fakedevices.farm import FarmSource, open_farm
+from fakedevices.kinds.network import addresses_reached_from
 from fakedevices.model import Farm
 from fakedevices.plugin.control_client import PluginControl
 from fakedevices.plugin.layout import (
@@ -81,19 +83,12 @@ def deployment(cfg: LocalConfig, layout: Layout, source: FarmSource) -> FarmDepl
 
 
 def camera_addresses(farm: Farm, node: str) -> list[str]:
-    return sorted(
-        {
-            str(card.identity.ip_address)
-            for pool in farm.pools
-            if node in pool.nodes
-            for card in pool.inventory.cards
-            if getattr(card.identity, "ip_address", None)
-        }
-    )
+    """The addresses of the network-placed devices (cameras) in the pools `node` reaches."""
+    return addresses_reached_from(farm, node)
 
 
 def add_camera_addresses(addresses: list[str]) -> list[str]:
-    """Put each camera address on the host's loopback (as /32), so pods reach it through the node.
+    """Put each network device address on the host's loopback (as /32), so pods reach it through the node.
 
     Returns the addresses this call added (to remove on `down`); ones already present are left alone.
     """

@@ -14,7 +14,7 @@ import yaml
 from clusters.host.detect import HostFacts
 from clusters.local.config import LocalConfig
 from clusters.local.layout import Layout
-from fakedevices.kinds.camera.device import CAMERA_NETWORK_CIDR
+from fakedevices.kinds.network import device_networks
 from fakedevices.plugin import layout as plugin_layout
 
 CDI_SPEC_DIRS = plugin_layout.CDI_SPEC_DIRS
@@ -94,7 +94,8 @@ def cni_conflist(cfg: LocalConfig, layout: Layout) -> str:
                     "routes": [
                         {"dst": str(cfg.node_cidr)},
                         {"dst": str(cfg.service_cidr)},
-                        {"dst": CAMERA_NETWORK_CIDR},  # network-attached farm devices, served by the node
+                        # network-attached farm devices, served by the node
+                        *({"dst": network} for network in device_networks()),
                     ],
                     "dataDir": str(layout.cni_ipam_dir),
                 },

@@ -19,6 +19,9 @@ from fakedevices.client.transport import ClientError, Connection, DeviceError, M
 
 EXIT_OK, EXIT_DEVICE, EXIT_USAGE, EXIT_CHECK = 0, 1, 2, 3
 MAX_TIMEOUT_SECONDS = 86_400.0
+# The kinds this client has commands of its own for, each with the key that says where it is reached.
+# `info`, `<kind>-info` and `raw` serve any other kind the environment names as well.
+COMMAND_KINDS = {"gpu": env.SOCKET, "fpga": env.SOCKET, "camera": env.ADDR}
 
 _SIZE = re.compile(r"(\d+)\s*([KMGT]i?)?B?", re.IGNORECASE)
 _UNITS = {
@@ -61,38 +64,43 @@ def _seconds(text: str) -> float:
     return value
 
 
+_FLAGS = {env.SOCKET: "--socket", env.ADDR: "--addr/--token"}
+
+
+def _keys(kind: str) -> list[str]:
+    """How a kind's device is reached: its one key if the client knows the kind, else either."""
+    return [COMMAND_KINDS[kind]] if kind in COMMAND_KINDS else [env.SOCKET, env.ADDR]
+
+
 def _pick(args: argparse.Namespace, kind: str, environ: Mapping[str, str]) -> env.DeviceRef:
-    if kind == "camera" and args.addr:
+    if args.addr and env.ADDR in _keys(kind):
         return env.DeviceRef(kind=kind, id=None, addr=args.addr, token=args.token)
-    if kind != "camera" and args.socket:
+    if args.socket and env.SOCKET in _keys(kind):
         return env.DeviceRef(kind=kind, id=None, socket=args.socket)
     refs = [r for r in env.discover(environ) if r.kind == kind]
     if args.device is not None:
         wanted = env.normalize_id(args.device)
         refs = [r for r in refs if r.id == wanted or r.device == args.device]
     if not refs:
-        hint = "--addr/--token" if kind == "camera" else "--socket"
         which = f" named {args.device!r}" if args.device else ""
-        key = env.ADDR if kind == "camera" else env.SOCKET
-        raise ClientError(
-            f"no {kind} device{which} in the environment: set {env.var_name(kind, key)} "
-            f"(or {env.var_name(kind, key, '0')}) or pass {hint}"
-        )
+        names = " or ".join(f"{env.var_name(kind, key)} (or {env.var_name(kind, key, '0')})" for key in _keys(kind))
+        flags = " or ".join(_FLAGS[key] for key in _keys(kind))
+        raise ClientError(f"no {kind} device{which} in the environment: set {names} or pass {flags}")
     return refs[0]
 
 
 def _connect(ref: env.DeviceRef, timeout: float) -> Connection:
-    if ref.kind == "camera":
-        if not ref.addr:
-            raise ClientError(f"{ref.label}: no address ({env.var_name('camera', 'ADDR', ref.id)})")
+    if ref.addr and env.ADDR in _keys(ref.kind):
         return Connection.tcp(ref.addr, timeout)
-    if not ref.socket:
-        raise ClientError(f"{ref.label}: no socket ({env.var_name(ref.kind, 'SOCKET', ref.id)})")
-    return Connection.unix(ref.socket, timeout)
+    if ref.socket and env.SOCKET in _keys(ref.kind):
+        return Connection.unix(ref.socket, timeout)
+    missing = " or ".join(env.var_name(ref.kind, key, ref.id) for key in _keys(ref.kind))
+    what = {env.SOCKET: "socket", env.ADDR: "address"}
+    raise ClientError(f"{ref.label}: no {' or '.join(what[key] for key in _keys(ref.kind))} ({missing})")
 
 
 def _with_token(ref: env.DeviceRef, message: Message) -> Message:
-    if ref.kind == "camera" and ref.token:
+    if ref.addr and ref.token:
         return {**message, "token": ref.token}
     return message
 
@@ -152,9 +160,7 @@ def cmd_gpu_run(args: argparse.Namespace, environ: Mapping[str, str]) -> Message
     response["ref"] = ref.label
     if args.check:
         expected = gpu_expected(response["job"], response["n"])
-        response["expected"] = expected
-        if response["result"] != expected:
-            raise CheckFailed(f"gpu job {response['job']} n={response['n']}: got a wrong result", response)
+        _check(response, "result", expected, f"gpu job {response['job']} n={response['n']}")
     return response
 
 
@@ -165,11 +171,15 @@ def cmd_fpga_run(args: argparse.Namespace, environ: Mapping[str, str]) -> Messag
         response = conn.request({"op": "run", "input": value})
     response["ref"] = ref.label
     if args.check:
-        expected = fpga_expected(response["function"], value)
-        response["expected"] = expected
-        if response["output"] != expected:
-            raise CheckFailed(f"fpga function {response['function']}: got a wrong result", response)
+        _check(response, "output", fpga_expected(response["function"], value), f"fpga function {response['function']}")
     return response
+
+
+def _check(response: Message, key: str, expected: Any, what: str) -> None:
+    """`--check`: the response's `key` must be `expected`, which the response then shows too."""
+    response["expected"] = expected
+    if response[key] != expected:
+        raise CheckFailed(f"{what}: got a wrong result", response)
 
 
 def cmd_camera_frames(args: argparse.Namespace, environ: Mapping[str, str]) -> Message:
@@ -278,7 +288,8 @@ def cmd_raw(args: argparse.Namespace, environ: Mapping[str, str]) -> Message:
 
 
 # ---- argument parsing ----------------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(kinds: Sequence[str] = tuple(COMMAND_KINDS)) -> argparse.ArgumentParser:
+    """The commands; `kinds` are the kinds `info --kind`, `<kind>-info` and `raw --kind` accept."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--socket", help="GPU/FPGA session socket (default: DRAFARM_<KIND>[_<ID>]_SOCKET)")
     common.add_argument("--addr", help="camera host:port (default: DRAFARM_CAMERA[_<ID>]_ADDR)")
@@ -289,9 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("info", parents=[common], help="identity and session of every device given")
-    p.add_argument("--kind", choices=env.KINDS)
+    p.add_argument("--kind", choices=kinds)
     p.set_defaults(func=cmd_info)
-    for kind in env.KINDS:
+    for kind in kinds:
         sub.add_parser(f"{kind}-info", parents=[common], help=f"one {kind}'s identity").set_defaults(
             func=_kind_info(kind)
         )
@@ -332,15 +343,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("raw", parents=[common], help="send one JSON request, print the response")
-    p.add_argument("--kind", choices=env.KINDS)
+    p.add_argument("--kind", choices=kinds)
     p.add_argument("request")
     p.set_defaults(func=cmd_raw)
     return parser
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     environ = os.environ if environ is None else environ
+    kinds = [*COMMAND_KINDS, *(kind for kind in env.kinds_in(environ) if kind not in COMMAND_KINDS)]
+    args = build_parser(kinds).parse_args(argv)
     func: Callable[[argparse.Namespace, Mapping[str, str]], Message] = args.func
     try:
         output = func(args, environ)

@@ -4,12 +4,12 @@
 # (fakedevices/client/ENV.md); prints the device's JSON responses, one per line; exits 1 when the device
 # refused (a response with "ok":false), 2 on usage or connection problems.
 #
-#   drafarm-dev.sh info [gpu|fpga|camera]   identity of the (first) device of each kind, or of one kind
+#   drafarm-dev.sh info [KIND]              identity of the (first) device of each kind, or of one kind
 #   drafarm-dev.sh gpu-run [N]              sum of squares 1..N on the GPU (default 1000)
 #   drafarm-dev.sh gpu-alloc BYTES          allocate BYTES of GPU memory (freed when the command ends)
 #   drafarm-dev.sh fpga-run TEXT            run the loaded bitstream's function on TEXT
 #   drafarm-dev.sh camera-frames N          receive N frames
-#   drafarm-dev.sh raw gpu|fpga|camera JSON send one request
+#   drafarm-dev.sh raw KIND JSON            send one request (KIND: gpu, fpga, camera, ...)
 #
 # DRAFARM_DEVICE_ID=<ID> picks DRAFARM_<KIND>_<ID>_* instead of DRAFARM_<KIND>_*.
 set -u
@@ -61,25 +61,27 @@ send_tcp() {
     fi
 }
 
-# request KIND JSON (without the closing brace handled by caller)
+# kinds: the kinds the environment names a device of (DRAFARM_<KIND>[_<ID>]_SOCKET or _ADDR), sorted
+kinds() {
+    env | sed -n -e 's/^DRAFARM_\([A-Z][A-Z0-9]*\)_\([A-Z0-9_]*_\)\{0,1\}SOCKET=.*/\1/p' \
+        -e 's/^DRAFARM_\([A-Z][A-Z0-9]*\)_\([A-Z0-9_]*_\)\{0,1\}ADDR=.*/\1/p' | sort -u
+}
+
+# request KIND JSON: to the session's unix socket, or to its address with its token
 request() {
     kind="$1"
     body="$2"
-    case "$kind" in
-        GPU | FPGA)
-            sock="$(var "$kind" SOCKET)"
-            [ -n "$sock" ] || die "no $kind socket: set DRAFARM_${kind}_SOCKET"
-            out="$(send_unix "$sock" "$body")" || die "cannot reach $kind socket $sock"
-            ;;
-        CAMERA)
-            addr="$(var CAMERA ADDR)"
-            token="$(var CAMERA TOKEN)"
-            [ -n "$addr" ] || die "no camera address: set DRAFARM_CAMERA_ADDR"
-            body="{\"token\":\"$(json_string "$token")\",${body#\{}"
-            out="$(send_tcp "$addr" "$body")" || die "cannot reach camera at $addr"
-            ;;
-        *) die "unknown kind $kind" ;;
-    esac
+    sock="$(var "$kind" SOCKET)"
+    addr="$(var "$kind" ADDR)"
+    if [ -n "$sock" ]; then
+        out="$(send_unix "$sock" "$body")" || die "cannot reach $kind socket $sock"
+    elif [ -n "$addr" ]; then
+        token="$(var "$kind" TOKEN)"
+        body="{\"token\":\"$(json_string "$token")\",${body#\{}"
+        out="$(send_tcp "$addr" "$body")" || die "cannot reach $kind at $addr"
+    else
+        die "no $kind device: set DRAFARM_${kind}_SOCKET, or DRAFARM_${kind}_ADDR and DRAFARM_${kind}_TOKEN"
+    fi
     [ -n "$out" ] || die "$kind closed the connection without answering"
     printf '%s\n' "$out"
     case "$out" in
@@ -94,7 +96,7 @@ case "$cmd" in
     info)
         status=0
         found=0
-        for kind in GPU FPGA CAMERA; do
+        for kind in $(kinds); do
             lower="$(printf '%s' "$kind" | tr 'A-Z' 'a-z')"
             if [ -n "${1:-}" ] && [ "$1" != "$lower" ]; then continue; fi
             if [ -n "$(var "$kind" SOCKET)$(var "$kind" ADDR)" ]; then

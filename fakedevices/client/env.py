@@ -3,9 +3,13 @@
     DRAFARM_<KIND>_<KEY>          one device of a kind
     DRAFARM_<KIND>_<ID>_<KEY>     several: <ID> is any name made of A-Z, 0-9 and _ (e.g. 0, 1, GPU_3)
 
-KIND is GPU, FPGA or CAMERA. KEY is SOCKET (GPU/FPGA: the session's unix socket path in the
-container), ADDR and TOKEN (camera: host:port and session token), DEVICE (the device name, optional)
-and SESSION (the session id, optional). Stdlib only: this module runs inside containers.
+KIND is the device's kind in capitals: GPU, FPGA, CAMERA, or any other kind the plugin serves (a kind's
+name is a lower-case letter, then lower-case letters and digits; ``KIND_NAME``, which the kind registry
+enforces). So the client needs no list of kinds: it recognises every kind by that pattern, and reaches a
+device by the keys it was given. KEY is SOCKET (a device served on a unix socket, e.g. GPU and FPGA: the
+session's socket path in the container), ADDR and TOKEN (a device served over the network, e.g. a
+camera: host:port and session token), DEVICE (the device name, optional) and SESSION (the session id,
+optional). Stdlib only: this module runs inside containers.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-KINDS = ("gpu", "fpga", "camera")
+KIND_NAME = re.compile(r"[a-z][a-z0-9]{0,19}")
 SOCKET = "SOCKET"
 ADDR = "ADDR"
 TOKEN = "TOKEN"
@@ -22,7 +26,7 @@ DEVICE = "DEVICE"
 SESSION = "SESSION"
 KEYS = (SOCKET, ADDR, TOKEN, DEVICE, SESSION)
 
-_VAR = re.compile(r"DRAFARM_(GPU|FPGA|CAMERA)(?:_([A-Z0-9_]+?))?_(SOCKET|ADDR|TOKEN|DEVICE|SESSION)")
+_VAR = re.compile(rf"DRAFARM_({KIND_NAME.pattern.upper()})(?:_([A-Z0-9_]+?))?_({'|'.join(KEYS)})")
 
 
 def normalize_id(device_id: str) -> str:
@@ -32,8 +36,8 @@ def normalize_id(device_id: str) -> str:
 
 def var_name(kind: str, key: str, device_id: str | None = None) -> str:
     """``var_name("gpu", "SOCKET", "0")`` -> ``DRAFARM_GPU_0_SOCKET``."""
-    if kind not in KINDS:
-        raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    if not KIND_NAME.fullmatch(kind):
+        raise ValueError(f"kind {kind!r} is not a kind name (a lower-case letter, then lower-case letters or digits)")
     if key not in KEYS:
         raise ValueError(f"key {key!r} is not one of {', '.join(KEYS)}")
     middle = "" if device_id is None else "_" + normalize_id(device_id)
@@ -63,6 +67,11 @@ def _sort_key(ref: DeviceRef) -> tuple[str, int, int, str]:
     if ref.id.isdigit():
         return (ref.kind, 1, int(ref.id), ref.id)
     return (ref.kind, 2, 0, ref.id)
+
+
+def kinds_in(environ: Mapping[str, str]) -> list[str]:
+    """The kinds of the devices named in ``environ``, sorted."""
+    return sorted({ref.kind for ref in discover(environ)})
 
 
 def discover(environ: Mapping[str, str]) -> list[DeviceRef]:

@@ -2,10 +2,14 @@
 
     python -m fakedevices.emulator --state-dir /tmp/df --config devices.json [--session demo]
 
-``devices.json``: ``{"gpu": [{GpuEmulatorConfig fields}], "fpga": [...], "camera": [...]}``. With
-``--session ID`` one session per device is opened (FPGAs get ``"bitstream": {name, family, sha256}`` from
-their entry, if given) and one JSON line per device is printed: ``{"device", "kind", "env"}`` with the
-env vars a container would get. Runs until SIGINT/SIGTERM, then removes every socket.
+``devices.json``: ``{"<kind>": [{emulator config fields of that kind}], ...}`` for any registered kind,
+e.g. ``{"gpu": [{GpuEmulatorConfig fields}], "fpga": [...], "camera": [...]}``. With ``--session ID``
+one session per device is opened (FPGAs get ``"bitstream": {name, family, sha256}`` from their entry, if
+given) and one JSON line per device is printed: ``{"device", "kind", "env"}`` with the env vars a
+container would get. Runs until SIGINT/SIGTERM, then removes every socket.
+
+This command is the one part of ``fakedevices.emulator`` that knows kinds: it finds them in
+``fakedevices.kinds.registry`` (nothing imports it, so it closes no import cycle).
 """
 
 from __future__ import annotations
@@ -15,33 +19,36 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fakedevices.emulator.base import Emulator
 from fakedevices.emulator.errors import EmulatorError
+from fakedevices.emulator.listen import Listen
 from fakedevices.emulator.runner import EmulatorRunner
+from fakedevices.kinds import registry
 
 
-def _configs(document: dict[str, Any]) -> tuple[list[Any], dict[str, dict[str, str]]]:
-    from fakedevices.kinds.camera.emulator import CameraEmulatorConfig
-    from fakedevices.kinds.fpga.emulator import FpgaEmulatorConfig
-    from fakedevices.kinds.gpu.emulator import GpuEmulatorConfig
+@dataclass(frozen=True)
+class _Device:
+    kind: registry.AnyKind
+    emulator: Emulator[Any]
+    entry: Mapping[str, Any]
 
-    configs: list[Any] = []
-    bitstreams: dict[str, dict[str, str]] = {}
-    for entry in document.get("gpu", []):
-        configs.append(GpuEmulatorConfig(**entry))
-    for entry in document.get("fpga", []):
-        entry = dict(entry)
-        if "bitstream" in entry:
-            bitstreams[entry["name"]] = entry.pop("bitstream")
-        configs.append(FpgaEmulatorConfig(**entry))
-    for entry in document.get("camera", []):
-        configs.append(CameraEmulatorConfig(**entry))
-    unknown = sorted(set(document) - {"gpu", "fpga", "camera"})
+
+def _devices(document: Any, state_dir: Path, listen: Listen) -> list[_Device]:
+    if not isinstance(document, dict):
+        raise ValueError(f"expected an object of kind names to lists of devices, got {type(document).__name__}")
+    unknown = sorted(set(document) - set(registry.names()))
     if unknown:
-        raise ValueError(f"unknown device kinds {unknown}; use gpu, fpga, camera")
-    return configs, bitstreams
+        raise ValueError(f"unknown device kinds {unknown}; use {', '.join(registry.names())}")
+    devices = []
+    for kind in registry.all_kinds():
+        for entry in document.get(kind.name, []):
+            devices.append(_Device(kind, kind.standalone_emulator(entry, state_dir, listen), entry))
+    return devices
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,32 +56,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--config", type=Path, required=True, help="JSON file of device configs")
     parser.add_argument("--session", help="open one session with this id on every device")
-    parser.add_argument("--camera-bind", default="127.0.0.1", help="camera bind address (default 127.0.0.1)")
+    parser.add_argument(
+        "--bind",
+        "--camera-bind",
+        default="127.0.0.1",
+        help="bind address of devices served over the network, e.g. cameras (default 127.0.0.1)",
+    )
     args = parser.parse_args(argv)
     try:
-        configs, bitstreams = _configs(json.loads(args.config.read_text()))
-    except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:
+        devices = _devices(json.loads(args.config.read_text()), args.state_dir, Listen(args.bind))
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError, EmulatorError) as exc:
         print(f"fakedevices.emulator: bad --config {args.config}: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    from fakedevices.kinds.fpga.emulator import Bitstream, FpgaEmulator
-
     try:
-        runner = EmulatorRunner(args.state_dir, configs, camera_bind_host=args.camera_bind)
+        runner = EmulatorRunner(args.state_dir, [d.emulator for d in devices])
         runner.start()
     except EmulatorError as exc:
         print(f"fakedevices.emulator: {exc}", file=sys.stderr)
         return 2
     with runner:
-        for emulator in runner.emulators:
+        for device in sorted(devices, key=lambda d: d.emulator.name):
+            emulator = device.emulator
             if args.session is None:
                 print(json.dumps({"device": emulator.name, "kind": emulator.kind}), flush=True)
                 continue
-            endpoint = emulator.open_session(args.session)
-            if isinstance(emulator, FpgaEmulator) and emulator.name in bitstreams:
-                emulator.program(args.session, Bitstream(**bitstreams[emulator.name]))
+            endpoint = device.kind.standalone_session(emulator, args.session, device.entry)
             line = {"device": emulator.name, "kind": emulator.kind, "env": endpoint.container_env()}
             print(json.dumps(line), flush=True)
         print(json.dumps({"ready": True, "state_dir": str(args.state_dir)}), flush=True)

@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
@@ -23,6 +23,7 @@ from fakedevices.client import env as client_env
 from fakedevices.emulator.errors import EmulatorError, RequestError, SessionError
 from fakedevices.emulator.health import Health
 from fakedevices.emulator.protocol import Message, ok, require_op, shown
+from fakedevices.emulator.server import Connection
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ class Emulator(abc.ABC, Generic[S]):
     """Base of all emulators: a named device with a health state and sessions handed out per claim."""
 
     kind: ClassVar[str]
+    ops: ClassVar[Sequence[str]]
+    """Every op the kind answers, the common ones (``ping``, ``info``, ``health``) among them."""
 
     def __init__(self, name: str, state_dir: Path) -> None:
         if not _SAFE_NAME.fullmatch(name):
@@ -279,6 +282,18 @@ class Emulator(abc.ABC, Generic[S]):
             info["sessions"] = len(self._sessions)
         return info
 
+    def dispatch(self, conn: Connection, session: S | None, request: Message) -> Message | None:
+        """Answer one request: an op every kind has, else one of the kind's own, which need a session."""
+        op = require_op(request)
+        common = self.dispatch_common(op, session)
+        if common is not None:
+            return common
+        if op not in self.ops:
+            raise self.unknown_op(request, list(self.ops))
+        if session is None:
+            raise self.needs_session(op)
+        return self.session_op(conn, session, op, request)
+
     def dispatch_common(self, op: str, session: S | None) -> Message | None:
         """Answer the ops every kind has; ``None`` when ``op`` is not one of them."""
         if op == "ping":
@@ -295,6 +310,14 @@ class Emulator(abc.ABC, Generic[S]):
         return RequestError(f"unknown op {shown(op)} for {self.kind} {self.name}; known ops: {', '.join(ops)}")
 
     # ---- for subclasses --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def session_op(self, conn: Connection, session: S, op: str, request: Message) -> Message | None:
+        """Answer one of the kind's own ops for a session (``None``: the reply was sent already)."""
+
+    @abc.abstractmethod
+    def needs_session(self, op: str) -> RequestError:
+        """What a request for a kind's own op gets without a session."""
+
     @abc.abstractmethod
     def _parse_limits(self, limits: Mapping[str, Any]) -> Any:
         """Validate ``open_session`` keyword limits into a comparable value; ``SessionError`` if bad."""

@@ -3,11 +3,13 @@
     runner = EmulatorRunner(Path("/run/drafarm/emulators"))
     runner.add(GpuEmulatorConfig(...)); runner.add(CameraEmulatorConfig(...))
     with runner:                                  # start(); ...; stop()
-        gpu = runner.gpu("gpu-0")
+        gpu = runner.get_as("gpu-0", GpuEmulator)
         endpoint = gpu.open_session(claim_uid, sharing="time-sliced", memory_bytes=8 << 30)
 
-Each emulator gets ``<state_dir>/<device name>/``; device names must be unique on the node. ``stop()``
-closes every session and removes every socket. Emulators run in threads of the calling process.
+A device is given as its emulator, or as its kind's emulator config, which builds the emulator (the
+runner knows no kind). Each emulator gets ``<state_dir>/<device name>/``; device names must be unique
+on the node. ``stop()`` closes every session and removes every socket. Emulators run in threads of the
+calling process.
 """
 
 from __future__ import annotations
@@ -16,40 +18,22 @@ import contextlib
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from fakedevices.emulator.base import Emulator
 from fakedevices.emulator.errors import EmulatorError
-
-if TYPE_CHECKING:
-    from fakedevices.kinds.camera.emulator import CameraEmulator, CameraEmulatorConfig
-    from fakedevices.kinds.fpga.emulator import FpgaEmulator, FpgaEmulatorConfig
-    from fakedevices.kinds.gpu.emulator import GpuEmulator, GpuEmulatorConfig
-
-    EmulatorConfig = GpuEmulatorConfig | FpgaEmulatorConfig | CameraEmulatorConfig
+from fakedevices.emulator.listen import LOOPBACK, Listen
 
 E = TypeVar("E", bound=Emulator[Any])
 
 
-def build_emulator(
-    config: EmulatorConfig,
-    state_dir: Path,
-    *,
-    camera_bind_host: str = "127.0.0.1",
-    camera_advertise_host: str | None = None,
-) -> Emulator[Any]:
-    """The emulator for one device config (GPU, FPGA or camera)."""
-    from fakedevices.kinds.camera.emulator import CameraEmulator, CameraEmulatorConfig
-    from fakedevices.kinds.fpga.emulator import FpgaEmulator, FpgaEmulatorConfig
-    from fakedevices.kinds.gpu.emulator import GpuEmulator, GpuEmulatorConfig
+class EmulatorConfig(Protocol):
+    """A device's emulator settings (each kind has its own dataclass), able to build the emulator."""
 
-    if isinstance(config, GpuEmulatorConfig):
-        return GpuEmulator(config, state_dir)
-    if isinstance(config, FpgaEmulatorConfig):
-        return FpgaEmulator(config, state_dir)
-    if isinstance(config, CameraEmulatorConfig):
-        return CameraEmulator(config, state_dir, bind_host=camera_bind_host, advertise_host=camera_advertise_host)
-    raise EmulatorError(f"no emulator for config type {type(config).__name__}")
+    @property
+    def name(self) -> str: ...
+
+    def emulator(self, state_dir: Path, listen: Listen) -> Emulator[Any]: ...
 
 
 class EmulatorRunner:
@@ -60,12 +44,11 @@ class EmulatorRunner:
         state_dir: Path,
         configs: Iterable[EmulatorConfig | Emulator[Any]] = (),
         *,
-        camera_bind_host: str = "127.0.0.1",
-        camera_advertise_host: str | None = None,
+        listen: Listen = LOOPBACK,
     ) -> None:
+        """``listen``: where devices served over the network listen when built from a config."""
         self.state_dir = Path(state_dir)
-        self.camera_bind_host = camera_bind_host
-        self.camera_advertise_host = camera_advertise_host
+        self.listen = listen
         self._lock = threading.RLock()
         self._emulators: dict[str, Emulator[Any]] = {}
         self._running = False
@@ -74,16 +57,7 @@ class EmulatorRunner:
 
     def add(self, item: EmulatorConfig | Emulator[Any]) -> Emulator[Any]:
         """Add a device (started at once if the runner runs); duplicate names are refused."""
-        emulator = (
-            item
-            if isinstance(item, Emulator)
-            else build_emulator(
-                item,
-                self.state_dir,
-                camera_bind_host=self.camera_bind_host,
-                camera_advertise_host=self.camera_advertise_host,
-            )
-        )
+        emulator = item if isinstance(item, Emulator) else item.emulator(self.state_dir, self.listen)
         with self._lock:
             if emulator.name in self._emulators:
                 raise EmulatorError(
@@ -113,21 +87,6 @@ class EmulatorRunner:
         if not isinstance(emulator, cls):
             raise EmulatorError(f"device {name!r} is a {emulator.kind}, not a {cls.__name__}")
         return emulator
-
-    def gpu(self, name: str) -> GpuEmulator:
-        from fakedevices.kinds.gpu.emulator import GpuEmulator
-
-        return self.get_as(name, GpuEmulator)
-
-    def fpga(self, name: str) -> FpgaEmulator:
-        from fakedevices.kinds.fpga.emulator import FpgaEmulator
-
-        return self.get_as(name, FpgaEmulator)
-
-    def camera(self, name: str) -> CameraEmulator:
-        from fakedevices.kinds.camera.emulator import CameraEmulator
-
-        return self.get_as(name, CameraEmulator)
 
     @property
     def names(self) -> list[str]:

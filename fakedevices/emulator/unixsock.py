@@ -14,7 +14,6 @@ emulator process; only closing the session removes it).
 
 from __future__ import annotations
 
-import abc
 import contextlib
 import os
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import TypeVar
 
 from fakedevices.emulator.base import Emulator, Session, SessionEndpoint, session_file_name
 from fakedevices.emulator.errors import RequestError
-from fakedevices.emulator.protocol import Message, require_op, shown
+from fakedevices.emulator.protocol import shown
 from fakedevices.emulator.server import Connection, LineServer, check_unix_path, serve_requests
 
 DEVICE_SOCKET = "device.sock"
@@ -135,19 +134,14 @@ class UnixSocketEmulator(Emulator[SS]):
     def _handle_device(self, conn: Connection) -> None:
         serve_requests(conn, lambda c, request: self.dispatch(c, None, request))
 
-    @abc.abstractmethod
-    def dispatch(self, conn: Connection, session: SS | None, request: Message) -> Message | None:
-        """Answer one request; ``session`` is ``None`` on the whole-device socket."""
-
     def _connection_closed(self, conn: Connection, session: SS) -> None:
         """A container connection of ``session`` ended."""
 
     def _session_closed(self, session: SS) -> None:
         """The session is gone and its socket removed."""
 
-    def device_only(self, request: Message) -> RequestError:
+    def needs_session(self, op: str) -> RequestError:
         """What the whole-device socket answers to session ops."""
-        op = require_op(request)
         return RequestError(
             f"op {shown(op)} needs a session: connect to the session socket mounted in the container, "
             f"not {self.device_socket}"

@@ -1,15 +1,21 @@
-"""The seam every device kind implements: one module per kind, the same shape for all."""
+"""The seam every device kind implements: one package per kind, the same typed protocol for all."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
 
+from fakedevices.emulator.base import Emulator, SessionEndpoint
+from fakedevices.emulator.listen import Listen
+from fakedevices.kinds.placement import Placement
 from fakedevices.model import Card, Device, Inventory
 from fakedevices.spec.reader import Reader
 
-Placement = Literal["node", "network"]
+OptionsT = TypeVar("OptionsT")
+ConfigT = TypeVar("ConfigT")
+EmulatorT = TypeVar("EmulatorT", bound=Emulator[Any])
 
 
 @dataclass(frozen=True)
@@ -72,58 +78,73 @@ class ContainerEdits:
 
 
 @dataclass(frozen=True)
-class DeviceAccess:
-    """One prepared device: what the emulator handed out for it, from which the kind derives CDI edits.
-
-    `endpoint` is the emulator's `SessionEndpoint` (a unix socket, or a TCP address and token).
-    """
+class DeviceAccess(Generic[ConfigT]):
+    """One prepared device: what the emulator handed out for it, from which the kind derives CDI edits."""
 
     device: Device
     card: Card
     request: str
-    config: Any
-    endpoint: Any
+    config: ConfigT
+    endpoint: SessionEndpoint
 
 
 @dataclass(frozen=True)
-class Allocation:
+class Allocation(Generic[ConfigT]):
     """What the scheduler decided for one device of a claim, as the kind needs it to open a session."""
 
     session_id: str
     request: str
     device: Device
     card: Card
-    config: Any
+    config: ConfigT
     consumed_capacity: Mapping[str, str]
 
 
-class DeviceKind(Protocol):
-    """One kind of fake device.
+class DeviceKind(Protocol[OptionsT, ConfigT, EmulatorT]):
+    """One kind of fake device, typed by its farm-spec options, its opaque config and its emulator.
 
-    `parse_options` reads the kind's block of the farm spec (including `count`) and reports problems
-    into the reader; `build` turns the options into cards, published devices and counter sets;
-    `parse_config` validates an opaque configuration (raising `SpecError`); `emulator_config` and
-    `open_session` drive the card's emulator; `container_edits` gives the CDI edits for one device.
+    `name` is the kind's word in the farm spec, in device attributes and in env var names (a lower-case
+    letter, then lower-case letters and digits). `placement` says where its devices sit and how a
+    container reaches them. A kind subclasses this protocol (mypy then checks it against it, and it
+    inherits `standalone_session`) and registers in fakedevices.kinds.registry.
     """
 
     name: str
     placement: Placement
     config_kind: str
 
-    def parse_options(self, reader: Reader) -> Any: ...
+    def parse_options(self, reader: Reader) -> OptionsT:
+        """The kind's block of the farm spec (including `count`); problems go into the reader."""
+        ...
 
-    def count(self, options: Any) -> int: ...
+    def build(self, ctx: BuildContext, options: OptionsT) -> Inventory:
+        """Cards, published devices and counter sets, from the options and the seeded context."""
+        ...
 
-    def build(self, ctx: BuildContext, options: Any) -> Inventory: ...
+    def parse_config(self, parameters: Mapping[str, Any], path: str) -> ConfigT:
+        """An opaque configuration (claim or class `config[].opaque.parameters`); `SpecError` if bad."""
+        ...
 
-    def parse_config(self, parameters: Mapping[str, Any], path: str) -> Any: ...
+    def default_config(self) -> ConfigT:
+        """The config of a request that gives none."""
+        ...
 
-    def default_config(self) -> Any: ...
+    def emulator(self, card: Card, state_dir: Path, listen: Listen) -> EmulatorT:
+        """The card's emulator (a network-placed one listens where `listen` says)."""
+        ...
 
-    def container_edits(self, access: DeviceAccess) -> ContainerEdits: ...
-
-    def emulator_config(self, card: Card) -> Any: ...
-
-    def open_session(self, emulator: Any, allocation: Allocation) -> Any:
+    def open_session(self, emulator: EmulatorT, allocation: Allocation[ConfigT]) -> SessionEndpoint:
         """Hand the device to a claim on its emulator (limits, sharing, bitstream); idempotent."""
         ...
+
+    def container_edits(self, access: DeviceAccess[ConfigT]) -> ContainerEdits:
+        """The CDI edits for one prepared device."""
+        ...
+
+    def standalone_emulator(self, entry: Mapping[str, Any], state_dir: Path, listen: Listen) -> EmulatorT:
+        """`python -m fakedevices.emulator`: the emulator of one entry of its devices file."""
+        ...
+
+    def standalone_session(self, emulator: EmulatorT, session_id: str, entry: Mapping[str, Any]) -> SessionEndpoint:
+        """`python -m fakedevices.emulator --session`: a session on the entry's device, default limits."""
+        return emulator.open_session(session_id)

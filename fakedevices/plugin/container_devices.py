@@ -13,7 +13,7 @@ from typing import Any
 
 from fakedevices.emulator.errors import EmulatorError
 from fakedevices.emulator.runner import EmulatorRunner
-from fakedevices.kinds import KINDS
+from fakedevices.kinds import registry
 from fakedevices.kinds.base import Allocation, ContainerEdits, DeviceAccess, DeviceNode
 from fakedevices.kinds.env_names import device_var
 from fakedevices.model import Device
@@ -78,7 +78,7 @@ class ContainerDevices:
             session_id = _session_id(claim_uid, device.name)
             access = self._open(session_id, grant, device, where)
             endpoint = str(access.endpoint.socket_path or access.endpoint.addr)
-            edits = KINDS[device.kind].container_edits(access)
+            edits = registry.get(device.kind).container_edits(access)
         prepared = PreparedDevice(
             request=grant.request,
             pool=grant.pool,
@@ -101,8 +101,8 @@ class ContainerDevices:
         if device is not None and not prepared.admin_access:
             self.runner.get(device.physical).close_session(_session_id(claim_uid, prepared.device))
 
-    def _open(self, session_id: str, grant: Grant, device: Device, where: str) -> DeviceAccess:
-        kind = KINDS[device.kind]
+    def _open(self, session_id: str, grant: Grant, device: Device, where: str) -> DeviceAccess[Any]:
+        kind = registry.get(device.kind)
         if grant.parameters is None:
             config = kind.default_config()
         else:

@@ -15,9 +15,11 @@ from typing import Any, Protocol
 from fakedevices.emulator.base import Emulator
 from fakedevices.emulator.errors import EmulatorError
 from fakedevices.emulator.health import Health
-from fakedevices.emulator.runner import EmulatorRunner, build_emulator
-from fakedevices.kinds import KINDS
-from fakedevices.kinds.camera.emulator import CameraEmulator
+from fakedevices.emulator.listen import LOOPBACK, Listen
+from fakedevices.emulator.runner import EmulatorRunner
+from fakedevices.kinds import registry
+from fakedevices.kinds.placement import OnNetwork, Placement
+from fakedevices.model import Card
 from fakedevices.plugin.api import ClaimRef, DeviceHealthReport, PrepareOutcome
 from fakedevices.plugin.cdi_specs import CdiDevice, CdiSpecs
 from fakedevices.plugin.checkpoint import Checkpoint, PreparedClaim, PreparedDevice
@@ -32,7 +34,6 @@ from fakedevices.plugin.metrics import METRICS
 from fakedevices.spec.problems import SpecError
 
 log = logging.getLogger(__name__)
-CAMERA_PORT = 8554
 
 
 class ClaimReader(Protocol):
@@ -49,7 +50,7 @@ class NodeDriver:
         layout: PluginLayout,
         *,
         faults: Faults | None = None,
-        camera_hosts: Mapping[str, str] | None = None,
+        own_addresses: bool = False,
         cache: ClaimCache | None = None,
     ) -> None:
         if layout.driver != inventory.farm.driver:
@@ -68,16 +69,9 @@ class NodeDriver:
         self._locks_guard = threading.Lock()
         self._health_changed = threading.Condition()
         self._health_generation = 0
-        hosts = camera_hosts or {}
         for _pool, card in inventory.cards():
-            config = KINDS[card.kind].emulator_config(card)
-            if card.name in hosts:
-                # A camera on its own address keeps one well-known port, so it is found again after a restart.
-                emulator: Emulator[Any] = CameraEmulator(
-                    config, self.runner.state_dir, bind_host=hosts[card.name], port=CAMERA_PORT
-                )
-            else:
-                emulator = build_emulator(config, self.runner.state_dir)
+            kind = registry.get(card.kind)
+            emulator = kind.emulator(card, self.runner.state_dir, _listen(kind.placement, card, own_addresses))
             emulator.add_health_listener(self._on_health)
             self.runner.add(emulator)
 
@@ -175,7 +169,7 @@ class NodeDriver:
         return self.claims.get(ref.namespace, ref.name)
 
     def _check_configs(self, claim: AllocatedClaim, where: str) -> None:
-        known = [k.config_kind for k in KINDS.values()]
+        known = [k.config_kind for k in registry.all_kinds()]
         for config in claim.unknown_configs(known):
             kind = config.parameters.get("kind") if isinstance(config.parameters, Mapping) else None
             raise ClaimError(
@@ -188,7 +182,7 @@ class NodeDriver:
         parameters = None
         if not result.admin_access:
             device = self.devices.published(result.pool, result.device, result.request, where)
-            chosen = claim.config_for(result.request, KINDS[device.kind].config_kind)
+            chosen = claim.config_for(result.request, registry.get(device.kind).config_kind)
             parameters = chosen.parameters if chosen is not None else None
         return Grant(
             result.request,
@@ -264,6 +258,14 @@ class NodeDriver:
         for card in cards:
             self.runner.get(card).set_health(Health.parse(health), reason)
         return names
+
+
+def _listen(placement: Placement, card: Card, own_address: bool) -> Listen:
+    """Where a network-placed card's emulator listens: on its own address at its kind's well-known
+    port (so it is found again after a restart), or on loopback at any port."""
+    if own_address and isinstance(placement, OnNetwork):
+        return Listen(placement.address(card), placement.port)
+    return LOOPBACK
 
 
 def _one_line(text: str) -> str:

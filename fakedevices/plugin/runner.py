@@ -44,7 +44,7 @@ class PluginOptions:
     state_dir: Path
     cdi_dir: Path
     metrics_port: int | None = None
-    camera_hosts: str = "loopback"  # "loopback" or "own-address" (each camera on its ipAddress)
+    camera_hosts: str = "loopback"  # "loopback" or "own-address" (each network device, e.g. a camera, on its own)
     counters_in_own_slice: str = "auto"  # auto | true | false
     register: bool = True
     publish: bool = True
@@ -107,16 +107,16 @@ def build_plugin(farm: Farm, options: PluginOptions, client: Any | None = None) 
     inventory = NodeInventory(farm, options.node)
     client = client if client is not None else make_client(options.kubeconfig)
     faults = Faults()
-    hosts: dict[str, str] = {}
-    if options.camera_hosts == "own-address":
-        for pool in inventory.pools.values():
-            for card in pool.inventory.cards:
-                address = getattr(card.identity, "ip_address", None)
-                if address:
-                    hosts[card.name] = address
     claims = ClaimApi(client.config)
     cache = ClaimCache(farm.driver, inventory.node.name, inventory.pools)
-    driver = NodeDriver(inventory, claims, options.layout(farm.driver), faults=faults, camera_hosts=hosts, cache=cache)
+    driver = NodeDriver(
+        inventory,
+        claims,
+        options.layout(farm.driver),
+        faults=faults,
+        own_addresses=options.camera_hosts == "own-address",
+        cache=cache,
+    )
     publisher = None
     if options.publish:
         minor, node_uid = _node_facts(options, client)

@@ -1,1 +1,3 @@
-"""Reading and validating farm specs (farmspec), field by field (reader), reporting problems."""
+"""Reading and validating documents: a file within the limits (loader), YAML with bounds (bounded_yaml),
+field by field (reader), reporting every problem (problems). The farm spec (fakedevices.farmspec), the
+kinds' options and opaque configs, driver profiles and scenarios are read with it."""

@@ -16,7 +16,7 @@ from lightkube.resources.core_v1 import Node
 from benchmarks import scale_bench, scale_plot
 from clusters.local.provider import LocalProvider
 from clusters.virtual.nodes import FLEET_LABEL
-from fakedevices.spec.loader import resolve_spec_path
+from fakedevices.farmspec.loader import resolve_spec_path
 from harness import device_lock
 from harness.farm_lock import farm_exclusive
 from tests.benchmarks.test_bench_smoke import check_document

@@ -25,7 +25,7 @@ from clusters.kind.provider import KindProvider
 from clusters.provider import ClusterError
 from clusters.toolchain import lookup
 from fakedevices.farm import open_farm
-from fakedevices.plugin.driver import CAMERA_PORT
+from fakedevices.kinds.camera.device import CAMERA_PORT
 from tests.polling import wait_for
 
 pytestmark = [

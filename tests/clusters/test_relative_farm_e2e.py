@@ -16,7 +16,7 @@ from lightkube.resources.resource_v1 import ResourceSlice
 from clusters.local import farm as local_farm
 from clusters.local.provider import LocalProvider
 from fakedevices.farm import open_farm
-from fakedevices.spec.loader import resolve_spec_path
+from fakedevices.farmspec.loader import resolve_spec_path
 from harness import device_lock
 from harness.farm_lock import farm_exclusive
 from tests.polling import wait_for

@@ -26,7 +26,7 @@ from clusters.virtual.fleet import VirtualFleet
 from clusters.virtual.nodes import FLEET_LABEL, TOLERATION
 from fakedevices.dra_limits import counters_separate
 from fakedevices.farm import build_farm
-from fakedevices.spec.farmspec import parse_farm_spec
+from fakedevices.farmspec.schema import parse_farm_spec
 from harness.farm_lock import farm_exclusive
 from tests.polling import wait_for
 

@@ -24,7 +24,7 @@ from lightkube.resources.resource_v1 import DeviceClass, ResourceClaim, Resource
 from clusters.local.provider import LocalProvider
 from clusters.virtual.nodes import FLEET_LABEL, TOLERATION
 from fakedevices.farm import open_farm
-from fakedevices.spec.loader import resolve_spec_path
+from fakedevices.farmspec.loader import resolve_spec_path
 from harness import device_lock
 from harness.farm_lock import farm_exclusive
 from tests.polling import wait_for

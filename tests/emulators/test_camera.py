@@ -7,13 +7,14 @@ import json
 import pytest
 
 from fakedevices.emulator import EmulatorRunner, Health, SessionError
+from fakedevices.kinds.camera.emulator import CameraEmulator
 from tests.emulators.conftest import CAMERA, ClientRun, ClientStart
 
 FRAME_BYTES = CAMERA.bandwidth_mbps * 125_000 // CAMERA.fps  # 20 000
 
 
 def test_frames_carry_identity_and_increasing_counter(runner: EmulatorRunner, client: ClientRun) -> None:
-    camera = runner.camera("cam-0")
+    camera = runner.get_as("cam-0", CameraEmulator)
     endpoint = camera.open_session("claim-view")
     assert endpoint.address is not None and endpoint.address[0] == "127.0.0.1" and endpoint.token
 
@@ -29,7 +30,7 @@ def test_frames_carry_identity_and_increasing_counter(runner: EmulatorRunner, cl
 
 
 def test_bandwidth_share_limits_frames(runner: EmulatorRunner, client: ClientRun) -> None:
-    camera = runner.camera("cam-0")
+    camera = runner.get_as("cam-0", CameraEmulator)
     full = camera.open_session("claim-full")
     eighth = camera.open_session("claim-eighth", bandwidth_mbps=1)
     slow_interval = camera.frame_interval("claim-eighth")
@@ -51,7 +52,7 @@ def test_bandwidth_share_limits_frames(runner: EmulatorRunner, client: ClientRun
 
 
 def test_exclusive_control_refused_for_second_session(runner: EmulatorRunner, client: ClientRun) -> None:
-    camera = runner.camera("cam-0")
+    camera = runner.get_as("cam-0", CameraEmulator)
     first = camera.open_session("claim-op").container_env()
     second = camera.open_session("claim-guard").container_env()
 
@@ -76,7 +77,7 @@ def test_exclusive_control_refused_for_second_session(runner: EmulatorRunner, cl
 def test_unhealthy_camera_stops_streaming_then_recovers(
     runner: EmulatorRunner, client: ClientRun, start_client: ClientStart
 ) -> None:
-    camera = runner.camera("cam-0")
+    camera = runner.get_as("cam-0", CameraEmulator)
     endpoint = camera.open_session("claim-view", bandwidth_mbps=2)
     env = endpoint.container_env()
     viewer = start_client("camera-frames", "--seconds", "60", env=env)
@@ -98,7 +99,7 @@ def test_unhealthy_camera_stops_streaming_then_recovers(
 
 
 def test_invalid_token_and_closed_session_refused(runner: EmulatorRunner, client: ClientRun) -> None:
-    camera = runner.camera("cam-0")
+    camera = runner.get_as("cam-0", CameraEmulator)
     endpoint = camera.open_session("claim-view")
     env = endpoint.container_env()
 

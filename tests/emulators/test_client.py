@@ -12,7 +12,9 @@ import pytest
 
 from fakedevices.client import env as client_env
 from fakedevices.emulator import EmulatorRunner
-from fakedevices.kinds.fpga.emulator import Bitstream
+from fakedevices.kinds.camera.emulator import CameraEmulator
+from fakedevices.kinds.fpga.emulator import Bitstream, FpgaEmulator
+from fakedevices.kinds.gpu.emulator import GpuEmulator
 from tests.emulators.conftest import CAMERA, FPGA, GPU, REPO, ClientRun
 
 SHELL_CLIENT = REPO / "fakedevices" / "client" / "drafarm-dev.sh"
@@ -22,9 +24,9 @@ def test_indexed_env_vars_give_several_devices(state_dir: Path, client: ClientRu
     second = dataclasses.replace(GPU, name="gpu-1", index=1, uuid="GPU-second")
     with EmulatorRunner(state_dir, [GPU, second, CAMERA]) as runner:
         env = {
-            **runner.gpu("gpu-0").open_session("claim-a").container_env(device_id="0"),
-            **runner.gpu("gpu-1").open_session("claim-a").container_env(device_id="1"),
-            **runner.camera("cam-0").open_session("claim-a").container_env(device_id="lobby-cam"),
+            **runner.get_as("gpu-0", GpuEmulator).open_session("claim-a").container_env(device_id="0"),
+            **runner.get_as("gpu-1", GpuEmulator).open_session("claim-a").container_env(device_id="1"),
+            **runner.get_as("cam-0", CameraEmulator).open_session("claim-a").container_env(device_id="lobby-cam"),
         }
         assert "DRAFARM_GPU_1_SOCKET" in env and "DRAFARM_CAMERA_LOBBY_CAM_TOKEN" in env
 
@@ -65,11 +67,11 @@ def test_no_device_is_a_usage_error(client: ClientRun) -> None:
 def test_shell_fallback_client(runner: EmulatorRunner) -> None:
     env = {
         "PATH": "/usr/bin:/bin",
-        **runner.gpu("gpu-0").open_session("claim-a", memory_bytes=1 << 20).container_env(),
-        **runner.fpga("fpga-0").open_session("claim-a").container_env(),
-        **runner.camera("cam-0").open_session("claim-a").container_env(),
+        **runner.get_as("gpu-0", GpuEmulator).open_session("claim-a", memory_bytes=1 << 20).container_env(),
+        **runner.get_as("fpga-0", FpgaEmulator).open_session("claim-a").container_env(),
+        **runner.get_as("cam-0", CameraEmulator).open_session("claim-a").container_env(),
     }
-    runner.fpga("fpga-0").program("claim-a", Bitstream("reverse", FPGA.family, "0" * 64))
+    runner.get_as("fpga-0", FpgaEmulator).program("claim-a", Bitstream("reverse", FPGA.family, "0" * 64))
 
     def sh(*args: str) -> tuple[int, list[dict[str, object]]]:
         proc = subprocess.run(["sh", str(SHELL_CLIENT), *args], env=env, capture_output=True, text=True, timeout=30)

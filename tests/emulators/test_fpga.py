@@ -21,7 +21,7 @@ def bitstream(name: str, family: str = FPGA.family) -> Bitstream:
 
 
 def test_loaded_bitstream_and_its_function(runner: EmulatorRunner, client: ClientRun) -> None:
-    fpga = runner.fpga("fpga-0")
+    fpga = runner.get_as("fpga-0", FpgaEmulator)
     env = fpga.open_session("claim-a").container_env()
     fpga.program("claim-a", bitstream("crc32-v1.2"))
 
@@ -39,7 +39,7 @@ def test_loaded_bitstream_and_its_function(runner: EmulatorRunner, client: Clien
 
 
 def test_each_session_runs_its_own_function(runner: EmulatorRunner, client: ClientRun) -> None:
-    fpga = runner.fpga("fpga-0")
+    fpga = runner.get_as("fpga-0", FpgaEmulator)
     add_env = fpga.open_session("claim-add").container_env()
     rev_env = fpga.open_session("claim-rev").container_env()
     jobs = [
@@ -59,7 +59,7 @@ def test_each_session_runs_its_own_function(runner: EmulatorRunner, client: Clie
 
 
 def test_wrong_family_bitstream_rejected(runner: EmulatorRunner, client: ClientRun) -> None:
-    fpga = runner.fpga("fpga-0")
+    fpga = runner.get_as("fpga-0", FpgaEmulator)
     env = fpga.open_session("claim-a").container_env()
 
     with pytest.raises(BitstreamError, match="targets family 'versal' but fpga fpga-0 is family 'agilex7'"):
@@ -74,7 +74,7 @@ def test_wrong_family_bitstream_rejected(runner: EmulatorRunner, client: ClientR
 
 
 def test_programming_delay_honoured(runner: EmulatorRunner, client: ClientRun) -> None:
-    fpga = runner.fpga("fpga-0")
+    fpga = runner.get_as("fpga-0", FpgaEmulator)
     env = fpga.open_session("claim-a").container_env()
 
     started = time.monotonic()
@@ -112,7 +112,7 @@ def test_runs_refused_while_programming_and_close_aborts(state_dir: Path, client
 
 
 def test_unhealthy_fpga_fails_runs(runner: EmulatorRunner, client: ClientRun) -> None:
-    fpga = runner.fpga("fpga-0")
+    fpga = runner.get_as("fpga-0", FpgaEmulator)
     env = fpga.open_session("claim-a").container_env()
     fpga.program("claim-a", bitstream("reverse"))
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from fakedevices.emulator import EmulatorRunner, Health, SessionError
+from fakedevices.kinds.gpu.emulator import GpuEmulator
 from tests.emulators.conftest import GPU, ClientRun, GiB, MiB
 
 
 def test_identity_and_session_share(runner: EmulatorRunner, client: ClientRun) -> None:
-    endpoint = runner.gpu("gpu-0").open_session("claim-a", memory_bytes=2 * GiB)
+    endpoint = runner.get_as("gpu-0", GpuEmulator).open_session("claim-a", memory_bytes=2 * GiB)
 
     result = client("gpu-info", env=endpoint.container_env())
 
@@ -26,7 +27,7 @@ def test_identity_and_session_share(runner: EmulatorRunner, client: ClientRun) -
 
 @pytest.mark.parametrize(("job", "n", "expected"), [("sum-squares", 100, 338350), ("matmul", 4, 494)])
 def test_compute_job_result(runner: EmulatorRunner, client: ClientRun, job: str, n: int, expected: int) -> None:
-    endpoint = runner.gpu("gpu-0").open_session("claim-a")
+    endpoint = runner.get_as("gpu-0", GpuEmulator).open_session("claim-a")
 
     result = client("gpu-run", "--job", job, "--n", str(n), "--check", env=endpoint.container_env())
 
@@ -36,7 +37,7 @@ def test_compute_job_result(runner: EmulatorRunner, client: ClientRun, job: str,
 
 
 def test_memory_beyond_share_refused(runner: EmulatorRunner, client: ClientRun) -> None:
-    endpoint = runner.gpu("gpu-0").open_session("claim-a", memory_bytes=1 * GiB)
+    endpoint = runner.get_as("gpu-0", GpuEmulator).open_session("claim-a", memory_bytes=1 * GiB)
     env = endpoint.container_env()
 
     over = client("gpu-alloc", "512Mi", "768Mi", env=env)
@@ -53,7 +54,7 @@ def test_memory_beyond_share_refused(runner: EmulatorRunner, client: ClientRun) 
 
 
 def test_time_slicing_and_partition_visible(runner: EmulatorRunner, client: ClientRun) -> None:
-    gpu = runner.gpu("gpu-0")
+    gpu = runner.get_as("gpu-0", GpuEmulator)
     sliced = gpu.open_session("claim-ts", sharing="time-sliced", time_slice="short")
     other = gpu.open_session("claim-ts2", sharing="time-sliced")
     part = gpu.open_session("claim-mig", sharing="partition", partition="1g.10gb", memory_bytes=1 * GiB)
@@ -76,7 +77,7 @@ def test_time_slicing_and_partition_visible(runner: EmulatorRunner, client: Clie
 
 
 def test_exclusive_session_conflicts_and_idempotent_open(runner: EmulatorRunner) -> None:
-    gpu = runner.gpu("gpu-0")
+    gpu = runner.get_as("gpu-0", GpuEmulator)
     first = gpu.open_session("claim-a")
     assert gpu.open_session("claim-a") == first  # prepare retried: same endpoint
     with pytest.raises(SessionError, match="held exclusively by session 'claim-a'"):
@@ -91,7 +92,7 @@ def test_exclusive_session_conflicts_and_idempotent_open(runner: EmulatorRunner)
 
 
 def test_unhealthy_gpu_fails_jobs_then_recovers(runner: EmulatorRunner, client: ClientRun) -> None:
-    gpu = runner.gpu("gpu-0")
+    gpu = runner.get_as("gpu-0", GpuEmulator)
     env = gpu.open_session("claim-a").container_env()
     seen: list[Health] = []
     gpu.add_health_listener(lambda _emulator, health, _reason: seen.append(health))
@@ -110,7 +111,7 @@ def test_unhealthy_gpu_fails_jobs_then_recovers(runner: EmulatorRunner, client: 
 
 
 def test_device_socket_answers_info_but_not_session_ops(runner: EmulatorRunner, client: ClientRun) -> None:
-    gpu = runner.gpu("gpu-0")
+    gpu = runner.get_as("gpu-0", GpuEmulator)
 
     info = client("gpu-info", "--socket", str(gpu.device_socket), env={})
     alloc = client("gpu-alloc", "1Mi", "--socket", str(gpu.device_socket), env={})

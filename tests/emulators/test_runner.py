@@ -14,6 +14,9 @@ import pytest
 
 from fakedevices.emulator import EmulatorError, EmulatorRunner
 from fakedevices.emulator.base import session_file_name
+from fakedevices.kinds.camera.emulator import CameraEmulator
+from fakedevices.kinds.fpga.emulator import FpgaEmulator
+from fakedevices.kinds.gpu.emulator import GpuEmulator
 from tests.emulators.conftest import CAMERA, FPGA, GPU, ClientRun
 
 
@@ -24,9 +27,9 @@ def _sockets(root: Path) -> list[Path]:
 def test_runner_starts_serves_and_removes_every_socket(state_dir: Path, client: ClientRun) -> None:
     runner = EmulatorRunner(state_dir, [GPU, FPGA, CAMERA])
     runner.start()
-    gpu_env = runner.gpu("gpu-0").open_session("claim-a").container_env()
-    runner.fpga("fpga-0").open_session("claim-b")
-    runner.camera("cam-0").open_session("claim-c")
+    gpu_env = runner.get_as("gpu-0", GpuEmulator).open_session("claim-a").container_env()
+    runner.get_as("fpga-0", FpgaEmulator).open_session("claim-b")
+    runner.get_as("cam-0", CameraEmulator).open_session("claim-c")
     assert [p.relative_to(state_dir).as_posix() for p in _sockets(state_dir)] == [
         "fpga-0/device.sock",
         "fpga-0/sessions/claim-b/session.sock",
@@ -46,7 +49,7 @@ def test_runner_starts_serves_and_removes_every_socket(state_dir: Path, client: 
 
 
 def test_closing_a_session_ends_its_connections(runner: EmulatorRunner) -> None:
-    gpu = runner.gpu("gpu-0")
+    gpu = runner.get_as("gpu-0", GpuEmulator)
     endpoint = gpu.open_session("claim-a")
     assert endpoint.socket_path is not None
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
@@ -65,7 +68,7 @@ def test_closing_a_session_ends_its_connections(runner: EmulatorRunner) -> None:
 
 def test_long_session_ids_get_short_socket_names(runner: EmulatorRunner, client: ClientRun) -> None:
     claim_uid = "default/" + "x" * 60 + "/3f1e8a52-2d2b-4c0e-9d7e-5a6b7c8d9e0f"
-    endpoint = runner.gpu("gpu-0").open_session(claim_uid)
+    endpoint = runner.get_as("gpu-0", GpuEmulator).open_session(claim_uid)
 
     assert endpoint.socket_path is not None
     directory = endpoint.socket_path.parent.name
@@ -84,8 +87,10 @@ def test_concurrent_host_calls_are_safe(state_dir: Path) -> None:
                 for round_ in range(5):
                     for gpu in runner.names:
                         sid = f"w{worker}-r{round_}"
-                        runner.gpu(gpu).open_session(sid, sharing="time-sliced", memory_bytes=GPU.memory_bytes)
-                        runner.gpu(gpu).close_session(sid)
+                        runner.get_as(gpu, GpuEmulator).open_session(
+                            sid, sharing="time-sliced", memory_bytes=GPU.memory_bytes
+                        )
+                        runner.get_as(gpu, GpuEmulator).close_session(sid)
             except BaseException as exc:  # reported below
                 errors.append(exc)
 
@@ -95,7 +100,7 @@ def test_concurrent_host_calls_are_safe(state_dir: Path) -> None:
         for thread in threads:
             thread.join(30)
         assert errors == []
-        assert all(runner.gpu(name).session_ids == [] for name in runner.names)
+        assert all(runner.get(name).session_ids == [] for name in runner.names)
     assert _sockets(state_dir) == []
 
 

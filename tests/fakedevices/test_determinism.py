@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fakedevices.farm import build_farm
+from fakedevices.farmspec.loader import load_farm_spec
+from fakedevices.farmspec.schema import MAX_SEED, FarmSpec
 from fakedevices.render import render_json
-from fakedevices.spec.farmspec import MAX_SEED, FarmSpec
-from fakedevices.spec.loader import load_farm_spec
 
 SMALL: FarmSpec = load_farm_spec("small")
 MIXED: FarmSpec = load_farm_spec("mixed")

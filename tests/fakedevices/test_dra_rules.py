@@ -8,7 +8,7 @@ import pytest
 
 from fakedevices.dra_rules import device_problems
 from fakedevices.farm import build_farm
-from fakedevices.spec.loader import example_names, load_farm_spec
+from fakedevices.farmspec.loader import example_names, load_farm_spec
 
 
 @pytest.fixture(scope="module", params=["small", "mixed"])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from fakedevices.kinds import KINDS, kind_for_config
+from fakedevices.kinds import registry
 from fakedevices.kinds.camera.config import CameraConfig
 from fakedevices.kinds.fpga.config import FpgaConfig, IncompatibleBitstream, check_compatible
 from fakedevices.kinds.gpu.config import GpuConfig
@@ -19,7 +19,7 @@ PATH = "claim default/c1 config[0].opaque.parameters"
 
 
 def _parse(kind: str, parameters: dict[str, Any]) -> Any:
-    return KINDS[kind].parse_config(parameters, PATH)
+    return registry.get(kind).parse_config(parameters, PATH)
 
 
 def _error(kind: str, parameters: dict[str, Any]) -> str:
@@ -114,5 +114,5 @@ def test_camera_modes() -> None:
 
 
 def test_config_kind_lookup() -> None:
-    assert kind_for_config("GpuConfig") is KINDS["gpu"]
-    assert kind_for_config("Nope") is None
+    assert registry.for_config("GpuConfig") is registry.get("gpu")
+    assert registry.for_config("Nope") is None

@@ -8,10 +8,10 @@ from fractions import Fraction
 import pytest
 
 from fakedevices.farm import build_farm
+from fakedevices.farmspec.loader import load_farm_spec
+from fakedevices.farmspec.schema import parse_farm_spec
 from fakedevices.model import Device, Node
 from fakedevices.quantity import parse_quantity
-from fakedevices.spec.farmspec import parse_farm_spec
-from fakedevices.spec.loader import load_farm_spec
 from fakedevices.spec.problems import SpecError
 
 

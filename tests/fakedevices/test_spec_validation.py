@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from fakedevices.spec.farmspec import parse_farm_spec
-from fakedevices.spec.loader import EXAMPLES, load_farm_spec
+from fakedevices.farmspec.loader import EXAMPLES, load_farm_spec
+from fakedevices.farmspec.schema import parse_farm_spec
 from fakedevices.spec.problems import SpecError
 
 BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "small.yaml").read_text())

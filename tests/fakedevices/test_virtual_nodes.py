@@ -9,8 +9,8 @@ from typing import Any
 import yaml
 
 from fakedevices.farm import FarmSource, build_farm, open_farm
-from fakedevices.spec.farmspec import parse_farm_spec
-from fakedevices.spec.loader import EXAMPLES
+from fakedevices.farmspec.loader import EXAMPLES
+from fakedevices.farmspec.schema import parse_farm_spec
 
 SPEC: dict[str, Any] = {
     "apiVersion": "drafarm.dev/v1alpha1",

@@ -20,8 +20,8 @@ from fakedevices.emulator import EmulatorRunner
 from fakedevices.emulator.errors import EmulatorError
 from fakedevices.emulator.protocol import MAX_LINE_BYTES, ok
 from fakedevices.emulator.server import MAX_CONNECTIONS_PER_SERVER, Connection, LineServer
-from fakedevices.kinds.camera.emulator import CameraEmulatorConfig
-from fakedevices.kinds.gpu.emulator import MAX_ALLOCATIONS_PER_CONNECTION
+from fakedevices.kinds.camera.emulator import CameraEmulator, CameraEmulatorConfig
+from fakedevices.kinds.gpu.emulator import MAX_ALLOCATIONS_PER_CONNECTION, GpuEmulator
 from tests.emulators.conftest import CAMERA, GPU
 from tests.fuzz.conftest import Devices
 from tests.fuzz.wire import RawPeer
@@ -125,7 +125,7 @@ def test_camera_frames_fit_the_line_limit() -> None:
     config = CameraEmulatorConfig(**{**CAMERA.__dict__, "name": "cam-big", "fps": 1, "bandwidth_mbps": 100})
     try:
         with EmulatorRunner(root, [config]) as runner:
-            endpoint = runner.camera("cam-big").open_session("big")
+            endpoint = runner.get_as("cam-big", CameraEmulator).open_session("big")
             assert endpoint.address is not None
             with RawPeer(endpoint.address) as peer:
                 peer.send(json.dumps({"op": "stream", "token": endpoint.token, "frames": 1}).encode() + b"\n")
@@ -168,7 +168,7 @@ def test_too_long_state_path_leaves_nothing_behind(long_root: Path) -> None:
 def test_too_long_session_path_leaves_no_session_dir(long_root: Path) -> None:
     state = long_root / ("d" * (107 - len(str(long_root)) - 60))
     with EmulatorRunner(state, [GPU]) as runner:
-        gpu = runner.gpu(GPU.name)
+        gpu = runner.get_as(GPU.name, GpuEmulator)
         sessions = gpu.sessions_dir
         with pytest.raises(EmulatorError, match="use a shorter emulator state dir"):
             gpu.open_session("a" * 40)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from fakedevices.farm import build_farm
+from fakedevices.farmspec.loader import load_farm_spec
 from fakedevices.render import RENDERERS
 from fakedevices.render_stream import STREAMERS
-from fakedevices.spec.loader import load_farm_spec
 
 REPO = Path(__file__).resolve().parents[2]
 FARM = """apiVersion: drafarm.dev/v1alpha1

@@ -9,14 +9,14 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fakedevices.kinds import KINDS
+from fakedevices.kinds import registry
 from fakedevices.kinds.opaque import CONFIG_API_VERSION
 from fakedevices.quantity import QuantityError, parse_quantity
 from fakedevices.spec.problems import MAX_LINE_CHARS, SpecError
 from tests.fuzz.budget import OPAQUE_CONFIGS, QUANTITIES, budget
 from tests.fuzz.values import JSON_LIKE
 
-KIND_NAMES = sorted(KINDS)
+KIND_NAMES = sorted(registry.names())
 FIELDS = [
     "sharing",
     "strategy",
@@ -36,7 +36,7 @@ FIELDS = [
 @st.composite
 def configs(draw: st.DrawFn) -> tuple[str, Any]:
     kind = draw(st.sampled_from(KIND_NAMES))
-    parameters: Any = {"apiVersion": CONFIG_API_VERSION, "kind": KINDS[kind].config_kind}
+    parameters: Any = {"apiVersion": CONFIG_API_VERSION, "kind": registry.get(kind).config_kind}
     for _ in range(draw(st.integers(0, 4))):
         parameters[draw(st.sampled_from(FIELDS) | st.text(max_size=6))] = draw(
             JSON_LIKE | st.dictionaries(st.sampled_from(FIELDS), JSON_LIKE, max_size=3)
@@ -52,7 +52,7 @@ def test_opaque_configs(case: tuple[str, Any]) -> None:
     kind, parameters = case
     started = time.monotonic()
     try:
-        KINDS[kind].parse_config(parameters, "request 'gpu' opaque config")
+        registry.get(kind).parse_config(parameters, "request 'gpu' opaque config")
     except SpecError as exc:
         for line in str(exc).splitlines():
             assert ": got " in line and len(line) <= MAX_LINE_CHARS + 40, line
@@ -79,7 +79,7 @@ def test_deep_and_cyclic_parameters() -> None:
     cyclic["sharing"] = cyclic
     for parameters in ({"apiVersion": CONFIG_API_VERSION, "kind": "GpuConfig", "sharing": deep}, cyclic):
         try:
-            KINDS["gpu"].parse_config(parameters, "request 'gpu' opaque config")
+            registry.get("gpu").parse_config(parameters, "request 'gpu' opaque config")
         except SpecError as exc:
             assert "request 'gpu' opaque config: got" in str(exc)
         else:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from fakedevices.farmspec.loader import EXAMPLES, load_farm_spec, resolve_spec_path
+from fakedevices.farmspec.schema import parse_farm_spec
 from fakedevices.spec.bounded_yaml import MAX_DOCUMENT_BYTES
-from fakedevices.spec.farmspec import parse_farm_spec
-from fakedevices.spec.loader import EXAMPLES, load_farm_spec, resolve_spec_path
 from fakedevices.spec.problems import MAX_LINE_CHARS, MAX_PROBLEMS_SHOWN, SpecError
 
 SMALL_TEXT = (EXAMPLES / "small.yaml").read_text()

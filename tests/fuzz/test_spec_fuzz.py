@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fakedevices.farm import build_farm
-from fakedevices.spec.farmspec import FarmSpec, parse_farm_spec
-from fakedevices.spec.loader import EXAMPLES, load_farm_spec
+from fakedevices.farmspec.loader import EXAMPLES, load_farm_spec
+from fakedevices.farmspec.schema import FarmSpec, parse_farm_spec
 from fakedevices.spec.problems import MAX_LINE_CHARS, MAX_PROBLEMS_SHOWN, SpecError
 from tests.fuzz.budget import SPEC_DOCUMENTS, SPEC_TEXTS, budget
 from tests.fuzz.mutate import mutated

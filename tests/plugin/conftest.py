@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from fakedevices.farm import build_farm
+from fakedevices.farmspec.loader import load_farm_spec
 from fakedevices.plugin.driver import NodeDriver
 from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.plugin.layout import PluginLayout
 from fakedevices.plugin.server import PluginServer
-from fakedevices.spec.loader import load_farm_spec
 from tests.plugin.kit import DRIVER, NODE, ClaimStore, FakeKubelet
 from tests.plugin.real_path import RealPathPlugin
 

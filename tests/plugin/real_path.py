@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from fakedevices.farm import build_farm
+from fakedevices.farmspec.loader import load_farm_spec
 from fakedevices.plugin.claim_cache import ClaimCache
 from fakedevices.plugin.orphans import DEFAULT_GRACE_S
 from fakedevices.plugin.runner import PluginOptions, build_plugin
 from fakedevices.plugin.server import PluginServer
-from fakedevices.spec.loader import load_farm_spec
 from tests.plugin.kit import NODE, Claim, FakeKubelet
 from tests.polling import wait_for
 

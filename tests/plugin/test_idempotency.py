@@ -29,7 +29,7 @@ def test_unprepare_removes_cdi_and_session_even_after_claim_is_deleted(
     response = kubelet.unprepare(claim)
     assert response.claims[claim.uid].error == ""
     assert list(plugin.cdi_dir.glob("*.json")) == []
-    assert plugin.driver.runner.gpu("gpu-1").session_ids == []
+    assert plugin.driver.runner.get("gpu-1").session_ids == []
     assert view.client("gpu-run", "--n", "3").returncode != 0
     assert plugin.driver.checkpoint.claims() == []
 

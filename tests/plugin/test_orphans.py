@@ -67,7 +67,7 @@ def test_a_deleted_claim_is_unprepared_only_after_the_grace_period(
     assert [c.uid for c in collector.sweep()] == [claim.uid]
     assert plugin.driver.checkpoint.get(claim.uid) is None
     assert list(plugin.cdi_dir.glob("*.json")) == []
-    assert plugin.driver.runner.gpu("gpu-0").session_ids == []
+    assert plugin.driver.runner.get("gpu-0").session_ids == []
 
 
 def test_a_claim_the_get_still_finds_allocated_here_is_kept(

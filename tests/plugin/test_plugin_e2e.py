@@ -11,9 +11,9 @@ import pytest
 
 from clusters.local.provider import LocalProvider
 from fakedevices.farm import build_farm
+from fakedevices.farmspec.loader import load_farm_spec
 from fakedevices.model import Device
 from fakedevices.plugin.layout import DYNAMIC_CDI_DIR
-from fakedevices.spec.loader import load_farm_spec
 from harness import builders as b
 from harness.kube import Kube
 from harness.waiters import Waiter

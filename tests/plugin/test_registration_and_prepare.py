@@ -172,7 +172,7 @@ def test_state_that_cannot_be_written_is_a_claim_error_and_releases_the_device(
     error = kubelet.prepare(claim).claims[claim.uid].error
     assert "claim default/blocked: the plugin could not write its state" in error
     assert "free space or fix permissions" in error
-    assert plugin.driver.runner.gpu("gpu-2").session_ids == []
+    assert plugin.driver.runner.get("gpu-2").session_ids == []
     assert plugin.driver.checkpoint.get(claim.uid) is None
     (squatter / "keep").unlink()
     squatter.rmdir()

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from fakedevices.farm import build_farm
+from fakedevices.farmspec.loader import load_farm_spec
 from fakedevices.plugin.api import ClaimRef
 from fakedevices.plugin.container_devices import Grant
 from fakedevices.plugin.driver import NodeDriver
 from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.plugin.layout import PluginLayout
-from fakedevices.spec.loader import load_farm_spec
 from tests.plugin.kit import DRIVER, NODE, Claim, ClaimStore, opaque, result
 
 SHA = "d" * 64

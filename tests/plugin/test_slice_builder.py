@@ -8,9 +8,9 @@ import pytest
 
 from fakedevices.dra_rules import device_problems
 from fakedevices.farm import build_farm
+from fakedevices.farmspec.loader import load_farm_spec
 from fakedevices.model import Farm
 from fakedevices.plugin.slice_builder import PoolPlacement, build_pool_slices, dropped_fields
-from fakedevices.spec.loader import load_farm_spec
 
 
 @pytest.fixture(scope="module")

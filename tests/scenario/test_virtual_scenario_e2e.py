@@ -13,7 +13,7 @@ import yaml
 
 from clusters.local.provider import LocalProvider
 from fakedevices.farm import open_farm
-from fakedevices.spec.loader import resolve_spec_path
+from fakedevices.farmspec.loader import resolve_spec_path
 from harness.scenario.play import play
 from harness.scenario.schema import parse_scenario
 

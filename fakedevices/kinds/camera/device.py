@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from fakedevices.identity import IdentityStream
 from fakedevices.kinds.base import BuildContext
 from fakedevices.kinds.camera.options import CameraOptions
+from fakedevices.kinds.card_device import card_device
 from fakedevices.model import Attribute, Capacity, Card, Device, Inventory, RequestPolicy
 from fakedevices.quantity import format_decimal
 
 CAMERA_MODELS = ("DFC-210 Dome", "DFC-340 Bullet", "DFC-500 PTZ", "DFC-120 Fisheye")
 CAMERA_NETWORK = "198.19"
 CAMERA_NETWORK_CIDR = "198.19.0.0/16"  # pool p gets 198.19.<p+1>.0/24
+CAMERA_PORT = 8554  # where a camera serving on its own address listens
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,11 @@ def camera_address(pool_index: int, index: int) -> str:
 def bound_address(first: str, index: int) -> str:
     """Camera `index` of a pool with a `bindAddress`: that address plus `index` (each camera its own)."""
     return str(ipaddress.ip_address(first) + index)
+
+
+def camera_ip(card: Card) -> str:
+    identity: CameraIdentity = card.identity
+    return identity.ip_address
 
 
 def build_cameras(ctx: BuildContext, o: CameraOptions) -> Inventory:
@@ -70,14 +77,10 @@ def build_cameras(ctx: BuildContext, o: CameraOptions) -> Inventory:
         card = Card(f"{ctx.pool}-cam-{index}", "camera", identity)
         cards.append(card)
         devices.append(
-            Device(
-                name=card.name,
-                kind="camera",
-                physical=card.name,
-                attributes={
-                    "kind": Attribute.of_string("camera"),
-                    "type": Attribute.of_string("camera"),
-                    "index": Attribute.of_int(index),
+            card_device(
+                card,
+                index,
+                {
                     "model": Attribute.of_string(identity.model),
                     "serial": Attribute.of_string(identity.serial),
                     "resolution": Attribute.of_string(identity.resolution),
@@ -90,7 +93,7 @@ def build_cameras(ctx: BuildContext, o: CameraOptions) -> Inventory:
                     "ipAddress": Attribute.of_string(identity.ip_address),
                     "firmwareVersion": Attribute.of_version(identity.firmware_version),
                 },
-                capacity={"bandwidth": Capacity(format_decimal(o.bandwidth_mbps * 10**6), policy)},
+                {"bandwidth": Capacity(format_decimal(o.bandwidth_mbps * 10**6), policy)},
                 allow_multiple_allocations=True,
             )
         )

@@ -21,26 +21,19 @@ streams are refused until the camera is healthy again.
 from __future__ import annotations
 
 import math
-import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fakedevices.emulator.base import Emulator, Session, SessionEndpoint, reject_unknown_limits
+from fakedevices.emulator.base import reject_unknown_limits
 from fakedevices.emulator.errors import EmulatorError, RequestError, SessionError
 from fakedevices.emulator.health import Health
-from fakedevices.emulator.protocol import (
-    MAX_LINE_BYTES,
-    Message,
-    ProtocolError,
-    float_field,
-    int_field,
-    ok,
-    require_op,
-)
-from fakedevices.emulator.server import Connection, LineServer, serve_requests
+from fakedevices.emulator.listen import LOOPBACK, Listen
+from fakedevices.emulator.network import NetworkEmulator, NetworkSession
+from fakedevices.emulator.protocol import MAX_LINE_BYTES, Message, float_field, int_field, ok
+from fakedevices.emulator.server import Connection
 
 OPS = ["info", "health", "ping", "stream", "ptz", "release-control"]
 MIN_FRAME_BYTES = 256
@@ -60,6 +53,9 @@ class CameraEmulatorConfig:
     zone: str
     bandwidth_mbps: int
 
+    def emulator(self, state_dir: Path, listen: Listen = LOOPBACK) -> CameraEmulator:
+        return CameraEmulator(self, state_dir, listen)
+
 
 @dataclass(frozen=True)
 class CameraSessionLimits:
@@ -68,8 +64,7 @@ class CameraSessionLimits:
 
 
 @dataclass
-class CameraSession(Session):
-    token: str = ""
+class CameraSession(NetworkSession):
     frames_sent: int = 0
     bytes_sent: int = 0
     viewers: int = 0
@@ -95,54 +90,27 @@ class _Ptz:
     history: list[str] = field(default_factory=list)
 
 
-class CameraEmulator(Emulator[CameraSession]):
+class CameraEmulator(NetworkEmulator[CameraSession]):
     kind = "camera"
+    ops = OPS
 
-    def __init__(
-        self,
-        config: CameraEmulatorConfig,
-        state_dir: Path,
-        *,
-        bind_host: str = "127.0.0.1",
-        port: int = 0,
-        advertise_host: str | None = None,
-    ) -> None:
+    def __init__(self, config: CameraEmulatorConfig, state_dir: Path, listen: Listen = LOOPBACK) -> None:
         if config.fps <= 0 or config.bandwidth_mbps <= 0:
             raise EmulatorError(
                 f"camera {config.name}: fps and bandwidth_mbps must be positive, "
                 f"got {config.fps} and {config.bandwidth_mbps}"
             )
-        super().__init__(config.name, state_dir)
+        super().__init__(config.name, state_dir, listen)
         self.config = config
-        self.bind_host = bind_host
-        self.port = port
-        self.advertise_host = advertise_host
-        self._server: LineServer | None = None
         self._epoch = time.monotonic()
         self._ptz = _Ptz()
         self.frame_bytes = int(min(MAX_FRAME_BYTES, max(MIN_FRAME_BYTES, config.bandwidth_mbps * 125_000 / config.fps)))
         seed = f"{config.serial}:{config.name}:".encode()
         self._payload = (seed * (self.frame_bytes // len(seed) + 1))[: self.frame_bytes].decode()
 
-    # ---- lifecycle -------------------------------------------------------------------------------
-    @property
-    def address(self) -> tuple[str, int]:
-        """``(host, port)`` the camera listens on (the advertised host, if set)."""
-        if self._server is None:
-            raise EmulatorError(f"camera {self.name} is not running; start it first")
-        host, port = self._server.address
-        return (self.advertise_host or host, port)
-
     def _start(self) -> None:
-        server = LineServer.tcp(f"{self.name}-tcp", self.bind_host, self.port, self._handle)
-        server.start()
-        self._server = server
+        super()._start()
         self._epoch = time.monotonic()
-
-    def _stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
 
     def identity(self) -> dict[str, Any]:
         c = self.config
@@ -182,32 +150,17 @@ class CameraEmulator(Emulator[CameraSession]):
                     f"camera {self.name}: exclusive control is held by session {holder!r}; "
                     "close it or open this session without control"
                 )
-        if self._server is None:
-            raise SessionError(f"camera {self.name} is not running")
-        host, port = self.address
-        session = CameraSession(
-            session_id=session_id,
-            limits=limits,
-            endpoint=SessionEndpoint(
-                kind=self.kind,
-                device=self.name,
-                session_id=session_id,
-                address=(host, port),
-                token=secrets.token_hex(16),
-            ),
-        )
-        session.token = session.endpoint.token or ""
+        endpoint = self._endpoint(session_id)
+        session = CameraSession(session_id=session_id, limits=limits, endpoint=endpoint, token=endpoint.token or "")
         if limits.control:
             self._ptz.holder = session_id
         return session
 
-    def _destroy_session(self, session: CameraSession) -> None:
+    def _session_closed(self, session: CameraSession) -> None:
         with self._lock:
             if self._ptz.holder == session.session_id:
                 self._ptz.holder = None
             self._changed.notify_all()
-        if self._server is not None:
-            self._server.close_connections(lambda c: c.context.get("session") is session)
 
     @property
     def control_holder(self) -> str | None:
@@ -223,46 +176,12 @@ class CameraEmulator(Emulator[CameraSession]):
         return max(1.0 / self.config.fps, self.frame_bytes / share_bytes_per_s)
 
     # ---- container side --------------------------------------------------------------------------
-    def _handle(self, conn: Connection) -> None:
-        try:
-            serve_requests(conn, self._dispatch)
-        finally:
-            session: CameraSession | None = conn.context.get("session")
-            if session is not None and conn.context.pop("viewing", False):
-                with self._lock:
-                    session.viewers -= 1
-
-    def _session_for(self, conn: Connection, request: Message, *, required: bool) -> CameraSession | None:
-        token = request.get("token")
-        if token is not None:
-            if not isinstance(token, str):
-                raise ProtocolError('"token" must be a string')
+    def _connection_closed(self, conn: Connection, session: CameraSession) -> None:
+        if conn.context.pop("viewing", False):
             with self._lock:
-                found = next((s for s in self._sessions.values() if secrets.compare_digest(s.token, token)), None)
-            if found is None:
-                raise RequestError(
-                    f"camera {self.name}: token not valid for any open session; "
-                    "use the token in DRAFARM_CAMERA_TOKEN of a prepared claim"
-                )
-            conn.context["session"] = found
-        session: CameraSession | None = conn.context.get("session")
-        if session is not None:
-            with self._lock:
-                if self._sessions.get(session.session_id) is not session:
-                    raise RequestError(f"camera {self.name}: session {session.session_id!r} is closed")
-        if required and session is None:
-            raise RequestError(f'camera {self.name}: this op needs a session: send "token" with the request')
-        return session
+                session.viewers -= 1
 
-    def _dispatch(self, conn: Connection, request: Message) -> Message | None:
-        op = require_op(request)
-        session = self._session_for(conn, request, required=op not in ("info", "health", "ping"))
-        common = self.dispatch_common(op, session)
-        if common is not None:
-            return common
-        if op not in OPS:
-            raise self.unknown_op(request, OPS)
-        assert session is not None
+    def session_op(self, conn: Connection, session: CameraSession, op: str, request: Message) -> Message | None:
         if op == "ptz":
             return self._ptz_move(session, request)
         if op == "release-control":

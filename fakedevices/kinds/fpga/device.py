@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fakedevices.dra_limits import SHARED_PCIE_ROOT_ATTRIBUTE
 from fakedevices.identity import IdentityStream
 from fakedevices.kinds.base import BuildContext
+from fakedevices.kinds.card_device import card_device
 from fakedevices.kinds.fpga.options import FAMILIES, FpgaOptions
 from fakedevices.model import Attribute, Capacity, Card, Device, Inventory
 
@@ -47,14 +48,10 @@ def build_fpgas(ctx: BuildContext, o: FpgaOptions) -> Inventory:
         card = Card(f"fpga-{index}", "fpga", identity)
         cards.append(card)
         devices.append(
-            Device(
-                name=card.name,
-                kind="fpga",
-                physical=card.name,
-                attributes={
-                    "kind": Attribute.of_string("fpga"),
-                    "type": Attribute.of_string("fpga"),
-                    "index": Attribute.of_int(index),
+            card_device(
+                card,
+                index,
+                {
                     "family": Attribute.of_string(identity.family),
                     "productName": Attribute.of_string(identity.product),
                     "partNumber": Attribute.of_string(identity.part_number),
@@ -64,7 +61,7 @@ def build_fpgas(ctx: BuildContext, o: FpgaOptions) -> Inventory:
                     "pciAddress": Attribute.of_string(identity.pci_address),
                     SHARED_PCIE_ROOT_ATTRIBUTE: Attribute.of_string(identity.pcie_root),
                 },
-                capacity={"regions": Capacity(str(identity.regions))},
+                {"regions": Capacity(str(identity.regions))},
             )
         )
     return Inventory(tuple(cards), tuple(devices))

@@ -23,7 +23,8 @@ from typing import Any
 
 from fakedevices.emulator.base import reject_unknown_limits
 from fakedevices.emulator.errors import EmulatorError, RequestError, SessionError
-from fakedevices.emulator.protocol import Message, require_op
+from fakedevices.emulator.listen import LOOPBACK, Listen
+from fakedevices.emulator.protocol import Message
 from fakedevices.emulator.server import Connection
 from fakedevices.emulator.unixsock import SocketSession, UnixSocketEmulator
 
@@ -40,6 +41,9 @@ class FpgaEmulatorConfig:
     shell_version: str
     regions: int
     program_seconds: float
+
+    def emulator(self, state_dir: Path, listen: Listen = LOOPBACK) -> FpgaEmulator:
+        return FpgaEmulator(self, state_dir)
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,7 @@ class ProgrammingJob:
 
 class FpgaEmulator(UnixSocketEmulator[FpgaSession]):
     kind = "fpga"
+    ops = OPS
 
     def __init__(self, config: FpgaEmulatorConfig, state_dir: Path) -> None:
         if config.regions < 1 or config.program_seconds < 0:
@@ -302,15 +307,7 @@ class FpgaEmulator(UnixSocketEmulator[FpgaSession]):
             return self._changed.wait_for(lambda: session.state == "loaded", timeout)
 
     # ---- container ops ---------------------------------------------------------------------------
-    def dispatch(self, conn: Connection, session: FpgaSession | None, request: Message) -> Message | None:
-        op = require_op(request)
-        common = self.dispatch_common(op, session)
-        if common is not None:
-            return common
-        if op not in OPS:
-            raise self.unknown_op(request, OPS)
-        if session is None:
-            raise self.device_only(request)
+    def session_op(self, conn: Connection, session: FpgaSession, op: str, request: Message) -> Message:
         return self._run(session, request)
 
     def _run(self, session: FpgaSession, request: Message) -> Message:

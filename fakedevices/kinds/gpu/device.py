@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fakedevices.dra_limits import SHARED_PCIE_ROOT_ATTRIBUTE
 from fakedevices.identity import IdentityStream, interconnect_domain_id
 from fakedevices.kinds.base import BuildContext
+from fakedevices.kinds.card_device import device_attributes
 from fakedevices.kinds.gpu.catalog import DRIVER_VERSIONS, MODELS
 from fakedevices.kinds.gpu.options import GpuOptions, PartitionProfile
 from fakedevices.model import (
@@ -81,9 +82,7 @@ def build_gpus(ctx: BuildContext, o: GpuOptions) -> Inventory:
 
 def _common_attributes(identity: GpuIdentity, device_type: str) -> dict[str, Attribute]:
     return {
-        "kind": Attribute.of_string("gpu"),
-        "type": Attribute.of_string(device_type),
-        "index": Attribute.of_int(identity.index),
+        **device_attributes("gpu", device_type, identity.index),
         "model": Attribute.of_string(identity.model),
         "productName": Attribute.of_string(identity.product),
         "architecture": Attribute.of_string(identity.architecture),

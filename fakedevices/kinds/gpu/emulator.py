@@ -23,7 +23,8 @@ from typing import Any
 
 from fakedevices.emulator.base import reject_unknown_limits
 from fakedevices.emulator.errors import EmulatorError, RequestError, SessionError
-from fakedevices.emulator.protocol import Message, int_field, ok, require_op, shown
+from fakedevices.emulator.listen import LOOPBACK, Listen
+from fakedevices.emulator.protocol import Message, int_field, ok, shown
 from fakedevices.emulator.server import Connection
 from fakedevices.emulator.unixsock import SocketSession, UnixSocketEmulator
 
@@ -43,6 +44,9 @@ class GpuEmulatorConfig:
     memory_bytes: int
     compute_units: int
     driver_version: str
+
+    def emulator(self, state_dir: Path, listen: Listen = LOOPBACK) -> GpuEmulator:
+        return GpuEmulator(self, state_dir)
 
 
 class SharingMode(enum.Enum):
@@ -113,6 +117,7 @@ def matmul_checksum(n: int) -> int:
 
 class GpuEmulator(UnixSocketEmulator[GpuSession]):
     kind = "gpu"
+    ops = OPS
 
     def __init__(self, config: GpuEmulatorConfig, state_dir: Path) -> None:
         if config.memory_bytes <= 0 or config.compute_units <= 0:
@@ -201,15 +206,7 @@ class GpuEmulator(UnixSocketEmulator[GpuSession]):
                 session.used_bytes -= sum(allocations.values())
 
     # ---- container ops ---------------------------------------------------------------------------
-    def dispatch(self, conn: Connection, session: GpuSession | None, request: Message) -> Message | None:
-        op = require_op(request)
-        common = self.dispatch_common(op, session)
-        if common is not None:
-            return common
-        if op not in OPS:
-            raise self.unknown_op(request, OPS)
-        if session is None:
-            raise self.device_only(request)
+    def session_op(self, conn: Connection, session: GpuSession, op: str, request: Message) -> Message:
         if op == "alloc":
             return self._alloc(conn, session, int_field(request, "bytes", minimum=1))
         if op == "free":

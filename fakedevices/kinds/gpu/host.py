@@ -1,32 +1,17 @@
-"""What the plugin does with a GPU's emulator: build it, and open a session per allocated device."""
+"""What the plugin does with a GPU's emulator: open a session per allocated device, with its share."""
 
 from __future__ import annotations
 
 from fakedevices.emulator.base import SessionEndpoint
 from fakedevices.kinds.base import Allocation
 from fakedevices.kinds.gpu.config import GpuConfig
-from fakedevices.kinds.gpu.device import GpuIdentity
-from fakedevices.kinds.gpu.emulator import GpuEmulator, GpuEmulatorConfig
-from fakedevices.model import Card
+from fakedevices.kinds.gpu.emulator import GpuEmulator
 from fakedevices.quantity import parse_quantity
 
 
-def gpu_emulator_config(card: Card) -> GpuEmulatorConfig:
-    identity: GpuIdentity = card.identity
-    return GpuEmulatorConfig(
-        name=card.name,
-        uuid=identity.uuid,
-        model=identity.model,
-        index=identity.index,
-        memory_bytes=identity.memory_bytes,
-        compute_units=identity.compute_slices,
-        driver_version=identity.driver_version,
-    )
-
-
-def open_gpu_session(emulator: GpuEmulator, allocation: Allocation) -> SessionEndpoint:
+def open_gpu_session(emulator: GpuEmulator, allocation: Allocation[GpuConfig]) -> SessionEndpoint:
     device = allocation.device
-    config: GpuConfig = allocation.config or GpuConfig()
+    config = allocation.config
     memory = int(parse_quantity(device.capacity["memory"].value))
     if "memory" in allocation.consumed_capacity:
         memory = int(parse_quantity(allocation.consumed_capacity["memory"]))

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fakedevices.dra_limits import MAX_DNS_SUBDOMAIN_LENGTH
-from fakedevices.kinds import KINDS, NETWORK_KINDS, NODE_KINDS
-from fakedevices.spec.name_pattern import name_pattern_problem
+from fakedevices.farmspec.name_pattern import name_pattern_problem
+from fakedevices.kinds import registry
 from fakedevices.spec.problems import Problem, SpecError
 from fakedevices.spec.reader import DNS_LABEL, DNS_SUBDOMAIN, Reader
 
@@ -123,10 +123,11 @@ def _node_group(r: Reader) -> NodeGroupSpec:
             r.problem(r.at(f"labels.{key}"), value, "not a valid label value (at most 63 of [A-Za-z0-9-_.])")
     devices_reader = r.child("devices")
     devices: dict[str, Any] = {}
-    for kind in NODE_KINDS:
+    node_kinds = registry.node_kinds()
+    for kind in node_kinds:
         if devices_reader.has(kind):
-            devices[kind] = KINDS[kind].parse_options(devices_reader.child(kind))
-    for kind in NETWORK_KINDS:
+            devices[kind] = registry.get(kind).parse_options(devices_reader.child(kind))
+    for kind in registry.network_kinds():
         if devices_reader.has(kind):
             devices_reader.raw(kind)
             devices_reader.problem(
@@ -135,10 +136,10 @@ def _node_group(r: Reader) -> NodeGroupSpec:
                 f"{kind}s are network-attached: declare them under spec.networkPools with kind: {kind}",
             )
     for key in devices_reader.data:
-        if key not in KINDS:
+        if not isinstance(key, str) or registry.find(key) is None:
             devices_reader.raw(key)
             devices_reader.problem(
-                devices_reader.at(str(key)), key, "unknown device kind; known kinds: " + ", ".join(NODE_KINDS)
+                devices_reader.at(str(key)), key, "unknown device kind; known kinds: " + ", ".join(node_kinds)
             )
     devices_reader.finish()
     r.finish()
@@ -147,13 +148,14 @@ def _node_group(r: Reader) -> NodeGroupSpec:
 
 def _network_pool(r: Reader, groups: tuple[NodeGroupSpec, ...]) -> NetworkPoolSpec:
     name = r.string("name", pattern=POOL_NAME, pattern_help="a DNS label of at most 50 characters")
-    kind = r.string("kind", choices=NETWORK_KINDS)
+    kind = r.string("kind", choices=registry.network_kinds())
     known = [g.name for g in groups]
     reachable = r.string_list("reachableFrom") or known
     for i, group in enumerate(reachable):
         if group not in known:
             r.problem(r.at(f"reachableFrom[{i}]"), group, "not a node group; known: " + ", ".join(known))
-    options = KINDS[kind].parse_options(r) if kind in KINDS else None
+    found = registry.find(kind)
+    options = found.parse_options(r) if found is not None else None
     r.finish()
     return NetworkPoolSpec(name, kind, tuple(reachable), options)
 
