@@ -47,6 +47,8 @@ class PluginStatus:
     prepared: tuple[str, ...] = ()
     """UIDs of the claims prepared on the node."""
     virtual: bool = False
+    resident_bytes: int | None = None
+    """The plugin process's resident memory; None on a virtual node."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ def _status_of(message: Message) -> PluginStatus:
         faults=_fault_state(faults) if faults is not None else None,
         prepared=tuple(str(uid) for uid in message.get("prepared") or ()),
         virtual=bool(message.get("virtual", False)),
+        resident_bytes=int(message["resident_bytes"]) if message.get("resident_bytes") is not None else None,
     )
 
 

@@ -80,7 +80,16 @@ class ControlServer:
             health={r.device: _HEALTH_OF_DRA_VALUE[r.health] for r in reports},
             faults=self.driver.faults.snapshot(),
             prepared=tuple(c.uid for c in self.driver.checkpoint.claims()),
+            resident_bytes=_resident_bytes(),
         )
+
+
+def _resident_bytes() -> int | None:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def _prepare_failures(request: ops.FailPrepares) -> dict[str, object]:

@@ -4,9 +4,11 @@ file."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 from harness.profiles import load_profile, parse_profile
 from harness.scenario.loader import load_scenario
 from harness.scenario.schema import parse_scenario
-from tests.fuzz.budget import PROFILE_DOCUMENTS, PROFILE_TEXTS, SCENARIO_DOCUMENTS, SCENARIO_TEXTS, budget
+from tests.fuzz.budget import PROFILE_OR_SCENARIO_DOCUMENTS, PROFILE_OR_SCENARIO_TEXTS, budget
 from tests.fuzz.mutate import mutated
 from tests.fuzz.test_spec_fuzz import check_outcome, text_mutations
 
@@ -32,31 +34,28 @@ def _texts(texts: dict[str, str]) -> st.SearchStrategy[bytes]:
     return st.one_of(*(text_mutations(text) for _, text in sorted(texts.items())))
 
 
-@budget(PROFILE_DOCUMENTS)
-@given(_documents(PROFILES))
-def test_mutated_profile_documents(document: Any) -> None:
-    check_outcome(lambda: parse_profile(document, "fuzz"), "fuzz")
+READERS: dict[str, tuple[dict[str, str], Callable[[Any, str], object], Callable[[Path], object]]] = {
+    "profile": (PROFILES, parse_profile, load_profile),
+    "scenario": (SCENARIOS, parse_scenario, load_scenario),
+}
 
 
-@budget(PROFILE_TEXTS)
-@given(_texts(PROFILES))
-def test_mutated_profile_files(tmp_path_factory: Any, data: bytes) -> None:
-    path = Path(tmp_path_factory.mktemp("profile")) / "profile.yaml"
-    path.write_bytes(data)
-    check_outcome(lambda: load_profile(path), str(path))
-    assert path.read_bytes() == data
+@pytest.mark.parametrize("what", sorted(READERS))
+@budget(PROFILE_OR_SCENARIO_DOCUMENTS)
+@given(data=st.data())
+def test_mutated_documents(what: str, data: st.DataObject) -> None:
+    texts, parse, _ = READERS[what]
+    document = data.draw(_documents(texts))
+    check_outcome(lambda: parse(document, "fuzz"), "fuzz")
 
 
-@budget(SCENARIO_DOCUMENTS)
-@given(_documents(SCENARIOS))
-def test_mutated_scenario_documents(document: Any) -> None:
-    check_outcome(lambda: parse_scenario(document, "fuzz"), "fuzz")
-
-
-@budget(SCENARIO_TEXTS)
-@given(_texts(SCENARIOS))
-def test_mutated_scenario_files(tmp_path_factory: Any, data: bytes) -> None:
-    path = Path(tmp_path_factory.mktemp("scenario")) / "scenario.yaml"
-    path.write_bytes(data)
-    check_outcome(lambda: load_scenario(path), str(path))
-    assert path.read_bytes() == data
+@pytest.mark.parametrize("what", sorted(READERS))
+@budget(PROFILE_OR_SCENARIO_TEXTS)
+@given(data=st.data())
+def test_mutated_files(tmp_path_factory: Any, what: str, data: st.DataObject) -> None:
+    texts, _, load = READERS[what]
+    content = data.draw(_texts(texts))
+    path = Path(tmp_path_factory.mktemp(what)) / f"{what}.yaml"
+    path.write_bytes(content)
+    check_outcome(lambda: load(path), str(path))
+    assert path.read_bytes() == content

@@ -38,7 +38,7 @@ def test_a_request_survives_the_wire(request_: ops.ControlRequest[Any]) -> None:
 
 
 def test_answers_survive_the_wire() -> None:
-    status = ops.PluginStatus("n", {"gpu-0": "healthy"}, FaultState(fail_next_prepares=2), ("uid-1",))
+    status = ops.PluginStatus("n", {"gpu-0": "healthy"}, FaultState(fail_next_prepares=2), ("uid-1",), False, 7 << 20)
     assert ops.Status().answer.read(ops.Status().answer.write(status)) == status
     virtual = ops.PluginStatus("v", {"gpu-0": "unhealthy"}, virtual=True)
     assert ops.Status().answer.read(ops.Status().answer.write(virtual)) == virtual
@@ -79,6 +79,7 @@ def test_the_typed_client_drives_the_running_plugin(
     assert status.node == "drafarm-worker-0" and not status.virtual
     assert status.prepared == (claim.uid,) and status.faults == FaultState()
     assert set(status.health.values()) == {"healthy"}
+    assert status.resident_bytes is not None and status.resident_bytes > 10 << 20, status.resident_bytes
     assert "gpu-1-1g-5gb-0" in control.set_health("gpu-1", "unhealthy", "ECC")
     assert control.status().health["gpu-1-1g-5gb-0"] == "unhealthy"
     assert control.fail_prepares(2, namespace="team-a") == FaultState(fail_next_prepares=2, namespace="team-a")
