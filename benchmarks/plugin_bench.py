@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from benchmarks.claims import new_claim
+from benchmarks.closed_loop import LoadResult, closed_loop
 from benchmarks.common import Target, figure, latency_summary_ms, print_summary, results_document, write_results
 from benchmarks.kubelet import BenchKubelet, wait_for_socket
 from benchmarks.plugin_host import host_layout
@@ -203,51 +204,14 @@ def cached_prepares(kubelet: BenchKubelet, device: str, count: int) -> list[floa
     return out
 
 
-@dataclass
-class LoadResult:
-    prepares: int
-    elapsed: float
-    latencies: list[float]
-    errors: list[str]
-
-
 def sustained_load(kubelet: BenchKubelet, devices: Sequence[str], callers: int, seconds: float) -> LoadResult:
     """`callers` threads, caller i on devices[i % len], looping prepare + unprepare on new UIDs.
 
     Exclusive GPUs while there are enough for one per caller; beyond that the claims time-slice them."""
     shared = callers > len(devices)
-    start = threading.Barrier(callers + 1)
-    latencies: list[list[float]] = [[] for _ in range(callers)]
-    errors: list[str] = []
-    ends: list[float] = []
-    deadline = [0.0]
-
-    def caller(index: int) -> None:
-        device = devices[index % len(devices)]
-        mine = latencies[index]
-        start.wait()
-        try:
-            while time.perf_counter() < deadline[0]:
-                claim = new_claim(device, shared=shared)
-                began = time.perf_counter()
-                kubelet.prepare([claim])
-                mine.append(time.perf_counter() - began)
-                kubelet.unprepare([claim])
-        except Exception as exc:  # a failed call ends this caller; the error is reported, not raised
-            errors.append(f"caller {index} on {device}: {exc}")
-        ends.append(time.perf_counter())
-
-    threads = [threading.Thread(target=caller, args=(i,), name=f"caller-{i}") for i in range(callers)]
-    for thread in threads:
-        thread.start()
-    began = time.perf_counter()
-    deadline[0] = began + seconds
-    start.wait()
-    for thread in threads:
-        thread.join()
-    elapsed = max(ends) - began if ends else seconds
-    flat = [x for per_caller in latencies for x in per_caller]
-    return LoadResult(len(flat), elapsed, flat, errors)
+    return closed_loop(
+        kubelet, callers, seconds, lambda caller, _turn: new_claim(devices[caller % len(devices)], shared=shared)
+    )
 
 
 def driver_side(stats: dict[str, Any], name: str) -> dict[str, Any] | None:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.claims import ClaimRef
+from benchmarks.closed_loop import closed_loop
 from benchmarks.common import Target, figure, latency_summary_ms, print_summary, results_document, write_results
 from benchmarks.kubelet import BenchKubelet
 from benchmarks.procfs import cpu_seconds
@@ -91,42 +92,17 @@ def cycles(kubelet: BenchKubelet, claims: Sequence[ClaimRef], count: int) -> lis
     return out
 
 
-def load(kubelet: BenchKubelet, per_device: Sequence[Sequence[ClaimRef]], callers: int, seconds: float) -> Any:
-    from threading import Barrier, Thread
+def load(
+    kubelet: BenchKubelet, per_device: Sequence[Sequence[ClaimRef]], callers: int, seconds: float
+) -> tuple[list[float], float, list[str]]:
+    """Caller i cycles through the claims of device i (mod the devices)."""
 
-    start = Barrier(callers + 1)
-    latencies: list[list[float]] = [[] for _ in range(callers)]
-    errors: list[str] = []
-    ends: list[float] = []
-    deadline = [0.0]
+    def next_claim(caller: int, turn: int) -> ClaimRef:
+        claims = per_device[caller % len(per_device)]
+        return claims[turn % len(claims)]
 
-    def caller(index: int) -> None:
-        claims = per_device[index % len(per_device)]
-        mine = latencies[index]
-        start.wait()
-        turn = 0
-        try:
-            while time.perf_counter() < deadline[0]:
-                claim = claims[turn % len(claims)]
-                turn += 1
-                began = time.perf_counter()
-                kubelet.prepare([claim])
-                mine.append(time.perf_counter() - began)
-                kubelet.unprepare([claim])
-        except Exception as exc:  # reported in the results, not raised
-            errors.append(f"caller {index}: {' '.join(str(exc).split())[:300]}")
-        ends.append(time.perf_counter())
-
-    threads = [Thread(target=caller, args=(i,), name=f"caller-{i}") for i in range(callers)]
-    for thread in threads:
-        thread.start()
-    began = time.perf_counter()
-    deadline[0] = began + seconds
-    start.wait()
-    for thread in threads:
-        thread.join()
-    elapsed = (max(ends) if ends else began + seconds) - began
-    return [x for per in latencies for x in per], elapsed, errors
+    result = closed_loop(kubelet, callers, seconds, next_claim)
+    return result.latencies, result.elapsed, result.errors
 
 
 def measure(subject: Any, claims: list[list[ClaimRef]], params: RealBenchParams, tally: Tally,

@@ -118,15 +118,7 @@ def claim(
     config: Sequence[Mapping[str, Any]] = (),
     namespace: str | None = None,
 ) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": name}
-    if namespace:
-        metadata["namespace"] = namespace
-    return {
-        "apiVersion": RESOURCE_API,
-        "kind": "ResourceClaim",
-        "metadata": metadata,
-        "spec": _claim_spec(requests, constraints, config),
-    }
+    return _resource_object("ResourceClaim", name, namespace, _claim_spec(requests, constraints, config))
 
 
 def claim_template(
@@ -136,15 +128,13 @@ def claim_template(
     config: Sequence[Mapping[str, Any]] = (),
     namespace: str | None = None,
 ) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": name}
-    if namespace:
-        metadata["namespace"] = namespace
-    return {
-        "apiVersion": RESOURCE_API,
-        "kind": "ResourceClaimTemplate",
-        "metadata": metadata,
-        "spec": {"spec": _claim_spec(requests, constraints, config)},
-    }
+    spec = {"spec": _claim_spec(requests, constraints, config)}
+    return _resource_object("ResourceClaimTemplate", name, namespace, spec)
+
+
+def _resource_object(kind: str, name: str, namespace: str | None, spec: dict[str, Any]) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": RESOURCE_API, "kind": kind, "metadata": metadata, "spec": spec}
 
 
 def container(

@@ -170,52 +170,40 @@ def cni_plugins(pins: ToolPins) -> Module:
     )
 
 
-def crictl(pins: ToolPins) -> Module:
-    v = pins.crictl
+def _one_binary(
+    name: str, version: str, upstream: str, package: str, version_args: tuple[str, ...], expect: str, ldflag: str = ""
+) -> Module:
+    """A module of one upstream Go module that builds one binary, `name`."""
     return Module(
-        name="crictl",
-        version=v,
-        upstream="sigs.k8s.io/cri-tools",
-        requires={"sigs.k8s.io/cri-tools": v},
-        binaries=(Binary("crictl", "sigs.k8s.io/cri-tools/cmd/crictl", ("--version",), "crictl"),),
-        ldflags=(f"-X sigs.k8s.io/cri-tools/pkg/version.Version={v}",),
+        name=name,
+        version=version,
+        upstream=upstream,
+        requires={upstream: version},
+        binaries=(Binary(name, package, version_args, expect),),
+        ldflags=(ldflag,) if ldflag else (),
     )
+
+
+def crictl(pins: ToolPins) -> Module:
+    v, base = pins.crictl, "sigs.k8s.io/cri-tools"
+    return _one_binary("crictl", v, base, f"{base}/cmd/crictl", ("--version",), "crictl",
+                       f"-X {base}/pkg/version.Version={v}")  # fmt: skip
 
 
 def kind(pins: ToolPins) -> Module:
     v = pins.kind
-    return Module(
-        name="kind",
-        version=v,
-        upstream="sigs.k8s.io/kind",
-        requires={"sigs.k8s.io/kind": v},
-        binaries=(Binary("kind", "sigs.k8s.io/kind", ("version",), v.lstrip("v")),),
-    )
+    return _one_binary("kind", v, "sigs.k8s.io/kind", "sigs.k8s.io/kind", ("version",), v.lstrip("v"))
 
 
 def kwok(pins: ToolPins) -> Module:
-    v = pins.kwok
-    return Module(
-        name="kwok",
-        version=v,
-        upstream="sigs.k8s.io/kwok",
-        requires={"sigs.k8s.io/kwok": v},
-        binaries=(Binary("kwok", "sigs.k8s.io/kwok/cmd/kwok", ("--version",), "kwok"),),
-        ldflags=(f"-X sigs.k8s.io/kwok/pkg/consts.Version={v}",),
-    )
+    v, base = pins.kwok, "sigs.k8s.io/kwok"
+    return _one_binary("kwok", v, base, f"{base}/cmd/kwok", ("--version",), "kwok", f"-X {base}/pkg/consts.Version={v}")
 
 
 def coredns(pins: ToolPins) -> Module:
-    v = pins.coredns
-    base = "github.com/coredns/coredns"
-    return Module(
-        name="coredns",
-        version=v,
-        upstream=base,
-        requires={base: v},
-        binaries=(Binary("coredns", base, ("-version",), "CoreDNS-" + v.lstrip("v")),),
-        ldflags=(f"-X {base}/coremain.GitCommit=drafarm-{v}",),
-    )
+    v, base = pins.coredns, "github.com/coredns/coredns"
+    return _one_binary("coredns", v, base, base, ("-version",), "CoreDNS-" + v.lstrip("v"),
+                       f"-X {base}/coremain.GitCommit=drafarm-{v}")  # fmt: skip
 
 
 # Build order: the small runtime pieces first (quick feedback), then Kubernetes, then kind/kwok,

@@ -206,15 +206,21 @@ def _release_list(r: Reader, key: str) -> list[str]:
     return out
 
 
+def _one_of(r: Reader, kinds: tuple[str, ...], what: str) -> str | None:
+    """The one key of `kinds` the mapping has; None (a problem recorded, every key read) otherwise."""
+    present = [k for k in kinds if r.has(k)]
+    if len(present) == 1:
+        return present[0]
+    r.problem(r.path, present or sorted(str(k) for k in r.data), f"{what}exactly one of: {', '.join(kinds)}")
+    for key in r.data:
+        r.raw(str(key))
+    return None
+
+
 def _step(r: Reader, default_wait: float) -> Step:
-    present = [k for k in STEP_KINDS if r.has(k)]
-    if len(present) != 1:
-        shown = present or sorted(str(k) for k in r.data)
-        r.problem(r.path, shown, f"a step has exactly one of: {', '.join(STEP_KINDS)}")
-        for key in r.data:
-            r.raw(str(key))
+    kind = _one_of(r, STEP_KINDS, "a step has ")
+    if kind is None:
         return Step("invalid", r.path)
-    kind = present[0]
     step: Step
     if kind == "create":
         step = Step("create", r.path, objects=tuple(_objects(r, "create")))
@@ -322,14 +328,9 @@ def _variables(value: Any, path: str) -> list[tuple[str, str]]:
 
 
 def _check(r: Reader, default_wait: float) -> Check:
-    present = [k for k in CHECK_KINDS if r.has(k)]
-    if len(present) != 1:
-        shown = present or sorted(str(k) for k in r.data)
-        r.problem(r.path, shown, f"exactly one of: {', '.join(CHECK_KINDS)}")
-        for key in r.data:
-            r.raw(str(key))
+    kind = _one_of(r, CHECK_KINDS, "")
+    if kind is None:
         return Check("invalid", "", r.path)
-    kind = present[0]
     within = r.number("within", default_wait, minimum=0, maximum=MAX_WAIT_S)
     if kind == "pod":
         target = r.string("pod", pattern=DNS_SUBDOMAIN, pattern_help="the pod's name")

@@ -101,17 +101,6 @@ def test_plugin_restart_keeps_pods_running_and_new_pods_schedule(
     _new_pod_runs(dra)
 
 
-def test_kubelet_restart_keeps_pods_running_and_slices_come_back(dra: DraTest, dra_env: DraEnvironment) -> None:
-    provider = _restartable(dra_env, "kubelet")
-    devices = _node_devices(dra)
-    _start_worker(dra)
-    before = _container(dra)
-    provider.restart("kubelet")
-    dra.wait.until("the node's slices to be published again", lambda: _node_devices(dra) == devices, 120)
-    _worker_survived(dra, before)
-    _new_pod_runs(dra)
-
-
 def _proof_pod(dra: DraTest, name: str, cel: str) -> None:
     dra.claim(name, b.request("gpu", dra.device_class("gpu"), cel=cel))
     dra.pod(name, dra.proof_script(), claims={"gpu": name})
@@ -150,16 +139,18 @@ def test_api_server_and_etcd_restart_keeps_pods_running_and_the_driver_recovers(
     _devices_settle(dra, devices)
 
 
-@pytest.mark.cluster_exclusive
-def test_containerd_restart_keeps_pods_running_and_new_pods_start(dra: DraTest, dra_env: DraEnvironment) -> None:
-    provider = _restartable(dra_env, "containerd")
+@pytest.mark.parametrize("component", ["kubelet", pytest.param("containerd", marks=pytest.mark.cluster_exclusive)])
+def test_a_node_component_restart_keeps_pods_running_slices_back_and_new_pods_start(
+    dra: DraTest, dra_env: DraEnvironment, component: str
+) -> None:
+    provider = _restartable(dra_env, component)
     devices = _node_devices(dra)
     _start_worker(dra)
     before = _container(dra)
-    provider.restart("containerd")
+    provider.restart(component)
+    _devices_settle(dra, devices)
     _worker_survived(dra, before)
     _new_pod_runs(dra)
-    _devices_settle(dra, devices)
 
 
 def _prepared_claims(env: DraEnvironment) -> list[str]:

@@ -37,6 +37,15 @@ def _pod_phase(kube: Client, name: str, namespace: str) -> str:
     return (pod.status.phase if pod.status else None) or "Unknown"
 
 
+def _python_pod(kube: Client, name: str, namespace: str, code: str) -> tuple[str, str]:
+    """Run `python3 -c code` in a pod of the workload image; its final phase and logs."""
+    container = {"name": "main", "image": catalog.WORKLOAD.ref, "command": ["python3", "-c", code]}
+    spec = {"restartPolicy": "Never", "containers": [container]}
+    kube.create(from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
+                           "spec": spec}))  # fmt: skip
+    return _finished(kube, name, namespace)
+
+
 def _finished(kube: Client, name: str, namespace: str) -> tuple[str, str]:
     """The pod's final phase and its logs, once it ended."""
     phase: str = wait_for(
@@ -201,22 +210,7 @@ print("apiserver", json.load(urllib.request.urlopen(req, context=ctx, timeout=10
 def test_pod_reaches_the_apiserver_through_the_kubernetes_service(
     kube: Client, namespace: str, local_cluster: LocalProvider
 ) -> None:
-    kube.create(
-        from_dict(
-            {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {"name": "in-cluster", "namespace": namespace},
-                "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [
-                        {"name": "main", "image": catalog.WORKLOAD.ref, "command": ["python3", "-c", IN_CLUSTER_CLIENT]}
-                    ],
-                },
-            }
-        )
-    )
-    phase, logs = _finished(kube, "in-cluster", namespace)
+    phase, logs = _python_pod(kube, "in-cluster", namespace, IN_CLUSTER_CLIENT)
     assert phase == "Succeeded", f"pod ended {phase}; logs:\n{logs}"
     assert f"apiserver {local_cluster.cfg.pins.kubernetes}" in logs
 
@@ -248,22 +242,7 @@ def host_server(local_cluster: LocalProvider) -> Iterator[tuple[str, int]]:
 def test_pod_reaches_a_server_on_the_host(kube: Client, namespace: str, host_server: tuple[str, int]) -> None:
     host, port = host_server
     client = f"import socket; print(socket.create_connection(({host!r}, {port}), timeout=10).recv(64).decode())"
-    kube.create(
-        from_dict(
-            {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {"name": "to-host", "namespace": namespace},
-                "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [
-                        {"name": "main", "image": catalog.WORKLOAD.ref, "command": ["python3", "-c", client]}
-                    ],
-                },
-            }
-        )
-    )
-    phase, logs = _finished(kube, "to-host", namespace)
+    phase, logs = _python_pod(kube, "to-host", namespace, client)
     assert phase == "Succeeded", f"pod ended {phase}; logs:\n{logs}"
     assert "hello-from-host" in logs
 
