@@ -3,13 +3,22 @@
 Order of prepare, so a crash at any point is repaired by a retry or a restart: open emulator sessions,
 write the CDI spec, checkpoint, answer. A restart re-opens the checkpointed sessions and removes CDI
 specs that no checkpointed claim owns.
+
+Other instances of the node's plugin may serve the same state dir (an upgrade): each claim's prepare and
+unprepare holds the claim's lock and reads its checkpoint file again (`state_lock.py`, `checkpoint.py`),
+so the last word is the checkpoint's, whichever instance the kubelet asks. Each instance opens the
+sessions of every checkpointed claim in its own emulators (`sync_with_peers`), so containers keep their
+devices whichever instance stays, and the one that stays binds again what the one that left had bound
+(`take_over`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from fakedevices.emulator.base import Emulator
@@ -22,15 +31,16 @@ from fakedevices.kinds.placement import OnNetwork, Placement
 from fakedevices.model import Card
 from fakedevices.plugin.api import ClaimRef, DeviceHealthReport, PrepareOutcome
 from fakedevices.plugin.cdi_specs import CdiDevice, CdiSpecs
-from fakedevices.plugin.checkpoint import Checkpoint, PreparedClaim, PreparedDevice
+from fakedevices.plugin.checkpoint import Checkpoint, CheckpointCorrupt, PreparedClaim, PreparedDevice
 from fakedevices.plugin.claim_cache import ClaimCache
 from fakedevices.plugin.claim_refs import claim_ref_problem
 from fakedevices.plugin.claims import AllocatedClaim, AllocationResult, ClaimError, read_allocated_claim
-from fakedevices.plugin.container_devices import ContainerDevices, Grant
+from fakedevices.plugin.container_devices import ContainerDevices, Grant, SessionRefused
 from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.plugin.layout import PluginLayout
 from fakedevices.plugin.metrics import METRICS
+from fakedevices.plugin.state_lock import StateLock
 from fakedevices.spec.problems import SpecError
 
 log = logging.getLogger(__name__)
@@ -61,12 +71,15 @@ class NodeDriver:
         self.claims = claims
         self.cache = cache
         self.faults = faults or Faults()
-        self.cdi = CdiSpecs(layout)
-        self.checkpoint = Checkpoint(layout.checkpoint_dir)
+        self.lock = StateLock(layout.state_lock, layout.claim_locks_dir)
+        with self.lock.exclusive():  # both clean up after a crash: not while another instance writes
+            self.cdi = CdiSpecs(layout)
+            self.checkpoint = Checkpoint(layout.checkpoint_dir)
         self.runner = EmulatorRunner(layout.emulators_dir)
         self.devices = ContainerDevices(inventory, self.runner, self.cdi)
-        self._claim_locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self._attached: dict[str, tuple[PreparedDevice, ...]] = {}
+        """The claims whose sessions are open in this process, and their devices."""
+        self._attached_guard = threading.Lock()
         self._health_changed = threading.Condition()
         self._health_generation = 0
         for _pool, card in inventory.cards():
@@ -77,26 +90,37 @@ class NodeDriver:
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
-        self.runner.start()
-        self._restore()
+        with self.lock.exclusive():
+            self.runner.start()
+            self._restore()
 
     def stop(self) -> None:
-        self.runner.stop()
+        with self.lock.exclusive():  # another instance may be binding a socket file this one would remove
+            self.runner.stop()
+
+    def take_over(self) -> None:
+        """After another instance serving the state dir left: serve every checkpointed claim's sessions
+        here, bind again the socket files it had bound, and point every CDI spec at this process."""
+        with self.lock.exclusive():
+            self._restore()
+            rebound = sum(emulator.reclaim_sockets() for emulator in self.runner.emulators)
+        log.info("took over from a plugin instance that left: %d socket(s) bound again", rebound)
+
+    def sockets_held(self) -> list[Path]:
+        """The emulators' socket files this process bound and no other instance has bound since."""
+        return [path for emulator in self.runner.emulators for path in emulator.sockets_held()]
 
     def _restore(self) -> None:
-        """After a restart: re-open every checkpointed claim's sessions and re-write its CDI spec;
-        remove CDI specs and session directories no checkpointed claim owns (left by a crash between
-        writing one and checkpointing)."""
-        owned = set()
-        for claim in self.checkpoint.claims():
-            owned.add(claim.uid)
-            where = f"claim {claim.namespace}/{claim.name}"
-            cdi_devices = []
-            for device in claim.devices:
-                try:
-                    cdi_devices.append(self.devices.attach(claim.uid, Grant.of(device), where)[1])
-                except (EmulatorError, ClaimError, SpecError, ValueError) as exc:
-                    log.error("could not re-open %s for claim %s after restart: %s", device.device, claim.uid, exc)
+        """After a restart (or another instance leaving): re-open every checkpointed claim's sessions and
+        re-write its CDI spec; close sessions of claims no longer checkpointed; remove CDI specs and
+        session directories no checkpointed claim owns (left by a crash between writing one and
+        checkpointing). Called with the state dir locked."""
+        claims = self.checkpoint.claims()
+        owned = {claim.uid for claim in claims}
+        for uid in self._attached_uids() - owned:
+            self._detach(uid, self._attached.get(uid, ()))
+        for claim in claims:
+            cdi_devices = self._attach(claim)
             if not self.faults.snapshot().skip_cdi_spec:
                 self.cdi.write(claim.uid, cdi_devices)
         for uid in self.cdi.existing_claims():
@@ -107,6 +131,59 @@ class NodeDriver:
             emulator.remove_unused_session_dirs()
         METRICS.prepared.set(len(owned))
 
+    # ---- sessions of this process ----------------------------------------------------------------
+    def _attach(self, claim: PreparedClaim) -> list[CdiDevice]:
+        """Open (or re-open) a checkpointed claim's sessions here; its CDI devices."""
+        where = f"claim {claim.namespace}/{claim.name}"
+        cdi_devices = []
+        for device in claim.devices:
+            try:
+                cdi_devices.append(self.devices.attach(claim.uid, Grant.of(device), where)[1])
+            except (EmulatorError, ClaimError, SpecError, ValueError) as exc:
+                log.error("could not re-open %s for claim %s: %s", device.device, claim.uid, exc)
+        with self._attached_guard:
+            self._attached[claim.uid] = claim.devices
+        return cdi_devices
+
+    def _detach(self, uid: str, devices: Sequence[PreparedDevice]) -> None:
+        for device in devices:
+            self.devices.detach(uid, device)
+        with self._attached_guard:
+            self._attached.pop(uid, None)
+
+    def _attached_uids(self) -> set[str]:
+        with self._attached_guard:
+            return set(self._attached)
+
+    def sync_with_peers(self) -> tuple[int, int]:
+        """While other instances serve the state dir: open here the sessions of claims they prepared, close
+        those of claims they unprepared. How many claims were opened and closed."""
+        on_disk = {claim.uid for claim in self.checkpoint.claims()}
+        opened = closed = 0
+        for uid in on_disk - self._attached_uids():
+            with self.lock.claim(uid):
+                claim = self.checkpoint.refresh(uid)
+                if claim is not None and uid not in self._attached_uids():
+                    self._attach(claim)
+                    opened += 1
+        for uid in self._attached_uids() - on_disk:
+            closed += self._close_if_unprepared(uid)
+        return opened, closed
+
+    def _close_if_unprepared(self, uid: str) -> bool:
+        """Close this process's sessions of a claim another instance unprepared."""
+        with self.lock.claim(uid):
+            devices = self._attached.get(uid)
+            if devices is None or self.checkpoint.refresh(uid) is not None:
+                return False
+            self._detach(uid, devices)
+            return True
+
+    def _close_unprepared(self) -> bool:
+        """Close the sessions of every claim another instance unprepared; whether there was one."""
+        gone = [uid for uid in self._attached_uids() if not os.path.exists(self.checkpoint.path_for(uid))]
+        return sum(self._close_if_unprepared(uid) for uid in gone) > 0
+
     # ---- prepare ---------------------------------------------------------------------------------
     def prepare(self, claims: Sequence[ClaimRef]) -> dict[str, PrepareOutcome]:
         out: dict[str, PrepareOutcome] = {}
@@ -114,26 +191,51 @@ class NodeDriver:
             if (problem := claim_ref_problem(ref)) is not None:
                 out[ref.uid] = PrepareOutcome(error=problem)
                 continue
-            with self._claim_lock(ref.uid):
-                try:
-                    out[ref.uid] = PrepareOutcome(devices=self._prepare_one(ref))
-                except (ClaimError, SpecError, EmulatorError, ValueError) as exc:
-                    log.warning("prepare %s/%s (%s) failed: %s", ref.namespace, ref.name, ref.uid, exc)
-                    out[ref.uid] = PrepareOutcome(error=_one_line(str(exc)))
-                except OSError as exc:
-                    log.error("prepare %s/%s (%s) failed: %s", ref.namespace, ref.name, ref.uid, exc)
-                    message = (
-                        f"claim {ref.namespace}/{ref.name}: the plugin could not write its state ({exc}); "
-                        "free space or fix permissions in its state and CDI directories, the kubelet retries"
-                    )
-                    out[ref.uid] = PrepareOutcome(error=_one_line(message))
+            try:
+                out[ref.uid] = self._prepare_locked(ref)
+            except SessionRefused as exc:
+                out[ref.uid] = self._retried(ref, exc)
         METRICS.prepared.set(len(self.checkpoint))
         return out
 
+    def _retried(self, ref: ClaimRef, refused: SessionRefused) -> PrepareOutcome:
+        """A session of a claim another instance unprepared may still hold the device here: once those are
+        closed, the prepare gets one more try."""
+        if not self._close_unprepared():
+            return self._failed(ref, refused)
+        try:
+            return self._prepare_locked(ref)
+        except SessionRefused as exc:
+            return self._failed(ref, exc)
+
+    def _prepare_locked(self, ref: ClaimRef) -> PrepareOutcome:
+        """The claim's outcome; `SessionRefused` is left to the caller."""
+        with self.lock.claim(ref.uid):
+            try:
+                return PrepareOutcome(devices=self._prepare_one(ref))
+            except SessionRefused:
+                raise
+            except (ClaimError, SpecError, EmulatorError, ValueError) as exc:
+                return self._failed(ref, exc)
+            except OSError as exc:
+                log.error("prepare %s/%s (%s) failed: %s", ref.namespace, ref.name, ref.uid, exc)
+                message = (
+                    f"claim {ref.namespace}/{ref.name}: the plugin could not write its state ({exc}); "
+                    "free space or fix permissions in its state and CDI directories, the kubelet retries"
+                )
+                return PrepareOutcome(error=_one_line(message))
+
+    @staticmethod
+    def _failed(ref: ClaimRef, exc: Exception) -> PrepareOutcome:
+        log.warning("prepare %s/%s (%s) failed: %s", ref.namespace, ref.name, ref.uid, exc)
+        return PrepareOutcome(error=_one_line(str(exc)))
+
     def _prepare_one(self, ref: ClaimRef) -> tuple[PreparedDevice, ...]:
         where = f"claim {ref.namespace}/{ref.name}"
-        existing = self.checkpoint.get(ref.uid)
+        existing = self.checkpoint.refresh(ref.uid)
         if existing is not None:
+            if ref.uid not in self._attached_uids():
+                self._attach(existing)  # prepared by another instance: its containers may come to this one
             return existing.devices
         self.faults.before_prepare(where, ref.namespace)
         obj = self._read_claim(ref)
@@ -156,6 +258,8 @@ class NodeDriver:
                 self.devices.detach(ref.uid, device)
             self.cdi.remove(ref.uid)
             raise
+        with self._attached_guard:
+            self._attached[ref.uid] = devices
         return devices
 
     def _read_claim(self, ref: ClaimRef) -> Mapping[str, Any] | None:
@@ -201,30 +305,24 @@ class NodeDriver:
             if (problem := claim_ref_problem(ref)) is not None:
                 out[ref.uid] = problem
                 continue
-            with self._claim_lock(ref.uid):
+            with self.lock.claim(ref.uid):
                 try:
                     self._unprepare_one(ref.uid)
                     out[ref.uid] = ""
-                except (OSError, EmulatorError) as exc:
+                except (OSError, EmulatorError, CheckpointCorrupt) as exc:
                     out[ref.uid] = f"claim {ref.namespace}/{ref.name}: unprepare failed: {exc}"
         METRICS.prepared.set(len(self.checkpoint))
         return out
 
     def _unprepare_one(self, uid: str) -> None:
-        claim = self.checkpoint.get(uid)
-        if claim is not None:
-            for device in claim.devices:
-                self.devices.detach(uid, device)
+        claim = self.checkpoint.refresh(uid)
+        with self._attached_guard:
+            attached = self._attached.get(uid, ())
+        self._detach(uid, claim.devices if claim is not None else attached)
         if self.faults.snapshot().leak_on_unprepare:
             return
         self.cdi.remove(uid)
         self.checkpoint.remove(uid)
-        with self._locks_guard:
-            self._claim_locks.pop(uid, None)
-
-    def _claim_lock(self, uid: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._claim_locks.setdefault(uid, threading.Lock())
 
     # ---- health ----------------------------------------------------------------------------------
     def _on_health(self, emulator: Emulator[Any], health: Health, reason: str) -> None:
