@@ -155,6 +155,10 @@ class NodeDriver:
         with self._attached_guard:
             return set(self._attached)
 
+    def _is_attached(self, uid: str) -> bool:
+        with self._attached_guard:
+            return uid in self._attached
+
     def sync_with_peers(self) -> tuple[int, int]:
         """While other instances serve the state dir: open here the sessions of claims they prepared, close
         those of claims they unprepared. How many claims were opened and closed."""
@@ -163,7 +167,7 @@ class NodeDriver:
         for uid in on_disk - self._attached_uids():
             with self.lock.claim(uid):
                 claim = self.checkpoint.refresh(uid)
-                if claim is not None and uid not in self._attached_uids():
+                if claim is not None and not self._is_attached(uid):
                     self._attach(claim)
                     opened += 1
         for uid in self._attached_uids() - on_disk:
@@ -234,7 +238,7 @@ class NodeDriver:
         where = f"claim {ref.namespace}/{ref.name}"
         existing = self.checkpoint.refresh(ref.uid)
         if existing is not None:
-            if ref.uid not in self._attached_uids():
+            if not self._is_attached(ref.uid):
                 self._attach(existing)  # prepared by another instance: its containers may come to this one
             return existing.devices
         self.faults.before_prepare(where, ref.namespace)

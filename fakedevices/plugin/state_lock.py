@@ -43,13 +43,16 @@ class StateLock:
         """One claim, beside the other claims' operations."""
         shared = _locked(self.state_file, fcntl.LOCK_SH)
         try:
-            own = _locked(self._claim_files[zlib.crc32(uid.encode()) % CLAIM_LOCK_FILES], fcntl.LOCK_EX)
+            own = _locked(self._claim_file(uid), fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 os.close(own)
         finally:
             os.close(shared)
+
+    def _claim_file(self, uid: str) -> str:
+        return self._claim_files[zlib.crc32(uid.encode(errors="surrogatepass")) % CLAIM_LOCK_FILES]
 
 
 def _locked(path: str, operation: int) -> int:
