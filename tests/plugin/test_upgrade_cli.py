@@ -1,6 +1,7 @@
 """`drafarm plugin run --instance ID` as processes, with no API server (`--no-publish`, an unreachable
 kubeconfig): a second instance with another ID starts beside the first with sockets of its own, one with
-the same ID is refused with the fix, and the first one stopping leaves the second one serving."""
+the same ID is refused with the fix, the first one stopping leaves the second one serving, and an
+instance killed leaves the other one serving what it had taken."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import pytest
 
 from fakedevices.plugin.control_client import PluginControl
 from fakedevices.plugin.layout import PluginLayout
-from tests.plugin.instances import layout_of
-from tests.plugin.kit import NODE, FakeKubelet
+from tests.plugin.instances import Instance, layout_of
+from tests.plugin.kit import NODE, Claim, ClaimStore, FakeKubelet, apply_cdi, result
 from tests.polling import wait_for
 
 UNREACHABLE_KUBECONFIG = (
@@ -99,3 +100,25 @@ def test_an_instance_id_that_is_no_file_name_is_refused_before_anything_is_made(
     refused = plugins.run("../escape")
     assert refused.returncode == 2 and "instance ID '../escape' must be" in refused.stderr, refused
     assert not (plugins.root / "state").exists()
+
+
+def test_an_instance_killed_leaves_the_other_one_serving_what_it_had_taken(
+    plugins: Plugins, claims: ClaimStore
+) -> None:
+    old = Instance(plugins.root, claims)  # in this process: it prepares without an API server
+    try:
+        claim = claims.add(Claim("kept", [result("gpu", "gpu-0")]))
+        [device] = old.kubelet.prepare(claim).claims[claim.uid].devices
+        view = apply_cdi(old.layout.cdi_dir, list(device.cdi_device_ids))
+        [session] = [Path(v) for k, v in view.host_env().items() if k.endswith("_SOCKET")]
+        new, _ = plugins.start("v2")
+        held = lambda: str(old.driver.sockets_held())  # noqa: E731
+        wait_for(lambda: session not in old.driver.sockets_held(), 30, "the new instance to bind the session", held)
+        new.send_signal(signal.SIGKILL)
+        new.wait(30)
+        back = lambda: session in old.driver.sockets_held() and old.server.control.holds_socket  # noqa: E731
+        wait_for(back, 30, "the old instance to take its sockets back", held)
+        assert view.client("gpu-run", "--n", "3").returncode == 0
+        assert PluginControl.at(old.layout.control_socket).status().prepared == (claim.uid,)
+    finally:
+        old.stop()
