@@ -343,6 +343,10 @@ class Emulator(abc.ABC, Generic[S]):
         """The socket files this emulator serves that are still the ones it bound."""
         return []
 
+    def device_socket_taken(self) -> bool:
+        """Whether another process has bound this emulator's whole-device socket since it did."""
+        return False
+
     def check_paths(self) -> None:
         """``EmulatorError`` when this emulator cannot serve under its state dir (before anything is made)."""
 

@@ -237,6 +237,18 @@ def _listen_unix(path: Path) -> socket.socket:
     return listener
 
 
+def _pending(listener: socket.socket) -> list[socket.socket]:
+    """The connections waiting in a listener's queue, accepted without blocking."""
+    listener.setblocking(False)
+    waiting: list[socket.socket] = []
+    while True:
+        try:
+            sock, _ = listener.accept()
+        except OSError:
+            return waiting
+        waiting.append(sock)
+
+
 def _file_identity(path: Path) -> tuple[int, int] | None:
     """Which file is at ``path`` now (device and inode), or None when there is none."""
     try:
@@ -329,6 +341,8 @@ class LineServer:
             self._bound = _file_identity(self._path)
             if started:
                 self._acceptor.add(self)
+        for waiting in _pending(old):  # connected before the path was taken: served, not dropped
+            self._spawn(waiting)
         with contextlib.suppress(OSError):
             old.close()
         return True

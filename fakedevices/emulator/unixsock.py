@@ -141,6 +141,10 @@ class UnixSocketEmulator(Emulator[SS]):
                 servers.append(self._device_server)
         return sum(server.rebind() for server in servers)
 
+    def device_socket_taken(self) -> bool:
+        server = self._device_server
+        return server is not None and not server.owns_path
+
     def sockets_held(self) -> list[Path]:
         with self._lock:
             servers = [s.server for s in self._sessions.values() if s.server is not None]

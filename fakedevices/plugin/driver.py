@@ -110,6 +110,10 @@ class NodeDriver:
         """The emulators' socket files this process bound and no other instance has bound since."""
         return [path for emulator in self.runner.emulators for path in emulator.sockets_held()]
 
+    def device_sockets_taken(self) -> bool:
+        """Whether another instance bound an emulator's whole-device socket (every instance does at its start)."""
+        return any(emulator.device_socket_taken() for emulator in self.runner.emulators)
+
     def _restore(self) -> None:
         """After a restart (or another instance leaving): re-open every checkpointed claim's sessions and
         re-write its CDI spec; close sessions of claims no longer checkpointed; remove CDI specs and

@@ -3,7 +3,8 @@
 While any other runs, this one keeps its emulator sessions equal to the checkpoint they share (`sync`,
 every second), so whichever instance stays serves every prepared claim. When one leaves (its instance
 lock is let go: a clean stop, a crash or a kill alike), this one takes over what it served (`take_over`),
-within a fifth of a second.
+within a fifth of a second. So it does when none runs but its sockets were taken (`taken`): an instance
+that started, took them and died between two looks.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class PeerWatch:
         *,
         take_over: Callable[[], object],
         sync: Callable[[], object],
+        taken: Callable[[], bool],
         poll_s: float = POLL_S,
         sync_s: float = SYNC_S,
     ) -> None:
@@ -36,6 +38,7 @@ class PeerWatch:
         self.own_lock = own_lock
         self.take_over = take_over
         self.sync = sync
+        self.taken = taken
         self.poll_s = poll_s
         self.sync_s = sync_s
         self._known: set[Path] = set()
@@ -70,8 +73,13 @@ class PeerWatch:
         the last sync was."""
         now = self.peers()
         left = self._known - now
-        if left:
-            log.info("plugin instance(s) %s left the state dir; taking over", ", ".join(p.name for p in sorted(left)))
+        if left or (not now and self.taken()):
+            gone = (
+                f"the instance of {', '.join(p.name for p in sorted(left))}"
+                if left
+                else "an instance that took sockets"
+            )
+            log.info("%s left the state dir; taking over what it served", gone)
             self.take_over()  # if it fails, the next round tries again
             self._known = now
             return time.monotonic()

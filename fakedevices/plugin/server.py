@@ -56,7 +56,11 @@ class PluginServer:
             self.layout.driver, str(self.layout.service_socket), instance=self.layout.instance
         )
         self.peers = PeerWatch(
-            self.layout.state_dir, self.layout.lock_file, take_over=self.take_over, sync=driver.sync_with_peers
+            self.layout.state_dir,
+            self.layout.lock_file,
+            take_over=self.take_over,
+            sync=driver.sync_with_peers,
+            taken=self._sockets_taken,
         )
         self._servers: list[tuple[grpc.Server, Path]] = []
 
@@ -124,6 +128,11 @@ class PluginServer:
             )
         else:
             log.info("handed the emulators' sockets over to another plugin instance")
+
+    def _sockets_taken(self) -> bool:
+        """Whether another instance bound sockets of this one (the whole-device and control sockets, which
+        every instance binds at its start)."""
+        return self.driver.device_sockets_taken() or not self.control.holds_socket
 
     def _sockets_held(self) -> list[Path]:
         held = self.driver.sockets_held()

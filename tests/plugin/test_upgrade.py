@@ -242,3 +242,25 @@ def test_a_checkpoint_file_written_by_another_instance_is_read_when_the_kubelet_
     finally:
         first.stop()
         second.stop()
+
+
+def test_sockets_taken_by_an_instance_that_came_and_went_unseen_are_taken_back(
+    short_tmp: Path, claims: ClaimStore, started: list[Instance]
+) -> None:
+    """No instance lock seen alive at all: the whole-device sockets every start binds give it away."""
+    stays = _start(started, short_tmp, claims)
+    claim = claims.add(Claim("kept", [result("gpu", "gpu-1")]))
+    view = _prepared(stays, claim)
+    passer = NodeDriver(NodeInventory(small_farm(), NODE), claims, stays.layout)
+    passer.start()
+    assert stays.driver.device_sockets_taken() and not set(_session_sockets(view)) & set(stays.driver.sockets_held())
+    passer.stop()
+    wait_for(
+        lambda: (
+            set(_session_sockets(view)) <= set(stays.driver.sockets_held()) and not stays.driver.device_sockets_taken()
+        ),
+        30,
+        "the instance that stays to bind its sockets again",
+        lambda: str(stays.driver.sockets_held()),
+    )
+    assert _works(view)
