@@ -7,7 +7,7 @@ specs that no checkpointed claim owns.
 Other instances of the node's plugin may serve the same state dir (an upgrade): each claim's prepare and
 unprepare holds the claim's lock and reads its checkpoint file again (`state_lock.py`, `checkpoint.py`),
 so the last word is the checkpoint's, whichever instance the kubelet asks. Each instance opens the
-sessions of every checkpointed claim in its own emulators (`sync_with_peers`), so containers keep their
+sessions of every checkpointed claim in its own emulators (`open_sessions.py`), so containers keep their
 devices whichever instance stays, and the one that stays binds again what the one that left had bound
 (`take_over`).
 """
@@ -15,7 +15,6 @@ devices whichever instance stays, and the one that stays binds again what the on
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -40,6 +39,7 @@ from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.plugin.layout import PluginLayout
 from fakedevices.plugin.metrics import METRICS
+from fakedevices.plugin.open_sessions import OpenSessions
 from fakedevices.plugin.state_lock import StateLock
 from fakedevices.spec.problems import SpecError
 
@@ -77,9 +77,7 @@ class NodeDriver:
             self.checkpoint = Checkpoint(layout.checkpoint_dir)
         self.runner = EmulatorRunner(layout.emulators_dir)
         self.devices = ContainerDevices(inventory, self.runner, self.cdi)
-        self._attached: dict[str, tuple[PreparedDevice, ...]] = {}
-        """The claims whose sessions are open in this process, and their devices."""
-        self._attached_guard = threading.Lock()
+        self.sessions = OpenSessions(self.devices, self.checkpoint, self.lock)
         self._health_changed = threading.Condition()
         self._health_generation = 0
         for _pool, card in inventory.cards():
@@ -121,10 +119,10 @@ class NodeDriver:
         checkpointing). Called with the state dir locked."""
         claims = self.checkpoint.claims()
         owned = {claim.uid for claim in claims}
-        for uid in self._attached_uids() - owned:
-            self._detach(uid, self._attached.get(uid, ()))
+        for uid in self.sessions.uids() - owned:
+            self.sessions.close(uid)
         for claim in claims:
-            cdi_devices = self._attach(claim)
+            cdi_devices = self.sessions.open(claim)
             if not self.faults.snapshot().skip_cdi_spec:
                 self.cdi.write(claim.uid, cdi_devices)
         for uid in self.cdi.existing_claims():
@@ -135,62 +133,9 @@ class NodeDriver:
             emulator.remove_unused_session_dirs()
         METRICS.prepared.set(len(owned))
 
-    # ---- sessions of this process ----------------------------------------------------------------
-    def _attach(self, claim: PreparedClaim) -> list[CdiDevice]:
-        """Open (or re-open) a checkpointed claim's sessions here; its CDI devices."""
-        where = f"claim {claim.namespace}/{claim.name}"
-        cdi_devices = []
-        for device in claim.devices:
-            try:
-                cdi_devices.append(self.devices.attach(claim.uid, Grant.of(device), where)[1])
-            except (EmulatorError, ClaimError, SpecError, ValueError) as exc:
-                log.error("could not re-open %s for claim %s: %s", device.device, claim.uid, exc)
-        with self._attached_guard:
-            self._attached[claim.uid] = claim.devices
-        return cdi_devices
-
-    def _detach(self, uid: str, devices: Sequence[PreparedDevice]) -> None:
-        for device in devices:
-            self.devices.detach(uid, device)
-        with self._attached_guard:
-            self._attached.pop(uid, None)
-
-    def _attached_uids(self) -> set[str]:
-        with self._attached_guard:
-            return set(self._attached)
-
-    def _is_attached(self, uid: str) -> bool:
-        with self._attached_guard:
-            return uid in self._attached
-
     def sync_with_peers(self) -> tuple[int, int]:
-        """While other instances serve the state dir: open here the sessions of claims they prepared, close
-        those of claims they unprepared. How many claims were opened and closed."""
-        on_disk = {claim.uid for claim in self.checkpoint.claims()}
-        opened = closed = 0
-        for uid in on_disk - self._attached_uids():
-            with self.lock.claim(uid):
-                claim = self.checkpoint.refresh(uid)
-                if claim is not None and not self._is_attached(uid):
-                    self._attach(claim)
-                    opened += 1
-        for uid in self._attached_uids() - on_disk:
-            closed += self._close_if_unprepared(uid)
-        return opened, closed
-
-    def _close_if_unprepared(self, uid: str) -> bool:
-        """Close this process's sessions of a claim another instance unprepared."""
-        with self.lock.claim(uid):
-            devices = self._attached.get(uid)
-            if devices is None or self.checkpoint.refresh(uid) is not None:
-                return False
-            self._detach(uid, devices)
-            return True
-
-    def _close_unprepared(self) -> bool:
-        """Close the sessions of every claim another instance unprepared; whether there was one."""
-        gone = [uid for uid in self._attached_uids() if not os.path.exists(self.checkpoint.path_for(uid))]
-        return sum(self._close_if_unprepared(uid) for uid in gone) > 0
+        """While other instances serve the state dir: see `OpenSessions.sync`."""
+        return self.sessions.sync()
 
     # ---- prepare ---------------------------------------------------------------------------------
     def prepare(self, claims: Sequence[ClaimRef]) -> dict[str, PrepareOutcome]:
@@ -209,7 +154,7 @@ class NodeDriver:
     def _retried(self, ref: ClaimRef, refused: SessionRefused) -> PrepareOutcome:
         """A session of a claim another instance unprepared may still hold the device here: once those are
         closed, the prepare gets one more try."""
-        if not self._close_unprepared():
+        if not self.sessions.close_unprepared():
             return self._failed(ref, refused)
         try:
             return self._prepare_locked(ref)
@@ -242,8 +187,8 @@ class NodeDriver:
         where = f"claim {ref.namespace}/{ref.name}"
         existing = self.checkpoint.refresh(ref.uid)
         if existing is not None:
-            if not self._is_attached(ref.uid):
-                self._attach(existing)  # prepared by another instance: its containers may come to this one
+            if not self.sessions.holds(ref.uid):
+                self.sessions.open(existing)  # prepared by another instance: its containers may come to this one
             return existing.devices
         self.faults.before_prepare(where, ref.namespace)
         obj = self._read_claim(ref)
@@ -266,8 +211,7 @@ class NodeDriver:
                 self.devices.detach(ref.uid, device)
             self.cdi.remove(ref.uid)
             raise
-        with self._attached_guard:
-            self._attached[ref.uid] = devices
+        self.sessions.opened(ref.uid, devices)
         return devices
 
     def _read_claim(self, ref: ClaimRef) -> Mapping[str, Any] | None:
@@ -324,9 +268,7 @@ class NodeDriver:
 
     def _unprepare_one(self, uid: str) -> None:
         claim = self.checkpoint.refresh(uid)
-        with self._attached_guard:
-            attached = self._attached.get(uid, ())
-        self._detach(uid, claim.devices if claim is not None else attached)
+        self.sessions.close(uid, claim.devices if claim is not None else ())
         if self.faults.snapshot().leak_on_unprepare:
             return
         self.cdi.remove(uid)
