@@ -19,15 +19,28 @@ from fakedevices.farm import build_farm
 from fakedevices.farmspec.schema import MAX_SEED
 from fakedevices.plugin import control_protocol as ops
 from fakedevices.plugin.control_client import ControlError, PluginControl
-from fakedevices.plugin.layout import DYNAMIC_CDI_DIR, KUBELET_ROOT, control_socket_in, node_state_dir
+from fakedevices.plugin.instance_lock import AlreadyRunning
+from fakedevices.plugin.layout import (
+    DYNAMIC_CDI_DIR,
+    KUBELET_ROOT,
+    control_socket_in,
+    instance_id_problem,
+    node_state_dir,
+)
 from fakedevices.plugin.orphans import DEFAULT_GRACE_S
-from fakedevices.plugin.runner import AlreadyRunning, PluginOptions, run_plugin, setup_logging
+from fakedevices.plugin.runner import PluginOptions, run_plugin, setup_logging
 from fakedevices.plugin.startup_checks import StartupError
 from fakedevices.spec.problems import SpecError
 from fakedevices.spec.reader import DNS_SUBDOMAIN
 from harness.cli_farm import _load
 
 _NODE_CONTROL_SOCKET = control_socket_in(node_state_dir("<node>"))
+
+
+def _instance_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if (problem := instance_id_problem(value)) is not None:
+        raise click.BadParameter(problem)
+    return value
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -74,6 +87,14 @@ def plugin() -> None:
     show_default=True,
     help="Seconds a prepared claim may be deleted (or allocated elsewhere) before the plugin unprepares it.",
 )
+@click.option(
+    "--instance",
+    default="",
+    callback=_instance_id,
+    help="Run beside another instance of NODE's plugin (a rolling upgrade: same farm, node and state dir): "
+    "its kubelet sockets are named after ID (e.g. the pod's UID), and the two share the prepared claims.",
+    metavar="ID",
+)
 @click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True)
 def run(
     node: str,
@@ -90,6 +111,7 @@ def run(
     no_register: bool,
     no_publish: bool,
     orphan_grace: float,
+    instance: str,
     log_format: str,
 ) -> None:
     """Run NODE's plugin as a host process until SIGTERM/SIGINT."""
@@ -113,6 +135,7 @@ def run(
         register=not no_register,
         publish=not no_publish,
         orphan_grace_s=orphan_grace,
+        instance=instance,
     )
     try:
         run_plugin(farm, options)

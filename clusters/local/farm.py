@@ -118,18 +118,28 @@ def _ip(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def start_plugin(cfg: LocalConfig, layout: Layout, source: FarmSource, kubelet_root: Path) -> int:
-    """Start `drafarm plugin run` for the farm's first node (the spec passed as an absolute path: the
-    plugin runs in the cluster directory, not where the user named the spec)."""
+    """Start `drafarm plugin run` for the farm's first node."""
+    return processes.start(layout, PLUGIN, plugin_argv(cfg, layout, source, kubelet_root))
+
+
+def plugin_argv(
+    cfg: LocalConfig, layout: Layout, source: FarmSource, kubelet_root: Path, *, instance: str = ""
+) -> list[str]:
+    """`drafarm plugin run` for the farm's first node (the spec passed as an absolute path: the plugin runs
+    in the cluster directory, not where the user named the spec). With `instance`, another instance of it
+    to run beside the one `start_plugin` started (an upgrade): its own kubelet sockets, and no metrics port
+    (the first one has it)."""
     farm_node = served_node(source.farm).name
     plugin = plugin_layout(cfg, kubelet_root, source.farm.driver)
     argv = [
         sys.executable, "-m", "harness", "plugin", "run",
         "--node", farm_node, "--kube-node", cfg.node_name, "--farm", str(source.path.absolute()),
         "--kubeconfig", str(layout.admin_kubeconfig), "--kubelet-root", str(plugin.kubelet_root),
-        "--state-dir", str(plugin.state_dir), "--cdi-dir", str(plugin.cdi_dir),
-        "--camera-hosts", "own-address", "--metrics-port", str(cfg.ports.plugin_metrics),
+        "--state-dir", str(plugin.state_dir), "--cdi-dir", str(plugin.cdi_dir), "--camera-hosts", "own-address",
     ]  # fmt: skip
-    return processes.start(layout, PLUGIN, argv)
+    if instance:
+        return [*argv, "--instance", instance]
+    return [*argv, "--metrics-port", str(cfg.ports.plugin_metrics)]
 
 
 def wait_registered(layout: Layout, kubelet_root: Path, driver: str, pid: int) -> None:

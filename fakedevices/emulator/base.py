@@ -334,6 +334,19 @@ class Emulator(abc.ABC, Generic[S]):
         """Remove what sessions of an earlier process left that no open session owns (called once a
         restarted plugin has re-opened every session it still needs)."""
 
+    def reclaim_sockets(self) -> int:
+        """Bind again every socket of this emulator whose file another process bound meanwhile (or
+        removed); how many it bound anew. Called when that other process goes away."""
+        return 0
+
+    def sockets_held(self) -> list[Path]:
+        """The socket files this emulator serves that are still the ones it bound."""
+        return []
+
+    def device_socket_taken(self) -> bool:
+        """Whether another process has bound this emulator's whole-device socket since it did."""
+        return False
+
     def check_paths(self) -> None:
         """``EmulatorError`` when this emulator cannot serve under its state dir (before anything is made)."""
 

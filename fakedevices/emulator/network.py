@@ -3,10 +3,16 @@
 The host opens a session and gives the container the device's address and the session's token; the
 container sends ``"token"`` with a request (once is enough: the connection keeps the session). ``info``,
 ``health`` and ``ping`` work without a token. Closing a session closes the connections that use it.
+
+A token is derived from the session id and a secret key kept in the device's state dir
+(``session_keys.py``), so an emulator started again on that state dir, or a second process serving it
+(a plugin upgrade), accepts the tokens containers already hold.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +24,7 @@ from fakedevices.emulator.errors import EmulatorError, RequestError, SessionErro
 from fakedevices.emulator.listen import LOOPBACK, Listen
 from fakedevices.emulator.protocol import Message, ProtocolError, require_op
 from fakedevices.emulator.server import Connection, LineServer, serve_requests
+from fakedevices.emulator.session_keys import session_key
 
 OPS_WITHOUT_SESSION = ("info", "health", "ping")
 
@@ -37,6 +44,7 @@ class NetworkEmulator(Emulator[NS]):
         super().__init__(name, state_dir)
         self.listen = listen
         self._server: LineServer | None = None
+        self._key = b""
 
     @property
     def address(self) -> tuple[str, int]:
@@ -48,6 +56,14 @@ class NetworkEmulator(Emulator[NS]):
 
     def _start(self) -> None:
         server = LineServer.tcp(f"{self.name}-tcp", self.listen.host, self.listen.port, self._handle)
+        try:
+            self._key = session_key(self.device_dir)
+        except OSError as exc:
+            server.stop()
+            raise EmulatorError(
+                f"{self.kind} {self.name}: cannot keep its session key in {self.device_dir} ({exc}); "
+                "make the emulator state dir writable"
+            ) from exc
         server.start()
         self._server = server
 
@@ -57,15 +73,12 @@ class NetworkEmulator(Emulator[NS]):
             self._server = None
 
     def _endpoint(self, session_id: str) -> SessionEndpoint:
-        """A new session's endpoint: the device's address and a fresh token (called with the lock held)."""
+        """A new session's endpoint: the device's address and the session's token (called with the lock held)."""
         if self._server is None:
             raise SessionError(f"{self.kind} {self.name} is not running")
+        token = hmac.new(self._key, session_id.encode(), hashlib.sha256).hexdigest()[:32]
         return SessionEndpoint(
-            kind=self.kind,
-            device=self.name,
-            session_id=session_id,
-            address=self.address,
-            token=secrets.token_hex(16),
+            kind=self.kind, device=self.name, session_id=session_id, address=self.address, token=token
         )
 
     def _destroy_session(self, session: NS) -> None:

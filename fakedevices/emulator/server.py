@@ -6,6 +6,10 @@ Every server's listener is watched by one shared ``Acceptor`` thread (a session 
 listener (no connection is accepted after it returns), shuts down every live connection (so handlers
 blocked in ``recv`` return), joins their threads and removes the unix socket file. Safe to call from any
 thread, and more than once.
+
+A unix socket file may be bound again by another process serving the same state dir (a second plugin
+instance during an upgrade): the newest bind answers new connections. A server therefore removes its
+socket file only while the file is still the one it bound, and ``rebind()`` takes the path back.
 """
 
 from __future__ import annotations
@@ -219,6 +223,41 @@ def check_unix_path(path: Path) -> None:
         )
 
 
+def _listen_unix(path: Path) -> socket.socket:
+    """A listening unix socket at ``path`` (a stale or another process's socket file there is replaced), mode 0666."""
+    check_unix_path(path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        _bind_unix(listener, path)
+        os.chmod(path, 0o666)
+        listener.listen(64)
+    except OSError as exc:
+        listener.close()
+        raise EmulatorError(f"cannot listen on unix socket {str(path)!r}: {exc}") from exc
+    return listener
+
+
+def _pending(listener: socket.socket) -> list[socket.socket]:
+    """The connections waiting in a listener's queue, accepted without blocking."""
+    listener.setblocking(False)
+    waiting: list[socket.socket] = []
+    while True:
+        try:
+            sock, _ = listener.accept()
+        except OSError:
+            return waiting
+        waiting.append(sock)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """Which file is at ``path`` now (device and inode), or None when there is none."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _bind_unix(listener: socket.socket, path: Path) -> None:
     """Bind, making the directory or replacing a stale socket file only when the first try says so
     (a session's bind is on the prepare path: no syscalls it does not need)."""
@@ -242,6 +281,7 @@ class LineServer:
         self._listener = listener
         self._handler = handler
         self._path = path
+        self._bound = _file_identity(path) if path is not None else None
         self._acceptor = shared_acceptor()
         self._lock = threading.Lock()
         self._connections: set[Connection] = set()
@@ -252,20 +292,13 @@ class LineServer:
     @classmethod
     def unix(cls, name: str, path: Path, handler: Handler) -> LineServer:
         """Listen on a unix socket at ``path`` (a stale socket file there is replaced), mode 0666."""
-        check_unix_path(path)
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            _bind_unix(listener, path)
-            os.chmod(path, 0o666)
-            listener.listen(64)
-        except OSError as exc:
-            listener.close()
-            raise EmulatorError(f"cannot listen on unix socket {str(path)!r}: {exc}") from exc
-        return cls(name, listener, handler, path=path)
+        return cls(name, _listen_unix(path), handler, path=path)
 
     @classmethod
     def tcp(cls, name: str, host: str, port: int, handler: Handler) -> LineServer:
-        """Listen on TCP ``host:port`` (port 0 picks a free port; see ``address``)."""
+        """Listen on TCP ``host:port`` (port 0 picks a free port; see ``address``). A fixed port is shared
+        (SO_REUSEPORT) with other processes of this user that listen there too: a second plugin instance
+        serving the same devices during an upgrade."""
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         except OSError as exc:
@@ -274,6 +307,8 @@ class LineServer:
         listener = socket.socket(family, socket.SOCK_STREAM)
         try:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if port:
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             listener.bind(sockaddr)
             listener.listen(64)
         except OSError as exc:
@@ -284,6 +319,33 @@ class LineServer:
     @property
     def path(self) -> Path | None:
         return self._path
+
+    @property
+    def owns_path(self) -> bool:
+        """Whether the socket file at ``path`` is still the one this server bound."""
+        return self._path is not None and self._bound is not None and _file_identity(self._path) == self._bound
+
+    def rebind(self) -> bool:
+        """Listen at ``path`` again when the file there is no longer ours (another process bound it, or it
+        was removed); live connections are kept. True when it bound anew."""
+        if self._path is None or self.owns_path:
+            return False
+        with self._lock:
+            if self._stopping.is_set():
+                return False
+            listener = _listen_unix(self._path)
+            old, started = self._listener, self._started
+            if started:
+                self._acceptor.remove(self)
+            self._listener = listener
+            self._bound = _file_identity(self._path)
+            if started:
+                self._acceptor.add(self)
+        for waiting in _pending(old):  # connected before the path was taken: served, not dropped
+            self._spawn(waiting)
+        with contextlib.suppress(OSError):
+            old.close()
+        return True
 
     @property
     def address(self) -> tuple[str, int]:
@@ -299,7 +361,7 @@ class LineServer:
         self._acceptor.add(self)
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop accepting, close every connection, join threads, remove the socket file."""
+        """Stop accepting, close every connection, join threads, remove the socket file (if still ours)."""
         with self._lock:
             if self._stopping.is_set():
                 return
@@ -318,7 +380,7 @@ class LineServer:
                 thread.join(timeout)
         with contextlib.suppress(OSError):
             self._listener.close()
-        if self._path is not None:
+        if self._path is not None and self.owns_path:
             with contextlib.suppress(FileNotFoundError):
                 self._path.unlink()
 

@@ -10,6 +10,10 @@ else ``s-`` and 16 hex digits of its sha256 (``SessionEndpoint.socket_path`` alw
 A container mounts its session's directory: it sees its own session only, and a restarted emulator
 re-creates the socket inside the directory the container already has (so the directory outlives the
 emulator process; only closing the session removes it).
+
+Two processes may serve one state dir at once (plugin instances during an upgrade): each binds the
+sockets of the sessions it opens, the last bind wins, and neither removes a socket file the other bound.
+When one of them leaves, the other takes its paths back with ``reclaim_sockets()``.
 """
 
 from __future__ import annotations
@@ -66,9 +70,6 @@ class UnixSocketEmulator(Emulator[SS]):
 
     def _start(self) -> None:
         self.sessions_dir.mkdir(parents=True, exist_ok=True)
-        for stale in self.sessions_dir.glob(f"*/{SESSION_SOCKET}"):
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
         server = LineServer.unix(f"{self.name}-device", self.device_socket, self._handle_device)
         server.start()
         self._device_server = server
@@ -128,8 +129,28 @@ class UnixSocketEmulator(Emulator[SS]):
             used = {self.session_socket_path(sid).parent for sid in self._sessions}
         for directory in self.sessions_dir.glob("*"):
             if directory.is_dir() and directory not in used:
+                with contextlib.suppress(FileNotFoundError):
+                    (directory / SESSION_SOCKET).unlink()
                 with contextlib.suppress(OSError):
                     directory.rmdir()
+
+    def reclaim_sockets(self) -> int:
+        with self._lock:
+            servers = [s.server for s in self._sessions.values() if s.server is not None]
+            if self._device_server is not None:
+                servers.append(self._device_server)
+        return sum(server.rebind() for server in servers)
+
+    def device_socket_taken(self) -> bool:
+        server = self._device_server
+        return server is not None and not server.owns_path
+
+    def sockets_held(self) -> list[Path]:
+        with self._lock:
+            servers = [s.server for s in self._sessions.values() if s.server is not None]
+            if self._device_server is not None:
+                servers.append(self._device_server)
+        return [server.path for server in servers if server.path is not None and server.owns_path]
 
     def _handle_device(self, conn: Connection) -> None:
         serve_requests(conn, lambda c, request: self.dispatch(c, None, request))

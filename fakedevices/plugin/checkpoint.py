@@ -5,6 +5,10 @@ file + rename) before prepare answers and removed by unprepare, so a change cost
 whatever the number of prepared claims, and changes of different claims never wait for each other.
 Unprepare works from this alone, because the claim object may already be deleted when it runs.
 
+Several plugin instances may serve one state dir (an upgrade): the files are the truth, each instance
+keeps a copy in memory and reads a claim's file again (``refresh``) before it acts on the claim, under
+the claim's lock (``state_lock.py``), and the whole directory again for ``claims()``.
+
 Crash-safe, not power-loss-safe, on purpose: the files are not fsynced. The state dir is runtime state
 (``/run/drafarm/<node>``) like the emulators' sessions it records, which a reboot ends too; what must
 survive is the plugin process dying at any point, and the rename gives that.
@@ -15,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import threading
@@ -24,6 +29,7 @@ from typing import Any
 
 from fakedevices.plugin.atomic import remove_stale_temporaries, write_atomically
 
+log = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 LEGACY_FILE = "checkpoint.json"  # format 1: every claim in one file, next to the claims directory
 _SAFE_UID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
@@ -72,8 +78,8 @@ class PreparedClaim:
 _DEVICE_FIELDS = tuple(f.name for f in fields(PreparedDevice))
 
 
-class CheckpointCorrupt(RuntimeError):
-    pass
+class CheckpointCorrupt(ValueError):
+    """A checkpoint file fails its checksum or cannot be parsed; the message names it and the fix."""
 
 
 class Checkpoint:
@@ -98,9 +104,46 @@ class Checkpoint:
         return f"{self._prefix}x-{hashlib.sha256(uid.encode()).hexdigest()[:32]}.json"
 
     def get(self, uid: str) -> PreparedClaim | None:
+        """The claim as this process last saw it (``refresh`` for what the file says now)."""
         return self._claims.get(uid)
 
+    def refresh(self, uid: str) -> PreparedClaim | None:
+        """The claim as its file says now: another instance serving the state dir may have written or
+        removed it. A file once written is never changed, only removed, so a known claim is not read again."""
+        file = self._file(uid)
+        if not os.path.exists(file):
+            with self._lock:
+                self._claims.pop(uid, None)
+            return None
+        known = self._claims.get(uid)
+        if known is not None:
+            return known
+        try:
+            claim = _read(Path(file))
+        except FileNotFoundError:
+            return None
+        with self._lock:
+            self._claims[uid] = claim
+        return claim
+
     def claims(self) -> list[PreparedClaim]:
+        """Every claim the directory holds now."""
+        on_disk = {entry.path for entry in os.scandir(self.directory) if _is_claim_file(entry.name)}
+        with self._lock:
+            known = {self._file(uid): uid for uid in self._claims}
+        for path in known.keys() - on_disk:
+            with self._lock:
+                self._claims.pop(known[path], None)
+        for path in sorted(on_disk - known.keys()):
+            try:
+                claim = _read(Path(path))
+            except FileNotFoundError:
+                continue  # removed since the scan
+            except CheckpointCorrupt as exc:
+                log.error("%s", exc)
+                continue
+            with self._lock:
+                self._claims[claim.uid] = claim
         with self._lock:
             return list(self._claims.values())
 
@@ -117,8 +160,6 @@ class Checkpoint:
 
     def remove(self, uid: str) -> None:
         """Forget the claim (a no-op for an unknown UID)."""
-        if uid not in self._claims:
-            return
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._file(uid))
         with self._lock:
@@ -145,9 +186,15 @@ class Checkpoint:
         legacy.unlink()
 
 
+def _is_claim_file(name: str) -> bool:
+    return name.endswith(".json") and not name.startswith(".")
+
+
 def _read(path: Path) -> PreparedClaim:
+    """The claim in `path`; ``FileNotFoundError`` when it is gone, ``CheckpointCorrupt`` when unreadable."""
+    data = path.read_bytes()
     try:
-        document = json.loads(path.read_text())
+        document = json.loads(data)
         body = document["claim"]
         if document.get("checksum") != _digest(_canonical(body)):
             raise ValueError("checksum mismatch: the file was changed or cut short")

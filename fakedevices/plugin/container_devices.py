@@ -24,6 +24,10 @@ from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.spec.problems import SpecError
 
 
+class SessionRefused(ClaimError):
+    """The device's emulator refused the session (a conflicting session, bad limits, not running)."""
+
+
 @dataclass(frozen=True)
 class Grant:
     """One device given to a claim, as its allocation says (or the checkpoint, after a restart)."""
@@ -115,7 +119,9 @@ class ContainerDevices:
         allocation = Allocation(session_id, grant.request, device, card, config, grant.consumed_capacity)
         try:
             endpoint = kind.open_session(self.runner.get(card.name), allocation)
-        except (EmulatorError, ValueError) as exc:
+        except EmulatorError as exc:
+            raise SessionRefused(f"{where}: request {grant.request!r}, device {device.name}: {exc}") from exc
+        except ValueError as exc:
             raise ClaimError(f"{where}: request {grant.request!r}, device {device.name}: {exc}") from exc
         return DeviceAccess(device, card, base_request(grant.request), config, endpoint)
 

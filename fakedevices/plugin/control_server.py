@@ -36,8 +36,20 @@ class ControlServer:
         self._server.start()
 
     def stop(self) -> None:
+        """Stop serving; the socket file goes too, unless another instance has bound it since."""
         if self._server is not None:
             self._server.stop()
+
+    def reclaim(self) -> bool:
+        """Bind the socket again when another instance took it (the newest one does) and left."""
+        if self._server is None or not self._server.rebind():
+            return False
+        os.chmod(self.path, 0o600)
+        return True
+
+    @property
+    def holds_socket(self) -> bool:
+        return self._server is not None and self._server.owns_path
 
     def _handle(self, conn: Connection) -> None:
         serve_requests(conn, self._dispatch)

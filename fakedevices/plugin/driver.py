@@ -3,6 +3,13 @@
 Order of prepare, so a crash at any point is repaired by a retry or a restart: open emulator sessions,
 write the CDI spec, checkpoint, answer. A restart re-opens the checkpointed sessions and removes CDI
 specs that no checkpointed claim owns.
+
+Other instances of the node's plugin may serve the same state dir (an upgrade): each claim's prepare and
+unprepare holds the claim's lock and reads its checkpoint file again (`state_lock.py`, `checkpoint.py`),
+so the last word is the checkpoint's, whichever instance the kubelet asks. Each instance opens the
+sessions of every checkpointed claim in its own emulators (`open_sessions.py`), so containers keep their
+devices whichever instance stays, and the one that stays binds again what the one that left had bound
+(`take_over`).
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from fakedevices.emulator.base import Emulator
@@ -22,15 +30,17 @@ from fakedevices.kinds.placement import OnNetwork, Placement
 from fakedevices.model import Card
 from fakedevices.plugin.api import ClaimRef, DeviceHealthReport, PrepareOutcome
 from fakedevices.plugin.cdi_specs import CdiDevice, CdiSpecs
-from fakedevices.plugin.checkpoint import Checkpoint, PreparedClaim, PreparedDevice
+from fakedevices.plugin.checkpoint import Checkpoint, CheckpointCorrupt, PreparedClaim, PreparedDevice
 from fakedevices.plugin.claim_cache import ClaimCache
 from fakedevices.plugin.claim_refs import claim_ref_problem
 from fakedevices.plugin.claims import AllocatedClaim, AllocationResult, ClaimError, read_allocated_claim
-from fakedevices.plugin.container_devices import ContainerDevices, Grant
+from fakedevices.plugin.container_devices import ContainerDevices, Grant, SessionRefused
 from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.plugin.layout import PluginLayout
 from fakedevices.plugin.metrics import METRICS
+from fakedevices.plugin.open_sessions import OpenSessions
+from fakedevices.plugin.state_lock import StateLock
 from fakedevices.spec.problems import SpecError
 
 log = logging.getLogger(__name__)
@@ -61,12 +71,13 @@ class NodeDriver:
         self.claims = claims
         self.cache = cache
         self.faults = faults or Faults()
-        self.cdi = CdiSpecs(layout)
-        self.checkpoint = Checkpoint(layout.checkpoint_dir)
+        self.lock = StateLock(layout.state_lock, layout.claim_locks_dir)
+        with self.lock.exclusive():  # both clean up after a crash: not while another instance writes
+            self.cdi = CdiSpecs(layout)
+            self.checkpoint = Checkpoint(layout.checkpoint_dir)
         self.runner = EmulatorRunner(layout.emulators_dir)
         self.devices = ContainerDevices(inventory, self.runner, self.cdi)
-        self._claim_locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self.sessions = OpenSessions(self.devices, self.checkpoint, self.lock)
         self._health_changed = threading.Condition()
         self._health_generation = 0
         for _pool, card in inventory.cards():
@@ -77,26 +88,41 @@ class NodeDriver:
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
-        self.runner.start()
-        self._restore()
+        with self.lock.exclusive():
+            self.runner.start()
+            self._restore()
 
     def stop(self) -> None:
-        self.runner.stop()
+        with self.lock.exclusive():  # another instance may be binding a socket file this one would remove
+            self.runner.stop()
+
+    def take_over(self) -> None:
+        """After another instance serving the state dir left: serve every checkpointed claim's sessions
+        here, bind again the socket files it had bound, and point every CDI spec at this process."""
+        with self.lock.exclusive():
+            self._restore()
+            rebound = sum(emulator.reclaim_sockets() for emulator in self.runner.emulators)
+        log.info("took over from a plugin instance that left: %d socket(s) bound again", rebound)
+
+    def sockets_held(self) -> list[Path]:
+        """The emulators' socket files this process bound and no other instance has bound since."""
+        return [path for emulator in self.runner.emulators for path in emulator.sockets_held()]
+
+    def device_sockets_taken(self) -> bool:
+        """Whether another instance bound an emulator's whole-device socket (every instance does at its start)."""
+        return any(emulator.device_socket_taken() for emulator in self.runner.emulators)
 
     def _restore(self) -> None:
-        """After a restart: re-open every checkpointed claim's sessions and re-write its CDI spec;
-        remove CDI specs and session directories no checkpointed claim owns (left by a crash between
-        writing one and checkpointing)."""
-        owned = set()
-        for claim in self.checkpoint.claims():
-            owned.add(claim.uid)
-            where = f"claim {claim.namespace}/{claim.name}"
-            cdi_devices = []
-            for device in claim.devices:
-                try:
-                    cdi_devices.append(self.devices.attach(claim.uid, Grant.of(device), where)[1])
-                except (EmulatorError, ClaimError, SpecError, ValueError) as exc:
-                    log.error("could not re-open %s for claim %s after restart: %s", device.device, claim.uid, exc)
+        """After a restart (or another instance leaving): re-open every checkpointed claim's sessions and
+        re-write its CDI spec; close sessions of claims no longer checkpointed; remove CDI specs and
+        session directories no checkpointed claim owns (left by a crash between writing one and
+        checkpointing). Called with the state dir locked."""
+        claims = self.checkpoint.claims()
+        owned = {claim.uid for claim in claims}
+        for uid in self.sessions.uids() - owned:
+            self.sessions.close(uid)
+        for claim in claims:
+            cdi_devices = self.sessions.open(claim)
             if not self.faults.snapshot().skip_cdi_spec:
                 self.cdi.write(claim.uid, cdi_devices)
         for uid in self.cdi.existing_claims():
@@ -107,6 +133,10 @@ class NodeDriver:
             emulator.remove_unused_session_dirs()
         METRICS.prepared.set(len(owned))
 
+    def sync_with_peers(self) -> tuple[int, int]:
+        """While other instances serve the state dir: see `OpenSessions.sync`."""
+        return self.sessions.sync()
+
     # ---- prepare ---------------------------------------------------------------------------------
     def prepare(self, claims: Sequence[ClaimRef]) -> dict[str, PrepareOutcome]:
         out: dict[str, PrepareOutcome] = {}
@@ -114,26 +144,51 @@ class NodeDriver:
             if (problem := claim_ref_problem(ref)) is not None:
                 out[ref.uid] = PrepareOutcome(error=problem)
                 continue
-            with self._claim_lock(ref.uid):
-                try:
-                    out[ref.uid] = PrepareOutcome(devices=self._prepare_one(ref))
-                except (ClaimError, SpecError, EmulatorError, ValueError) as exc:
-                    log.warning("prepare %s/%s (%s) failed: %s", ref.namespace, ref.name, ref.uid, exc)
-                    out[ref.uid] = PrepareOutcome(error=_one_line(str(exc)))
-                except OSError as exc:
-                    log.error("prepare %s/%s (%s) failed: %s", ref.namespace, ref.name, ref.uid, exc)
-                    message = (
-                        f"claim {ref.namespace}/{ref.name}: the plugin could not write its state ({exc}); "
-                        "free space or fix permissions in its state and CDI directories, the kubelet retries"
-                    )
-                    out[ref.uid] = PrepareOutcome(error=_one_line(message))
+            try:
+                out[ref.uid] = self._prepare_locked(ref)
+            except SessionRefused as exc:
+                out[ref.uid] = self._retried(ref, exc)
         METRICS.prepared.set(len(self.checkpoint))
         return out
 
+    def _retried(self, ref: ClaimRef, refused: SessionRefused) -> PrepareOutcome:
+        """A session of a claim another instance unprepared may still hold the device here: once those are
+        closed, the prepare gets one more try."""
+        if not self.sessions.close_unprepared():
+            return self._failed(ref, refused)
+        try:
+            return self._prepare_locked(ref)
+        except SessionRefused as exc:
+            return self._failed(ref, exc)
+
+    def _prepare_locked(self, ref: ClaimRef) -> PrepareOutcome:
+        """The claim's outcome; `SessionRefused` is left to the caller."""
+        with self.lock.claim(ref.uid):
+            try:
+                return PrepareOutcome(devices=self._prepare_one(ref))
+            except SessionRefused:
+                raise
+            except (ClaimError, SpecError, EmulatorError, ValueError) as exc:
+                return self._failed(ref, exc)
+            except OSError as exc:
+                log.error("prepare %s/%s (%s) failed: %s", ref.namespace, ref.name, ref.uid, exc)
+                message = (
+                    f"claim {ref.namespace}/{ref.name}: the plugin could not write its state ({exc}); "
+                    "free space or fix permissions in its state and CDI directories, the kubelet retries"
+                )
+                return PrepareOutcome(error=_one_line(message))
+
+    @staticmethod
+    def _failed(ref: ClaimRef, exc: Exception) -> PrepareOutcome:
+        log.warning("prepare %s/%s (%s) failed: %s", ref.namespace, ref.name, ref.uid, exc)
+        return PrepareOutcome(error=_one_line(str(exc)))
+
     def _prepare_one(self, ref: ClaimRef) -> tuple[PreparedDevice, ...]:
         where = f"claim {ref.namespace}/{ref.name}"
-        existing = self.checkpoint.get(ref.uid)
+        existing = self.checkpoint.refresh(ref.uid)
         if existing is not None:
+            if not self.sessions.holds(ref.uid):
+                self.sessions.open(existing)  # prepared by another instance: its containers may come to this one
             return existing.devices
         self.faults.before_prepare(where, ref.namespace)
         obj = self._read_claim(ref)
@@ -156,6 +211,7 @@ class NodeDriver:
                 self.devices.detach(ref.uid, device)
             self.cdi.remove(ref.uid)
             raise
+        self.sessions.opened(ref.uid, devices)
         return devices
 
     def _read_claim(self, ref: ClaimRef) -> Mapping[str, Any] | None:
@@ -201,30 +257,22 @@ class NodeDriver:
             if (problem := claim_ref_problem(ref)) is not None:
                 out[ref.uid] = problem
                 continue
-            with self._claim_lock(ref.uid):
+            with self.lock.claim(ref.uid):
                 try:
                     self._unprepare_one(ref.uid)
                     out[ref.uid] = ""
-                except (OSError, EmulatorError) as exc:
+                except (OSError, EmulatorError, CheckpointCorrupt) as exc:
                     out[ref.uid] = f"claim {ref.namespace}/{ref.name}: unprepare failed: {exc}"
         METRICS.prepared.set(len(self.checkpoint))
         return out
 
     def _unprepare_one(self, uid: str) -> None:
-        claim = self.checkpoint.get(uid)
-        if claim is not None:
-            for device in claim.devices:
-                self.devices.detach(uid, device)
+        claim = self.checkpoint.refresh(uid)
+        self.sessions.close(uid, claim.devices if claim is not None else ())
         if self.faults.snapshot().leak_on_unprepare:
             return
         self.cdi.remove(uid)
         self.checkpoint.remove(uid)
-        with self._locks_guard:
-            self._claim_locks.pop(uid, None)
-
-    def _claim_lock(self, uid: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._claim_locks.setdefault(uid, threading.Lock())
 
     # ---- health ----------------------------------------------------------------------------------
     def _on_health(self, emulator: Emulator[Any], health: Health, reason: str) -> None:

@@ -3,6 +3,10 @@
 Every other module (the CLI, the cluster providers, the driver DaemonSet, the tests) asks this one for a
 path or a file name instead of spelling it out. The kubelet's part follows its plugin watcher (see
 shared/reference/dra-facts.md, section 1); the CDI part the CDI spec (section 5).
+
+Several instances of one node's plugin may run at once (a rolling upgrade): each has its own kubelet
+sockets, named after its instance ID, and they share the state dir and the CDI specs. An instance
+without an ID has the plain socket names.
 """
 
 from __future__ import annotations
@@ -25,6 +29,20 @@ CDI_CLASS = "claim"
 ANY_DRIVERS_CDI_SPECS = f"*-{CDI_CLASS}_*.json"
 """A glob for the CDI spec files of every driver that uses this layout."""
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+_INSTANCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+INSTANCE_LOCKS = "plugin*.lock"
+"""A glob for the lock files of every instance serving a state dir, the one without an ID among them."""
+MAX_SOCKET_PATH_BYTES = 107
+
+
+def instance_id_problem(instance: str) -> str | None:
+    """What is wrong with an instance ID (None: nothing; the empty ID is the instance without one)."""
+    if instance == "" or _INSTANCE_ID.fullmatch(instance):
+        return None
+    return (
+        f"instance ID {instance[:80]!r} must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter "
+        "or digit (a pod UID is one)"
+    )
 
 
 def node_state_dir(node: str, root: Path = STATE_ROOT) -> Path:
@@ -37,9 +55,9 @@ def control_socket_in(state_dir: Path) -> Path:
     return state_dir / "control.sock"
 
 
-def lock_file_in(state_dir: Path) -> Path:
-    """Held while a plugin serves from `state_dir`."""
-    return state_dir / "plugin.lock"
+def lock_file_in(state_dir: Path, instance: str = "") -> Path:
+    """Held by an instance for as long as it serves from `state_dir`."""
+    return state_dir / (f"plugin-{instance}.lock" if instance else "plugin.lock")
 
 
 def registration_dir(kubelet_root: Path) -> Path:
@@ -52,8 +70,8 @@ def plugins_dir(kubelet_root: Path) -> Path:
     return kubelet_root / "plugins"
 
 
-def registration_socket(kubelet_root: Path, driver: str) -> Path:
-    return registration_dir(kubelet_root) / f"{driver}-reg.sock"
+def registration_socket(kubelet_root: Path, driver: str, instance: str = "") -> Path:
+    return registration_dir(kubelet_root) / (f"{driver}-{instance}-reg.sock" if instance else f"{driver}-reg.sock")
 
 
 @functools.lru_cache(maxsize=64)
@@ -77,6 +95,12 @@ class PluginLayout:
     state_dir: Path
     kubelet_root: Path = KUBELET_ROOT
     cdi_dir: Path = DYNAMIC_CDI_DIR
+    instance: str = ""
+    """This instance's ID when several may serve the node at once (`plugin run --instance`); "" for none."""
+
+    def __post_init__(self) -> None:
+        if (problem := instance_id_problem(self.instance)) is not None:
+            raise ValueError(problem)
 
     @classmethod
     def for_node(
@@ -87,12 +111,28 @@ class PluginLayout:
     # ---- shared with the kubelet -------------------------------------------------------------------
     @property
     def registration_socket(self) -> Path:
-        return registration_socket(self.kubelet_root, self.driver)
+        return registration_socket(self.kubelet_root, self.driver, self.instance)
 
     @property
     def service_socket(self) -> Path:
         """The DRA and health services; its absolute path is what registration advertises."""
-        return plugins_dir(self.kubelet_root) / self.driver / "dra.sock"
+        return (
+            plugins_dir(self.kubelet_root)
+            / self.driver
+            / (f"dra-{self.instance}.sock" if self.instance else "dra.sock")
+        )
+
+    def socket_path_problems(self) -> list[str]:
+        """The kubelet sockets whose paths are too long for a unix socket."""
+        return [
+            f"{what} {path} is {len(os.fsencode(path))} bytes, over the {MAX_SOCKET_PATH_BYTES} a unix socket path "
+            "may have: use a shorter --kubelet-root or --instance"
+            for what, path in (
+                ("registration socket", self.registration_socket),
+                ("service socket", self.service_socket),
+            )
+            if len(os.fsencode(path)) > MAX_SOCKET_PATH_BYTES
+        ]
 
     # ---- the plugin's own state --------------------------------------------------------------------
     @property
@@ -109,7 +149,17 @@ class PluginLayout:
 
     @property
     def lock_file(self) -> Path:
-        return lock_file_in(self.state_dir)
+        """Held by this instance for its whole life (another with the same ID is refused)."""
+        return lock_file_in(self.state_dir, self.instance)
+
+    @property
+    def state_lock(self) -> Path:
+        """Orders the instances' changes of the shared state (see `state_lock.py`)."""
+        return self.state_dir / "state.lock"
+
+    @property
+    def claim_locks_dir(self) -> Path:
+        return self.state_dir / "locks"
 
     # ---- CDI specs -----------------------------------------------------------------------------------
     @property

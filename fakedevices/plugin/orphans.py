@@ -77,6 +77,9 @@ class OrphanCollector:
             since = self._suspected.setdefault(claim.uid, now)
             if now - since < self.grace:
                 continue
+            if self.driver.checkpoint.refresh(claim.uid) is None:
+                self._suspected.pop(claim.uid, None)  # unprepared meanwhile (by another instance of the plugin)
+                continue
             reason = self._orphaned_because(claim)
             if reason is None:
                 self._suspected.pop(claim.uid, None)

@@ -18,9 +18,12 @@ SUPPORTED_VERSIONS = ("v1.DRAPlugin", "v1beta1.DRAPlugin", "v1alpha1.DRAResource
 
 
 class RegistrationService(pb_grpc.RegistrationServicer):  # type: ignore[misc]
-    def __init__(self, driver: str, endpoint: str, versions: Sequence[str] = SUPPORTED_VERSIONS) -> None:
+    def __init__(
+        self, driver: str, endpoint: str, versions: Sequence[str] = SUPPORTED_VERSIONS, *, instance: str = ""
+    ) -> None:
         self.driver = driver
         self.endpoint = endpoint
+        self.instance = instance
         self.versions = tuple(versions)
         self.registered = threading.Event()
         self.last_error = ""
@@ -34,7 +37,9 @@ class RegistrationService(pb_grpc.RegistrationServicer):  # type: ignore[misc]
         self, request: pb.RegistrationStatus, context: grpc.ServicerContext
     ) -> pb.RegistrationStatusResponse:
         if request.plugin_registered:
-            log.info("kubelet registered driver %s", self.driver)
+            log.info(
+                "kubelet registered driver %s%s", self.driver, f" (instance {self.instance})" if self.instance else ""
+            )
             self.last_error = ""
             self.registered.set()
         else:

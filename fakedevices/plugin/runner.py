@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -23,15 +22,16 @@ from fakedevices.plugin.claim_cache import ClaimCache
 from fakedevices.plugin.claim_watch import ClaimWatcher
 from fakedevices.plugin.driver import NodeDriver
 from fakedevices.plugin.faults import Faults
+from fakedevices.plugin.instance_lock import InstanceLock
 from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.plugin.kube import KubeSlices, make_client, node_facts
-from fakedevices.plugin.layout import PluginLayout, control_socket_in, lock_file_in
+from fakedevices.plugin.layout import PluginLayout, control_socket_in
 from fakedevices.plugin.metrics import METRICS
 from fakedevices.plugin.orphans import DEFAULT_GRACE_S, OrphanCollector
 from fakedevices.plugin.server import PluginServer
 from fakedevices.plugin.slice_builder import PoolPlacement
 from fakedevices.plugin.slice_publisher import PublishedPool, SlicePublisher
-from fakedevices.plugin.startup_checks import check_reachable, checked_client
+from fakedevices.plugin.startup_checks import StartupError, check_reachable, checked_client
 
 log = logging.getLogger("drafarm.plugin")
 
@@ -51,13 +51,15 @@ class PluginOptions:
     orphan_grace_s: float | None = DEFAULT_GRACE_S
     """How long a prepared claim may be gone from the API server (or allocated elsewhere) before the plugin
     unprepares it itself; None: never."""
+    instance: str = ""
+    """This instance's ID, when it runs beside another instance of the node's plugin (an upgrade)."""
 
     @property
     def control_socket(self) -> Path:
         return control_socket_in(self.state_dir)
 
     def layout(self, driver: str) -> PluginLayout:
-        return PluginLayout(driver, self.state_dir, self.kubelet_root, self.cdi_dir)
+        return PluginLayout(driver, self.state_dir, self.kubelet_root, self.cdi_dir, self.instance)
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -103,7 +105,9 @@ def _counters_separate(options: PluginOptions, minor: int | None) -> bool:
     return counters_separate(minor)
 
 
-def build_plugin(farm: Farm, options: PluginOptions, client: Any | None = None) -> PluginServer:
+def build_plugin(
+    farm: Farm, options: PluginOptions, client: Any | None = None, instance_lock: InstanceLock | None = None
+) -> PluginServer:
     inventory = NodeInventory(farm, options.node)
     client = client if client is not None else make_client(options.kubeconfig)
     faults = Faults()
@@ -140,29 +144,8 @@ def build_plugin(farm: Farm, options: PluginOptions, client: Any | None = None) 
         watcher=ClaimWatcher(claims, cache),
         orphans=OrphanCollector(driver, cache, options.orphan_grace_s) if options.orphan_grace_s is not None else None,
         register=options.register,
+        instance_lock=instance_lock,
     )
-
-
-class AlreadyRunning(RuntimeError):
-    pass
-
-
-def lock_state_dir(state_dir: Path) -> int:
-    """One plugin per state dir: two instances would fight over the same sockets, checkpoint and slices."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_file_in(state_dir), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-        os.close(fd)
-        raise AlreadyRunning(
-            f"another plugin (pid {holder}) already serves from {state_dir}; stop it, or give this one its own "
-            "--state-dir (and a different driver name, or the two will fight over the same ResourceSlices)"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, str(os.getpid()).encode(), 0)
-    return fd
 
 
 def run_plugin(farm: Farm, options: PluginOptions) -> None:
@@ -170,6 +153,9 @@ def run_plugin(farm: Farm, options: PluginOptions) -> None:
 
     The kubeconfig (and, when publishing, the API server) is checked before anything is created; a
     start that fails after that removes what it created in the state dir."""
+    problems = options.layout(farm.driver).socket_path_problems()
+    if problems:
+        raise StartupError("; ".join(problems))
     client = checked_client(options.kubeconfig)
     if options.publish:
         check_reachable(client, options.node, options.kubeconfig)
@@ -177,16 +163,24 @@ def run_plugin(farm: Farm, options: PluginOptions) -> None:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    lock_state_dir(options.state_dir)  # AlreadyRunning: the state dir is another plugin's, left alone
+    # AlreadyRunning: this instance's ID (or no ID) is another plugin's, whose state dir is left alone
+    instance_lock = InstanceLock(options.state_dir, options.instance)
     try:
-        server = build_plugin(farm, options, client)
+        server = build_plugin(farm, options, client, instance_lock)
         if options.metrics_port is not None:
             start_http_server(options.metrics_port, addr="127.0.0.1", registry=METRICS.registry)
         server.start()
     except BaseException:
+        instance_lock.release()
         _remove_new_entries(options.state_dir, before)
         raise
-    log.info("plugin ready: node=%s driver=%s control=%s", options.node, farm.driver, options.control_socket)
+    log.info(
+        "plugin ready: node=%s driver=%s instance=%s control=%s",
+        options.node,
+        farm.driver,
+        options.instance or "-",
+        options.control_socket,
+    )
     stopping.wait()
     log.info("stopping plugin for node %s", options.node)
     server.stop()

@@ -1,9 +1,17 @@
-"""One node's plugin process: the driver, its gRPC sockets, the control API and the slice publisher."""
+"""One node's plugin process: the driver, its gRPC sockets, the control API and the slice publisher.
+
+Another instance of the node's plugin may serve the same state dir (a rolling upgrade, `plugin run
+--instance`): the newest takes the emulators' and the control socket at its start, and an instance that
+stops while another runs hands them over before it closes them (`PeerWatch`). Neither withdraws the
+node's ResourceSlices when it stops; no instance ever does.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from pathlib import Path
 
 import grpc
@@ -11,14 +19,18 @@ import grpc
 from fakedevices.plugin.claim_watch import ClaimWatcher
 from fakedevices.plugin.control_server import ControlServer
 from fakedevices.plugin.driver import NodeDriver
+from fakedevices.plugin.instance_lock import InstanceLock
 from fakedevices.plugin.node_service import add_node_services
 from fakedevices.plugin.orphans import OrphanCollector
+from fakedevices.plugin.peer_watch import PeerWatch
 from fakedevices.plugin.registration import RegistrationService
 from fakedevices.plugin.slice_publisher import SlicePublisher
 from fakedevices.plugin.sockets import serve_unix, stop_unix
 from fakedevices.proto.stubs import pluginregistration_pb2_grpc
 
 log = logging.getLogger(__name__)
+HANDOVER_S = 5.0
+"""How long a stopping instance waits for another to take its sockets over before it closes them."""
 
 
 class PluginServer:
@@ -30,6 +42,7 @@ class PluginServer:
         watcher: ClaimWatcher | None = None,
         orphans: OrphanCollector | None = None,
         register: bool = True,
+        instance_lock: InstanceLock | None = None,
     ) -> None:
         self.driver = driver
         self.layout = driver.layout
@@ -37,8 +50,18 @@ class PluginServer:
         self.watcher = watcher
         self.orphans = orphans
         self.register = register
+        self.instance_lock = instance_lock
         self.control = ControlServer(self.layout.control_socket, driver)
-        self.registration = RegistrationService(self.layout.driver, str(self.layout.service_socket))
+        self.registration = RegistrationService(
+            self.layout.driver, str(self.layout.service_socket), instance=self.layout.instance
+        )
+        self.peers = PeerWatch(
+            self.layout.state_dir,
+            self.layout.lock_file,
+            take_over=self.take_over,
+            sync=driver.sync_with_peers,
+            taken=self._sockets_taken,
+        )
         self._servers: list[tuple[grpc.Server, Path]] = []
 
     def start(self) -> None:
@@ -49,6 +72,7 @@ class PluginServer:
         add_node_services(service, self.driver)
         self._start(service, service_path)
         self.control.start()
+        self.peers.start()
         if self.publisher is not None:
             self.publisher.start()
         if self.orphans is not None:
@@ -64,8 +88,14 @@ class PluginServer:
         os.chmod(path, 0o600)
         self._servers.append((server, path))
 
+    def take_over(self) -> None:
+        """Another instance serving the state dir left: serve what it served."""
+        self.driver.take_over()
+        self.control.reclaim()
+
     def stop(self) -> None:
-        """Deregister first (remove the registration socket), then stop serving and the emulators."""
+        """Deregister first (remove the registration socket), then stop serving; hand the sockets over to
+        another instance if one runs; then stop the emulators. The node's ResourceSlices stay."""
         for server, path in reversed(self._servers):
             stop_unix(server, path)
         self._servers.clear()
@@ -73,7 +103,37 @@ class PluginServer:
             self.orphans.stop()
         if self.publisher is not None:
             self.publisher.stop()
+        self.peers.stop()
+        self._hand_over()
         self.control.stop()
         if self.watcher is not None:
             self.watcher.stop()
         self.driver.stop()
+        if self.instance_lock is not None:
+            self.instance_lock.release()
+
+    def _hand_over(self) -> None:
+        """Let the other instances see this one gone, and wait until one of them has bound every socket
+        this one still serves (containers keep finding their devices), at most `HANDOVER_S`."""
+        if self.instance_lock is None or not self.peers.peers():
+            return
+        self.instance_lock.release()
+        deadline = time.monotonic() + HANDOVER_S
+        waiting = threading.Event()
+        while (held := self._sockets_held()) and time.monotonic() < deadline:
+            waiting.wait(0.05)
+        if held:
+            log.warning(
+                "no other plugin instance took over %d socket(s) in %.0f s; closing them", len(held), HANDOVER_S
+            )
+        else:
+            log.info("handed the emulators' sockets over to another plugin instance")
+
+    def _sockets_taken(self) -> bool:
+        """Whether another instance bound sockets of this one (the whole-device and control sockets, which
+        every instance binds at its start)."""
+        return self.driver.device_sockets_taken() or not self.control.holds_socket
+
+    def _sockets_held(self) -> list[Path]:
+        held = self.driver.sockets_held()
+        return [*held, self.control.path] if self.control.holds_socket else held

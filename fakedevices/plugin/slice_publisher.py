@@ -89,9 +89,13 @@ class SlicePublisher:
     def _sync_pool(self, pool: PublishedPool) -> bool:
         existing = {s["metadata"]["name"]: s for s in self.api.list_pool(pool.name)}
         generation = self.status.generations.get(pool.name, 0)
-        if generation and not self._differs(self._desired(pool, generation), existing):
-            return False
         seen = [int(s["spec"]["pool"].get("generation", 0)) for s in existing.values()]
+        for candidate in dict.fromkeys(g for g in (generation, max(seen, default=0)) if g):
+            if not self._differs(self._desired(pool, candidate), existing):
+                # Ours, or the same devices published by another instance of this node's plugin (an
+                # upgrade runs two at once): taking its generation keeps the two from outbidding each other.
+                self.status.generations[pool.name] = candidate
+                return False
         generation = max([generation, *seen]) + 1
         desired = self._desired(pool, generation)
         # Slices that are missing (deleted, as a kubelet restart does) come last: once they are back,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from fakedevices.plugin.runner import AlreadyRunning, lock_state_dir
+from fakedevices.plugin.instance_lock import AlreadyRunning, InstanceLock
 from fakedevices.proto.stubs import health_v1alpha1_pb2 as hpb
 from tests.plugin.conftest import PluginUnderTest
 from tests.plugin.kit import NODE, Claim, ClaimStore, FakeKubelet, apply_cdi, result, watching_health
@@ -128,11 +128,12 @@ def test_fault_cli_errors_are_clear(plugin: PluginUnderTest) -> None:
 
 
 def test_second_plugin_on_the_same_state_dir_is_refused(short_tmp: Path) -> None:
-    first = lock_state_dir(short_tmp / "state")
+    first = InstanceLock(short_tmp / "state")
     try:
         with pytest.raises(AlreadyRunning) as err:
-            lock_state_dir(short_tmp / "state")
+            InstanceLock(short_tmp / "state")
         assert f"pid {os.getpid()}" in str(err.value) and "--state-dir" in str(err.value)
+        assert "--instance" in str(err.value)
     finally:
-        os.close(first)
-    os.close(lock_state_dir(short_tmp / "state"))
+        first.release()
+    InstanceLock(short_tmp / "state").release()
