@@ -28,6 +28,10 @@ def _refs(request: Any) -> list[ClaimRef]:
     return [ClaimRef(c.namespace, c.uid, c.name) for c in request.claims]
 
 
+HEALTH_RESEND_S = 10.0
+"""A third of the kubelet's default health timeout: a report lost or late still leaves the device fresh."""
+
+
 class _NodeService:
     """Shared by both wire versions; `pb` is the version's message module."""
 
@@ -82,9 +86,12 @@ class NodeServiceV1beta1(_NodeService, dra_v1beta1_pb2_grpc.DRAPluginServicer): 
 
 
 class HealthService(health_v1alpha1_pb2_grpc.DRAResourceHealthServicer):  # type: ignore[misc]
-    """Sends the complete device list on connect and again whenever any device's health changes."""
+    """Sends the complete device list on connect, whenever any device's health changes, and every
+    `resend_seconds` without a change: the kubelet reads a device whose last report is older than its
+    health timeout (30 s unless the report says otherwise) as Unknown."""
 
     poll_seconds = 0.5
+    resend_seconds = HEALTH_RESEND_S
 
     def __init__(self, core: DriverCore) -> None:
         self.core = core
@@ -94,11 +101,13 @@ class HealthService(health_v1alpha1_pb2_grpc.DRAResourceHealthServicer):  # type
     ) -> Iterator[health_v1alpha1_pb2.NodeWatchResourcesResponse]:
         generation, reports = self.core.health_snapshot()
         yield self._message(reports)
+        sent = time.monotonic()
         while context.is_active():
             changed = self.core.wait_health_change(generation, self.poll_seconds)
-            if changed != generation:
+            if changed != generation or time.monotonic() - sent >= self.resend_seconds:
                 generation, reports = self.core.health_snapshot()
                 yield self._message(reports)
+                sent = time.monotonic()
 
     @staticmethod
     def _message(reports: list[Any]) -> health_v1alpha1_pb2.NodeWatchResourcesResponse:

@@ -137,3 +137,19 @@ def test_second_plugin_on_the_same_state_dir_is_refused(short_tmp: Path) -> None
     finally:
         first.release()
     InstanceLock(short_tmp / "state").release()
+
+
+def test_health_stream_resends_the_complete_list_while_nothing_changes(
+    plugin: PluginUnderTest, kubelet: FakeKubelet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kubelet reads a device unreported for its health timeout (30 s) as Unknown: a quiet plugin
+    must keep reporting, or every healthy device of a long-running pod shows Unknown."""
+    from fakedevices.plugin.node_service import HealthService
+
+    monkeypatch.setattr(HealthService, "resend_seconds", 1.0)
+    stream = kubelet.health().NodeWatchResources(hpb.NodeWatchResourcesRequest(), timeout=8)  # fails, not hangs
+    try:
+        first, again = next(stream), next(stream)
+    finally:
+        stream.cancel()
+    assert _health_of(again) == _health_of(first)
