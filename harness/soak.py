@@ -34,10 +34,10 @@ class Soak(OutcomeTable):
         return [n for n, row in sorted(self.outcomes.items()) if row and self.failures(n) == len(row)]
 
     def figure(self) -> str:
-        runs = len(self.columns)
+        runs = len(self.exit_codes)
         clean = sum(1 for code in self.exit_codes.values() if code == 0)
         return (
-            f"{clean}/{runs} runs passed; {len(self.flaky())} flaky test(s), "
+            f"{clean}/{runs} runs passed ({len(self.columns)} planned); {len(self.flaky())} flaky test(s), "
             f"{len(self.always_failing())} failing in every run, of {len(self.outcomes)}"
         )
 

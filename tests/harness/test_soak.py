@@ -36,7 +36,7 @@ def test_a_soak_counts_each_tests_failed_runs_and_names_the_flaky_ones(tmp_path:
     assert by_name["test_steady"] == {"runs": 3, "failedRuns": 0, "flaky": False, "outcomes": ["passed"] * 3}
     assert by_name["test_fails_on_the_second_run"]["failedRuns"] == 1
     assert by_name["test_fails_on_the_second_run"]["outcomes"] == ["passed", "failed", "passed"]
-    assert data["figure"] == "0/3 runs passed; 1 flaky test(s), 1 failing in every run, of 3"
+    assert data["figure"] == "0/3 runs passed (3 planned); 1 flaky test(s), 1 failing in every run, of 3"
     page = (tmp_path / "report" / "soak.html").read_text()
     assert "<th>flaky (failed runs)</th>" in page and "<td>1/3 flaky</td>" in page
     assert (tmp_path / "report" / "run-02" / "results.json").is_file()
