@@ -133,7 +133,7 @@ def test_a_device_flapping_for_a_minute_is_followed_and_the_plugin_stays_flat(
         started = time.monotonic()
         for second in range(FLAP_S):
             farm_control.set_health(device, "unhealthy" if second % 2 == 0 else "healthy", "flapping")
-            time.sleep(max(0.0, started + second + 1 - time.monotonic()))
+            time.sleep(max(0.0, started + second + 1 - time.monotonic()))  # poll: paces the flips, one a second
         flapped = [at for at, _ in watch.changes if at >= started]
         for final in ("unhealthy", "healthy"):
             farm_control.set_health(device, final, "settled")

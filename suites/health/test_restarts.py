@@ -120,7 +120,7 @@ def _devices_settle(dra: DraTest, devices: list[str]) -> None:
     """The node's slices list each device once, as before, and stay so (no duplicate publishing)."""
     dra.wait.until("the node's slices to list its devices as before", lambda: _node_devices(dra) == devices, 120)
     for _ in range(5):
-        time.sleep(2)
+        time.sleep(2)  # poll: sampling that the slices stay as they are, not waiting for a change
         assert _node_devices(dra) == devices, f"the node's slices changed after the restart: {_node_devices(dra)}"
 
 

@@ -3,13 +3,14 @@ a process started inside a turn does not wait for a turn of its own."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from harness.cluster_turns import HELD_ENV, cluster_turn
+from tests.polling import wait_for
 
 HOLD = """
 import sys, time
@@ -32,13 +33,22 @@ def _start(tmp_path: Path, exclusive: bool, name: str, seconds: float) -> subpro
     return subprocess.Popen([sys.executable, "-c", HOLD, *args], env=env)
 
 
+def _log(tmp_path: Path) -> str:
+    return (tmp_path / "log").read_text() if (tmp_path / "log").exists() else ""
+
+
 def _wait_for_line(tmp_path: Path, text: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if (tmp_path / "log").exists() and text in (tmp_path / "log").read_text():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{text!r} never logged")
+    wait_for(lambda: text in _log(tmp_path), 20, f"{text!r} in the log", lambda: _log(tmp_path), interval=0.05)
+
+
+def _turnstile_taken(tmp_path: Path) -> bool:
+    with (tmp_path / "drafarm-cluster.turnstile").open("ab") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 def _order(tmp_path: Path) -> list[str]:
@@ -50,7 +60,7 @@ def test_an_exclusive_turn_waits_for_shared_holders_and_goes_before_later_ones(t
     first = _start(tmp_path, False, "a", 1.5)
     _wait_for_line(tmp_path, "a in")
     restart = _start(tmp_path, True, "x", 1.0)
-    time.sleep(0.5)  # x waits for a, holding the turnstile
+    wait_for(lambda: _turnstile_taken(tmp_path), 20, "x to wait, holding the turnstile", lambda: _log(tmp_path))
     later = _start(tmp_path, False, "b", 0.1)
     for process in (first, restart, later):
         assert process.wait(30) == 0
