@@ -202,46 +202,45 @@ def test_the_old_instance_takes_back_what_a_new_one_that_failed_had_taken(
     assert not old.layout.cdi_spec(claim.uid).exists() and not _works(view)
 
 
-def test_a_device_held_by_a_claim_the_other_instance_unprepared_is_given_to_the_next_claim(
-    short_tmp: Path, claims: ClaimStore
-) -> None:
-    """Without waiting for the instances' periodic sync: a refused session makes the driver look again."""
+@pytest.fixture
+def two_drivers(short_tmp: Path, claims: ClaimStore) -> Iterator[tuple[NodeDriver, NodeDriver]]:
+    """Two drivers of the node on one layout, in this process (no kubelet sockets, no periodic sync)."""
     layout = layout_of(short_tmp)
     first = NodeDriver(NodeInventory(small_farm(), NODE), claims, layout)
     second = NodeDriver(NodeInventory(small_farm(), NODE), claims, layout)
     first.start()
     second.start()
     try:
-        gone, next_one = (claims.add(Claim(n, [result("gpu", "gpu-0")])) for n in ("gone", "next"))
-        assert first.prepare([ClaimRef(gone.namespace, gone.uid, gone.name)])[gone.uid].error == ""
-        assert second.unprepare([ClaimRef(gone.namespace, gone.uid, gone.name)])[gone.uid] == ""
-        assert first.runner.get("gpu-0").session_ids == [f"{gone.uid}-gpu-0"], "the session closed by itself"
-        outcome = first.prepare([ClaimRef(next_one.namespace, next_one.uid, next_one.name)])[next_one.uid]
-        assert outcome.error == "" and first.runner.get("gpu-0").session_ids == [f"{next_one.uid}-gpu-0"]
+        yield first, second
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_device_held_by_a_claim_the_other_instance_unprepared_is_given_to_the_next_claim(
+    claims: ClaimStore, two_drivers: tuple[NodeDriver, NodeDriver]
+) -> None:
+    """Without waiting for the instances' periodic sync: a refused session makes the driver look again."""
+    first, second = two_drivers
+    gone, next_one = (claims.add(Claim(n, [result("gpu", "gpu-0")])) for n in ("gone", "next"))
+    assert first.prepare([ClaimRef(gone.namespace, gone.uid, gone.name)])[gone.uid].error == ""
+    assert second.unprepare([ClaimRef(gone.namespace, gone.uid, gone.name)])[gone.uid] == ""
+    assert first.runner.get("gpu-0").session_ids == [f"{gone.uid}-gpu-0"], "the session closed by itself"
+    outcome = first.prepare([ClaimRef(next_one.namespace, next_one.uid, next_one.name)])[next_one.uid]
+    assert outcome.error == "" and first.runner.get("gpu-0").session_ids == [f"{next_one.uid}-gpu-0"]
 
 
 def test_a_checkpoint_file_written_by_another_instance_is_read_when_the_kubelet_asks(
-    short_tmp: Path, claims: ClaimStore
+    claims: ClaimStore, two_drivers: tuple[NodeDriver, NodeDriver]
 ) -> None:
-    layout = layout_of(short_tmp)
-    first = NodeDriver(NodeInventory(small_farm(), NODE), claims, layout)
-    second = NodeDriver(NodeInventory(small_farm(), NODE), claims, layout)
-    first.start()
-    second.start()
-    try:
-        claim = claims.add(Claim("once", [result("gpu", "gpu-1")]))
-        ref = ClaimRef(claim.namespace, claim.uid, claim.name)
-        prepared = first.prepare([ref])[claim.uid]
-        claims.delete(claim)  # the second instance answers from the checkpoint, never asks the API server
-        assert second.prepare([ref])[claim.uid] == prepared
-        document = json.loads(layout.cdi_spec(claim.uid).read_text())
-        assert [d["name"] for d in document["devices"]] == [f"{claim.uid}-gpu-1"]
-    finally:
-        first.stop()
-        second.stop()
+    first, second = two_drivers
+    claim = claims.add(Claim("once", [result("gpu", "gpu-1")]))
+    ref = ClaimRef(claim.namespace, claim.uid, claim.name)
+    prepared = first.prepare([ref])[claim.uid]
+    claims.delete(claim)  # the second instance answers from the checkpoint, never asks the API server
+    assert second.prepare([ref])[claim.uid] == prepared
+    document = json.loads(first.layout.cdi_spec(claim.uid).read_text())
+    assert [d["name"] for d in document["devices"]] == [f"{claim.uid}-gpu-1"]
 
 
 def test_sockets_taken_by_an_instance_that_came_and_went_unseen_are_taken_back(
