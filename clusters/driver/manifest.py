@@ -38,7 +38,7 @@ _START = (
     'if [ -z "$FARM_NODE" ]; then echo "node $NODE_NAME serves no farm node ({config}/nodes)" >&2; exit 1; fi; '
     'exec python3 -m harness plugin run --node "$FARM_NODE" --kube-node "$NODE_NAME" '
     "--farm {config}/farm.yaml --seed {seed} --kubelet-root {kubelet} --state-dir {state} "
-    "--cdi-dir {cdi} --camera-hosts own-address --log-format text"
+    '--cdi-dir {cdi} --camera-hosts own-address --log-format text --instance "$POD_UID"'
 )
 
 
@@ -101,6 +101,8 @@ def daemonset(image: str, seed: int, checksum: str = "") -> dict[str, Any]:
         "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": {"app": NAME}},
         "spec": {
             "selector": {"matchLabels": {"app": NAME}},
+            # A new pod starts beside the old one (`--instance` keeps their sockets apart) before it goes.
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
             "template": {
                 "metadata": {"labels": {"app": NAME}, "annotations": {"drafarm.dev/farm-checksum": checksum}},
                 "spec": {
@@ -115,7 +117,10 @@ def daemonset(image: str, seed: int, checksum: str = "") -> dict[str, Any]:
                             "image": image,
                             "imagePullPolicy": "IfNotPresent",
                             "command": ["sh", "-c", command],
-                            "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+                            "env": [
+                                {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+                                {"name": "POD_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}},
+                            ],
                             "securityContext": {"privileged": True},
                             "volumeMounts": volume_mounts,
                         }

@@ -22,7 +22,10 @@ def test_the_daemonset_serves_its_own_node_with_the_least_rbac() -> None:
     assert set(objs) == {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet"}
     pod = objs["DaemonSet"]["spec"]["template"]["spec"]
     (container,) = pod["containers"]
-    assert container["env"] == [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]
+    assert container["env"] == [
+        {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+        {"name": "POD_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}},
+    ]
     mounted = {m["mountPath"] for m in container["volumeMounts"]}
     assert {"/var/lib/kubelet/plugins_registry", "/var/lib/kubelet/plugins", "/var/run/cdi", "/run/drafarm"} <= mounted
     assert "--seed 7" in container["command"][2] and '--kube-node "$NODE_NAME"' in container["command"][2]
@@ -33,6 +36,16 @@ def test_the_daemonset_serves_its_own_node_with_the_least_rbac() -> None:
     assert rules[(("",), ("nodes",))] == {"get"}
     assert objs["ConfigMap"]["data"]["nodes"] == "kind-worker=gpu-large-0\n"
     assert objs["ConfigMap"]["data"]["farm.yaml"] == source.path.read_text()
+
+
+def test_a_new_driver_pod_starts_beside_the_old_one_as_its_own_instance() -> None:
+    """A rolling update surges: the new pod registers its own sockets (`--instance` is its pod UID) while
+    the old one still serves, so no prepare meets a node without a plugin."""
+    objs = _by_kind(manifest.objects(open_farm("small").path, 7, {"kind-worker": "drafarm-worker-0"}, "img:1"))
+    strategy = objs["DaemonSet"]["spec"]["updateStrategy"]
+    assert strategy == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    (container,) = objs["DaemonSet"]["spec"]["template"]["spec"]["containers"]
+    assert '--instance "$POD_UID"' in container["command"][2]
 
 
 def test_a_changed_farm_rolls_the_pods() -> None:
