@@ -73,7 +73,8 @@ class ContainerDevices:
     def attach(self, claim_uid: str, grant: Grant, where: str) -> tuple[PreparedDevice, CdiDevice]:
         """Open (or re-open) the grant's session; the checkpoint's record of it and its CDI device."""
         device = self.published(grant.pool, grant.device, grant.request, where)
-        name = self.cdi.device_name(claim_uid, device.name)
+        # A claim may use a device and also watch it with admin access: two CDI devices, two names.
+        name = self.cdi.device_name(claim_uid, device.name + ("-admin" if grant.admin_access else ""))
         if grant.admin_access:
             # Monitoring a device others may hold: no session, so their use and its state are left alone.
             session_id = endpoint = ""

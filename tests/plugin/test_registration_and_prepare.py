@@ -215,3 +215,18 @@ def test_admin_access_monitors_a_device_without_disturbing_its_owner(
     owner_view = apply_cdi(plugin.cdi_dir, list(owned.cdi_device_ids))
     run = owner_view.client("fpga-run", "--input", "abc")
     assert run.returncode == 0 and "cba" in run.stdout, run.stdout + run.stderr
+
+
+def test_one_claim_using_a_device_and_watching_it_with_admin_access_gets_two_cdi_devices(
+    plugin: PluginUnderTest, kubelet: FakeKubelet, claims: ClaimStore
+) -> None:
+    """Two results for one device (a request that uses it, another that monitors it) are two CDI devices:
+    one name for both would make the spec invalid, or one container's edits the other's."""
+    both = claims.add(Claim("both", [result("use", "gpu-1"), result("watch", "gpu-1", adminAccess=True)]))
+    devices = kubelet.prepare(both).claims[both.uid].devices
+    ids = [cdi_id for device in devices for cdi_id in device.cdi_device_ids]
+    assert len(ids) == len(set(ids)) == 2, ids
+    used = apply_cdi(plugin.cdi_dir, [ids[0]])
+    watched = apply_cdi(plugin.cdi_dir, [ids[1]])
+    assert any(k.endswith("_SOCKET") for k in used.env) and not any(k.endswith("_SOCKET") for k in watched.env)
+    assert watched.env["DRAFARM_GPU_1_ADMIN"] == "true"
