@@ -20,6 +20,7 @@ def test_falls_back_to_the_second_alternative(dra: DraTest) -> None:
     assert result["request"] == "gpu/any"
 
 
+@pytest.mark.devices_alone  # "when it fits": other tests' claims could hold every partition meanwhile
 def test_takes_the_first_alternative_when_it_fits(dra: DraTest) -> None:
     role = "partition" if "partition" in dra.profile.classes else "gpu"
     preferred = b.subrequest("part", dra.device_class(role))
