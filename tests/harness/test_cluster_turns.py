@@ -16,21 +16,27 @@ HOLD = """
 import sys, time
 from pathlib import Path
 from harness.cluster_turns import cluster_turn
-exclusive, directory, log = sys.argv[1] == "x", Path(sys.argv[2]), Path(sys.argv[3])
-name, seconds = sys.argv[4], float(sys.argv[5])
+exclusive, directory, log, name = sys.argv[1] == "x", Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 with cluster_turn(exclusive, directory):
     with log.open("a") as f:
         f.write(f"{name} in {time.monotonic()}\\n")
-    time.sleep(seconds)
+    deadline = time.monotonic() + 30
+    while not (directory / f"release-{name}").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)  # poll: holds its turn until the test releases it
     with log.open("a") as f:
         f.write(f"{name} out {time.monotonic()}\\n")
 """
 
 
-def _start(tmp_path: Path, exclusive: bool, name: str, seconds: float) -> subprocess.Popen[bytes]:
+def _start(tmp_path: Path, exclusive: bool, name: str) -> subprocess.Popen[bytes]:
+    """A process that takes its turn, logs `NAME in`, and keeps it until `_release(NAME)`."""
     env = {k: v for k, v in os.environ.items() if k != HELD_ENV}
-    args = ["x" if exclusive else "s", str(tmp_path), str(tmp_path / "log"), name, str(seconds)]
+    args = ["x" if exclusive else "s", str(tmp_path), str(tmp_path / "log"), name]
     return subprocess.Popen([sys.executable, "-c", HOLD, *args], env=env)
+
+
+def _release(tmp_path: Path, name: str) -> None:
+    (tmp_path / f"release-{name}").touch()
 
 
 def _log(tmp_path: Path) -> str:
@@ -57,29 +63,37 @@ def _order(tmp_path: Path) -> list[str]:
 
 
 def test_an_exclusive_turn_waits_for_shared_holders_and_goes_before_later_ones(tmp_path: Path) -> None:
-    first = _start(tmp_path, False, "a", 1.5)
+    first = _start(tmp_path, False, "a")
     _wait_for_line(tmp_path, "a in")
-    restart = _start(tmp_path, True, "x", 1.0)
+    restart = _start(tmp_path, True, "x")
     wait_for(lambda: _turnstile_taken(tmp_path), 20, "x to wait, holding the turnstile", lambda: _log(tmp_path))
-    later = _start(tmp_path, False, "b", 0.1)
+    later = _start(tmp_path, False, "b")
+    for name in ("a", "x", "b"):
+        _wait_for_line(tmp_path, f"{name} in")
+        _release(tmp_path, name)
     for process in (first, restart, later):
         assert process.wait(30) == 0
     assert _order(tmp_path) == ["a in", "a out", "x in", "x out", "b in", "b out"]
 
 
 def test_shared_turns_run_together(tmp_path: Path) -> None:
-    first = _start(tmp_path, False, "a", 1.0)
+    first = _start(tmp_path, False, "a")
     _wait_for_line(tmp_path, "a in")
-    second = _start(tmp_path, False, "b", 0.1)
+    second = _start(tmp_path, False, "b")
+    _wait_for_line(tmp_path, "b in")  # while a still holds its turn
+    _release(tmp_path, "b")
+    _wait_for_line(tmp_path, "b out")
+    _release(tmp_path, "a")
     for process in (first, second):
         assert process.wait(30) == 0
     assert _order(tmp_path)[:3] == ["a in", "b in", "b out"]
 
 
 def test_a_process_started_inside_a_turn_does_not_wait_for_one(tmp_path: Path) -> None:
+    _release(tmp_path, "c")
     with cluster_turn(True, tmp_path):
         assert os.environ[HELD_ENV] == "exclusive"
-        child = subprocess.Popen([sys.executable, "-c", HOLD, "s", str(tmp_path), str(tmp_path / "log"), "c", "0"])
+        child = subprocess.Popen([sys.executable, "-c", HOLD, "s", str(tmp_path), str(tmp_path / "log"), "c"])
         assert child.wait(20) == 0  # it would block forever on the exclusive turn this process holds
     assert HELD_ENV not in os.environ
     assert _order(tmp_path) == ["c in", "c out"]
