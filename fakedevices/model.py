@@ -200,6 +200,14 @@ class Farm:
         pools = tuple(replace(p, nodes=tuple(names.get(n, n) for n in p.nodes)) for p in self.pools)
         return replace(self, nodes=nodes, pools=pools)
 
+    def served_by(self, names: Mapping[str, str]) -> Farm:
+        """Bound to the cluster's node names (farm name -> node name, as `bind_nodes`), with each network
+        pool reaching only the nodes the cluster serves (those in `names`)."""
+        bound = self.bind_nodes(names)
+        served = set(names.values())
+        pools = tuple(replace(p, nodes=tuple(n for n in p.nodes if n in served)) for p in bound.pools)
+        return replace(bound, pools=pools)
+
     def split(self, real_slots: int, rest_virtual: bool = False) -> tuple[tuple[Node, ...], tuple[Node, ...]]:
         """The nodes a provider with `real_slots` kubelets serves for real, and the virtual ones: every node
         of a virtual group, and with `rest_virtual` every other node beyond the real slots."""

@@ -17,6 +17,7 @@ from fakedevices.dra_limits import MAX_DNS_SUBDOMAIN_LENGTH
 from fakedevices.emulator.errors import RequestError
 from fakedevices.farm import build_farm
 from fakedevices.farmspec.schema import MAX_SEED
+from fakedevices.model import Farm
 from fakedevices.plugin import control_protocol as ops
 from fakedevices.plugin.control_client import ControlError, PluginControl
 from fakedevices.plugin.instance_lock import AlreadyRunning
@@ -53,6 +54,24 @@ class FiniteFloatRange(click.FloatRange):
         return number
 
 
+def _read_node_map(path: Path, farm: Farm) -> dict[str, str]:
+    """{farm node: kube node} from lines `KUBE=FARM` (blank lines and `#` comments skipped)."""
+    found: dict[str, str] = {}
+    known = {n.name for n in farm.nodes}
+    for number, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        kube, sep, farm_node = (part.strip() for part in line.partition("="))
+        if not sep or not kube or farm_node not in known:
+            raise click.BadParameter(
+                f"{path}:{number}: {line[:80]!r}: write KUBE=FARM with FARM a node of farm {farm.name!r}",
+                param_hint="--node-map",
+            )
+        found[farm_node] = kube
+    return found
+
+
 @click.group()
 def plugin() -> None:
     """The farm's DRA kubelet plugin."""
@@ -61,6 +80,12 @@ def plugin() -> None:
 @plugin.command("run")
 @click.option("--node", required=True, help="The node (from the farm spec) whose devices to serve.")
 @click.option("--kube-node", help="The cluster's name for that node, when it differs from the farm's.")
+@click.option(
+    "--node-map",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Lines KUBE=FARM naming every farm node the cluster serves: network pools are published with those "
+    "nodes (by the first of them) and reach no other.",
+)
 @click.option("--farm", "spec", required=True, help="Farm spec: a path or an example name.")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Override the spec's seed.")
 @click.option("--kubeconfig", type=click.Path(path_type=Path, exists=True, dir_okay=False))
@@ -99,6 +124,7 @@ def plugin() -> None:
 def run(
     node: str,
     kube_node: str | None,
+    node_map: Path | None,
     spec: str,
     seed: int | None,
     kubeconfig: Path | None,
@@ -119,9 +145,12 @@ def run(
     if node not in {n.name for n in farm.nodes}:
         names = ", ".join(n.name for n in farm.nodes[:8])
         raise click.BadParameter(f"{node!r} is not a node of farm {farm.name!r}; nodes: {names}", param_hint="--node")
-    if kube_node and kube_node != node:
-        farm = farm.bind_nodes({node: kube_node})
-        node = kube_node
+    served = _read_node_map(node_map, farm) if node_map is not None else {}
+    if kube_node:
+        served[node] = kube_node
+    if served:
+        farm = farm.served_by(served)
+        node = served.get(node, node)
     setup_logging(log_format)
     options = PluginOptions(
         node=node,

@@ -45,6 +45,7 @@ class HarnessOptions:
     node_cdi_dirs: tuple[Path, ...] = ()
     driver_log: Path | None = None
     image: str | None = None
+    nodes: int | None = None
 
     @staticmethod
     def from_config(config: Any) -> HarnessOptions:
@@ -72,7 +73,16 @@ class HarnessOptions:
             node_cdi_dirs=_cdi_dirs(opt("drafarm_node_cdi_dir") or (), base),
             driver_log=_absolute(opt("drafarm_driver_log"), base),
             image=opt("drafarm_image") or None,
+            nodes=_nodes(opt("drafarm_nodes")),
         )
+
+    @property
+    def workers(self) -> int | None:
+        """The nodes to ask the provider for: one per farm node, at most --drafarm-nodes."""
+        wanted = len(self.farm.farm.nodes) if self.farm is not None else None
+        if self.nodes is None:
+            return wanted
+        return self.nodes if wanted is None else min(wanted, self.nodes)
 
     @property
     def workload_image(self) -> str:
@@ -95,6 +105,18 @@ def _named_or_path(value: str, base: Path) -> str:
     """A path relative to `base` when it exists there, else the value as given (a built-in name)."""
     candidate = _absolute(value, base)
     return str(candidate) if candidate is not None and candidate.exists() else value
+
+
+def _nodes(value: str | None) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        nodes = int(str(value))
+    except ValueError:
+        nodes = 0
+    if nodes < 1:
+        raise OptionError(f"--drafarm-nodes {value!r}: give a whole number of nodes, 1 or more")
+    return nodes
 
 
 def _farm(value: str | None, base: Path) -> FarmSource | None:
@@ -201,8 +223,7 @@ def open_environment(options: HarnessOptions) -> DraEnvironment:
         env = DraEnvironment(options, kube, options.profile, _node_names(kube), _minor(kube), gates)
         env.cdi_dirs = options.node_cdi_dirs
         return env
-    workers = len(options.farm.farm.nodes) if options.farm is not None else None
-    provider = providers.get(options.cluster, k8s_version=options.k8s_version, workers=workers)
+    provider = providers.get(options.cluster, k8s_version=options.k8s_version, workers=options.workers)
     shared.acquire(provider, paths.state_root(), keep=options.keep_cluster)
     try:
         deployment = None

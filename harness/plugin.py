@@ -42,6 +42,7 @@ MARKERS = {
     "capability(name)": "needs the driver profile to claim this capability; skipped otherwise",
     "needs_farm": "needs the built-in fake farm (fault control, known devices); skipped for other drivers",
     "min_nodes(n)": "needs n nodes with the driver's devices; skipped with the reason on smaller clusters",
+    "multi_node": "a test with min_nodes (added automatically): `-m multi_node` selects the multi-node slice",
     "scenario_heavy": "a scenario end to end that holds the farm's devices for minutes (`make scenarios`)",
     "devices_alone": "the test takes the driver's devices away from other tests (it waits to have them alone)",
     "scenario": "a scenario file of a scenarios/ folder, run as a test (docs/scenarios.md)",
@@ -67,6 +68,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--drafarm-farm",
         default="small",
         help="farm spec deployed on the local cluster (path or example name; 'none' for no farm)",
+    )
+    group.addoption(
+        "--drafarm-nodes",
+        default=os.environ.get("NODES") or None,
+        help="at most this many nodes (kind: workers) for the farm's nodes, the first ones in the spec ($NODES); "
+        "default: one per farm node",
     )
     group.addoption("--drafarm-profile", default="drafarm", help="driver profile: a built-in name or a YAML path")
     group.addoption("--drafarm-keep-cluster", action="store_true", help="leave the cluster up after the run")
@@ -127,8 +134,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     try:
         with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
-            workers = len(options.farm.farm.nodes) if options.farm is not None else None
-            providers.get(options.cluster, k8s_version=options.k8s_version, workers=workers).prepare(say)
+            providers.get(options.cluster, k8s_version=options.k8s_version, workers=options.workers).prepare(say)
     except ClusterError as exc:
         pytest.exit(f"building what the {options.cluster} cluster needs failed: {exc}", returncode=4)
     set_run_metadata(config, build_s=round(time.monotonic() - started, 1))
@@ -163,6 +169,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "suites" in parts:
             item.add_marker(pytest.mark.suite)
             item.add_marker(pytest.mark.e2e)
+        if item.get_closest_marker("min_nodes") is not None:
+            item.add_marker(pytest.mark.multi_node)
 
 
 @pytest.fixture(scope="session")

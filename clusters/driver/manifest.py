@@ -36,7 +36,7 @@ CONFIG_DIR = "/etc/drafarm"
 _START = (
     'FARM_NODE=$(sed -n "s/^$NODE_NAME=//p" {config}/nodes); '
     'if [ -z "$FARM_NODE" ]; then echo "node $NODE_NAME serves no farm node ({config}/nodes)" >&2; exit 1; fi; '
-    'exec python3 -m harness plugin run --node "$FARM_NODE" --kube-node "$NODE_NAME" '
+    'exec python3 -m harness plugin run --node "$FARM_NODE" --kube-node "$NODE_NAME" --node-map {config}/nodes '
     "--farm {config}/farm.yaml --seed {seed} --kubelet-root {kubelet} --state-dir {state} "
     '--cdi-dir {cdi} --camera-hosts own-address --log-format text --instance "$POD_UID"'
 )

@@ -64,7 +64,7 @@ class NodeSocketTransport:
 def deployment(
     endpoint: Endpoint, farm: Farm, mapping: dict[str, str], log_tail: Callable[[str, int], str]
 ) -> FarmDeployment:
-    bound = farm.bind_nodes({f: k for k, f in mapping.items()})
+    bound = farm.served_by({f: k for k, f in mapping.items()})
 
     def tail_of(node: str) -> Callable[[int], str]:
         return lambda lines: log_tail(node, lines)

@@ -1,5 +1,6 @@
-"""Choosing among nodes: allocation spreads, a shared claim keeps its pods together, a drained node's
-claims follow their pods. Skipped with the reason on a cluster with one node of the driver's devices."""
+"""Choosing among nodes: allocation spreads, a shared claim keeps its pods together, a network device's
+pods stay on the nodes that reach it, a drained or tainted node's claims follow their pods. Skipped with
+the reason on a cluster with one node of the driver's devices."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import pytest
 
 from harness import builders as b
+from harness.device_taints import device_taint
 from harness.dratest import DraTest
 
 pytestmark = [pytest.mark.area("multi-node"), pytest.mark.min_nodes(2)]
@@ -114,3 +116,92 @@ def _node_kind() -> type:
     from lightkube.resources.core_v1 import Node
 
     return Node
+
+
+def _matches(node: dict[str, Any], selector: dict[str, Any]) -> bool:
+    """Whether a node satisfies a NodeSelector (terms ORed, requirements ANDed)."""
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    fields = {"metadata.name": (node.get("metadata") or {}).get("name")}
+
+    def holds(req: dict[str, Any], values: dict[str, Any]) -> bool:
+        have, op, want = values.get(req["key"]), req["operator"], req.get("values") or []
+        return {
+            "In": have in want,
+            "NotIn": have not in want,
+            "Exists": req["key"] in values,
+            "DoesNotExist": req["key"] not in values,
+        }.get(op, False)
+
+    return any(
+        all(holds(r, labels) for r in term.get("matchExpressions") or [])
+        and all(holds(r, fields) for r in term.get("matchFields") or [])
+        for term in selector.get("nodeSelectorTerms") or []
+    )
+
+
+def _pool_nodes(dra: DraTest, claim: str) -> tuple[list[str], list[str]]:
+    """(served nodes the claim's network device reaches, served nodes it does not)."""
+    selector = dra.allocation(claim).get("nodeSelector")
+    assert selector, f"claim {claim}'s network device was allocated without the pool's node selector"
+    served = _served_nodes(dra)
+    inside = [n for n in served if _matches(dra.kube.get("Node", n) or {}, selector)]
+    return inside, [n for n in served if n not in inside]
+
+
+@pytest.mark.capability("networkAttached")
+def test_a_network_devices_pod_runs_on_a_node_that_reaches_it_never_outside(dra: DraTest) -> None:
+    dra.claim("cam", b.request("cam", dra.device_class("camera")))
+    dra.pod("viewer", HOLD, claims={"cam": "cam"})
+    dra.wait.pod_running("viewer", timeout=180)
+    inside, outside = _pool_nodes(dra, "cam")
+    assert _node(dra, "viewer") in inside, f"pod viewer runs on {_node(dra, 'viewer')}, outside {inside}"
+    if not outside:
+        pytest.skip(f"every node with {dra.driver} devices reaches the camera pool: none to stay off")
+    dra.claim("cam-out", b.request("cam", dra.device_class("camera")))
+    dra.pod("outsider", HOLD, claims={"cam": "cam-out"}, on_node=outside[0])
+    event = dra.wait.event("outsider", "FailedScheduling", "", 120)
+    phase = ((dra.get("Pod", "outsider") or {}).get("status") or {}).get("phase")
+    assert phase == "Pending" and not dra.results("cam-out"), (
+        f"a pod pinned to {outside[0]}, which reaches no camera of the pool, got {dra.results('cam-out')} "
+        f"(phase {phase}; scheduler said: {event.get('message')})"
+    )
+
+
+@pytest.mark.needs_farm
+@pytest.mark.capability("networkAttached")
+def test_a_pod_on_each_node_of_the_pool_reads_frames_from_its_camera(dra: DraTest) -> None:
+    dra.claim("probe", b.request("cam", dra.device_class("camera")))
+    dra.run("probe", "true", claims={"cam": "probe"})
+    inside, _ = _pool_nodes(dra, "probe")
+    for i, node in enumerate(inside[:3]):
+        dra.claim(f"cam-{i}", b.request("cam", dra.device_class("camera")))
+        logs = dra.run(
+            f"viewer-{i}",
+            "python3 -m fakedevices.client camera-frames --count 2 --check",
+            claims={"cam": f"cam-{i}"},
+            on_node=node,
+            timeout=180,
+        )
+        [result] = dra.results(f"cam-{i}")
+        assert dra.json_lines(logs)[-1]["camera"] == result["device"], (node, logs[-500:])
+
+
+@pytest.mark.dra_gate("DRADeviceTaints")
+@pytest.mark.dra_gate("DRADeviceTaintRules")
+@pytest.mark.devices_alone  # the taint evicts every pod using the node's devices, other tests' too
+def test_a_no_execute_taint_on_a_nodes_devices_moves_the_pod_to_another_node(dra: DraTest) -> None:
+    dra.template("per-pod", b.request("gpu", dra.device_class("gpu")))
+    dra.create(_replica_set("tainted", dra.env.image, "per-pod", None))
+    first = dra.wait.until("the ReplicaSet's pod to run", lambda: _rs_pod(dra, "tainted"), 180)
+    [result] = dra.results(dra.pod_claim_name(first["metadata"]["name"], "gpu"))
+    with device_taint(dra, "NoExecute", result["pool"]):
+        replacement = dra.wait.until(
+            f"the pod to be evicted from pool {result['pool']} and replaced on another node",
+            lambda: (p := _rs_pod(dra, "tainted")) and p["metadata"]["uid"] != first["metadata"]["uid"] and p,
+            240,
+        )
+        assert replacement["spec"]["nodeName"] != first["spec"]["nodeName"], (
+            f"the replacement runs on {first['spec']['nodeName']}, whose devices all carry a NoExecute taint"
+        )
+        [moved] = dra.results(dra.pod_claim_name(replacement["metadata"]["name"], "gpu"))
+        assert moved["pool"] != result["pool"], f"the replacement got {moved}, a device of the tainted pool"

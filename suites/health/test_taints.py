@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
-from lightkube import ApiError
-from lightkube.codecs import from_dict
 
 from harness import builders as b
+from harness.device_taints import device_taint
 from harness.dratest import DraTest
 
 pytestmark = [
@@ -24,32 +19,6 @@ pytestmark = [
 GPU_2 = 'device.attributes["drafarm.dev"].index == 2'
 
 
-@contextmanager
-def _taint(dra: DraTest, pool: str, device: str, effect: str) -> Iterator[str]:
-    """A DeviceTaintRule on one device for the duration of the block; always deleted afterwards."""
-    version = "v1beta2" if (dra.env.minor or 0) >= 36 else "v1alpha3"
-    rule = from_dict(
-        {
-            "apiVersion": f"resource.k8s.io/{version}",
-            "kind": "DeviceTaintRule",
-            "metadata": {"name": f"{dra.ns}-{effect.lower()}"},
-            "spec": {
-                "deviceSelector": {"driver": dra.driver, "pool": pool, "device": device},
-                "taint": {"key": "drafarm.dev/suite-health", "value": dra.ns, "effect": effect},
-            },
-        }
-    )
-    created: Any = dra.kube.client.create(rule)
-    try:
-        yield str(created.metadata.name)
-    finally:
-        try:
-            dra.kube.client.delete(type(rule), created.metadata.name)
-        except ApiError as exc:
-            if exc.status.code != 404:
-                raise
-
-
 def _gpu_2_pool(dra: DraTest) -> str:
     for slice_ in dra.kube.items("ResourceSlice", fields={"spec.driver": dra.driver}):
         if any(d["name"] == "gpu-2" for d in slice_["spec"].get("devices") or []):
@@ -58,7 +27,7 @@ def _gpu_2_pool(dra: DraTest) -> str:
 
 
 def test_no_schedule_taint_keeps_new_claims_off_the_device(dra: DraTest) -> None:
-    with _taint(dra, _gpu_2_pool(dra), "gpu-2", "NoSchedule"):
+    with device_taint(dra, "NoSchedule", _gpu_2_pool(dra), "gpu-2"):
         dra.claim("gpu", b.request("gpu", dra.device_class("gpu"), cel=GPU_2))
         dra.pod("kept-off", "true", claims={"gpu": "gpu"})
         event = dra.wait.event("kept-off", "FailedScheduling", "", 90)
@@ -79,7 +48,7 @@ def test_no_execute_taint_evicts_the_pod_using_the_device(dra: DraTest) -> None:
     dra.pod("victim", "echo drafarm-holding; sleep 600", claims={"gpu": "gpu"})
     dra.wait.pod_running("victim", timeout=180)
     [result] = dra.results("gpu")
-    with _taint(dra, result["pool"], result["device"], "NoExecute"):
+    with device_taint(dra, "NoExecute", result["pool"], result["device"]):
 
         def evicted() -> bool:
             pod = dra.get("Pod", "victim")

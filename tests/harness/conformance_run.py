@@ -61,16 +61,22 @@ def run_conformance(
     """`pytest suites/conformance[/<selection>]` (or the given `suites`) against `cluster` through
     `profile`, serially."""
     targets = [str(s) for s in suites] or [str(CONFORMANCE / s) for s in selection or ("",)]
-    args = [
-        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=",
-        *targets,
+    options = [
         "--drafarm-kubeconfig", str(cluster.kubeconfig()),
         "--drafarm-profile", str(profile),
-        "--drafarm-report-dir", str(report_dir),
         "--drafarm-node-cdi-dir", str(DYNAMIC_CDI_DIR),
     ]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env, check=False)
+    return run_suites([*targets, *options], report_dir, timeout)
+
+
+def run_suites(args: list[str], report_dir: Path, timeout: float, env: dict[str, str] | None = None) -> ConformanceRun:
+    """`pytest ARGS` from the project's root, its report in `report_dir`."""
+    command = [
+        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=",
+        *args, "--drafarm-report-dir", str(report_dir),
+    ]  # fmt: skip
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}, **(env or {})}
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env, check=False)
     results_file = report_dir / "results.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     return ConformanceRun(proc.returncode, proc.stdout + proc.stderr, results)

@@ -1,0 +1,38 @@
+"""The kind slice of `make test`: the suites' smoke tests and every multi-node test pass on a real kind
+cluster of two workers, each running the farm's driver DaemonSet pod (tests/clusters/farms/kind-pair.yaml:
+two nodes, a camera pool only the first reaches). The cluster is this test's own and goes down after."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from clusters.kind.provider import KindProvider
+from tests.harness.conformance_run import ROOT, run_suites
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(os.geteuid() != 0, reason="drafarm's dockerd and debootstrap need root"),
+]
+FARM = Path(__file__).parent / "farms" / "kind-pair.yaml"
+CLUSTER = "drafarm-slice"
+
+
+def test_smoke_and_multi_node_suites_pass_on_two_kind_workers(tmp_path: Path) -> None:
+    args = [
+        "-n", "2", str(ROOT / "suites"), "-m", "smoke or multi_node",
+        "--drafarm-cluster", "kind", "--drafarm-farm", str(FARM),
+    ]  # fmt: skip
+    try:
+        run = run_suites(args, tmp_path / "report", timeout=2400, env={"DRAFARM_CLUSTER_NAME": CLUSTER})
+    finally:
+        leftovers = KindProvider(cluster_name=CLUSTER).leftovers()
+    assert run.returncode == 0 and not run.failing(), run.summary()
+    multi = {t["nodeid"]: t["outcome"] for t in run.tests if "test_multi_node.py" in t["nodeid"]}
+    assert len(multi) == 6 and set(multi.values()) == {"passed"}, run.summary()
+    assert run.count("passed") >= 20, run.summary()
+    nodes = {n["farm_node"] for n in (run.results.get("farm") or {}).get("nodes") or []}
+    assert nodes == {"near-0", "far-0"} or not nodes, run.summary()
+    assert leftovers == [], f"the run's kind cluster left {leftovers}"
