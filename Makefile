@@ -48,6 +48,7 @@ test: lint
 #   DRIVER_LOG=/var/log/my-driver.log     the driver's log: its tail goes into every failure's diagnostics
 #   IMAGE=registry/busybox:1.36   the image the suites' pods run (default: the profile's, else drafarm's)
 #   PROVIDER=local                the cluster provider (when no KUBECONFIG_UNDER_TEST is given)
+#   NODES=3                       at most this many of the farm's nodes (kind: workers); default all of them
 PROFILE ?= drafarm
 FARM ?= small
 PROVIDER ?= local
@@ -61,6 +62,7 @@ SUITE_PATHS := $(if $(strip $(SUITES)),$(addprefix suites/,$(SUITES)),suites)
 conformance: setup
 	$(BIN)/pytest -n $(CONFORMANCE_WORKERS) $(SUITE_PATHS) --drafarm-profile $(PROFILE) --drafarm-farm $(FARM) \
 		--drafarm-cluster $(PROVIDER) --drafarm-report-dir $(REPORT_DIR) $(if $(KEEP_CLUSTER),--drafarm-keep-cluster) \
+		$(if $(NODES),--drafarm-nodes $(NODES)) \
 		$(if $(KUBECONFIG_UNDER_TEST),--drafarm-kubeconfig $(KUBECONFIG_UNDER_TEST)) \
 		$(if $(NODE_CDI_DIRS),--drafarm-node-cdi-dir $(NODE_CDI_DIRS)) \
 		$(if $(DRIVER_LOG),--drafarm-driver-log $(DRIVER_LOG)) $(if $(IMAGE),--drafarm-image $(IMAGE))
@@ -91,7 +93,7 @@ bench: setup
 	-$(BIN)/python -m benchmarks
 	-$(BIN)/python -m benchmarks.plugin_real_bench
 	-$(BIN)/python -m benchmarks.suite_bench
-	-$(if $(BENCH_KIND),$(BIN)/python -m clusters.kind.bench,@echo "kind benchmark skipped (BENCH_KIND=1 runs it)")
+	-$(if $(BENCH_KIND),$(BIN)/python -m benchmarks.kind_bench,@echo "kind benchmark skipped (BENCH_KIND=1 runs it)")
 
 # DRA scheduling at scale: the `large` farm with 499 virtual nodes on the shared local cluster (template,
 # steady state with churn, CEL on capacity); results/bench-scale.json. A missed target is reported, not a failed make.
