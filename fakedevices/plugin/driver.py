@@ -23,12 +23,10 @@ from typing import Any, Protocol
 from fakedevices.emulator.base import Emulator
 from fakedevices.emulator.errors import EmulatorError
 from fakedevices.emulator.health import Health
-from fakedevices.emulator.listen import LOOPBACK, Listen
 from fakedevices.emulator.runner import EmulatorRunner
 from fakedevices.kinds import registry
-from fakedevices.kinds.placement import OnNetwork, Placement
-from fakedevices.model import Card
 from fakedevices.plugin.api import ClaimRef, DeviceHealthReport, PrepareOutcome
+from fakedevices.plugin.card_emulators import RemoteNetworkDevices, card_emulator
 from fakedevices.plugin.cdi_specs import CdiDevice, CdiSpecs
 from fakedevices.plugin.checkpoint import Checkpoint, CheckpointCorrupt, PreparedClaim, PreparedDevice
 from fakedevices.plugin.claim_cache import ClaimCache
@@ -61,8 +59,11 @@ class NodeDriver:
         *,
         faults: Faults | None = None,
         own_addresses: bool = False,
+        remote_network: RemoteNetworkDevices | None = None,
         cache: ClaimCache | None = None,
     ) -> None:
+        """`own_addresses`: network-placed devices served here listen on their own addresses;
+        `remote_network`: they are served by device hosts instead (`card_emulators.py`)."""
         if layout.driver != inventory.farm.driver:
             raise ValueError(f"the layout is for driver {layout.driver}, the farm's driver is {inventory.farm.driver}")
         self.inventory = inventory
@@ -81,8 +82,7 @@ class NodeDriver:
         self._health_changed = threading.Condition()
         self._health_generation = 0
         for _pool, card in inventory.cards():
-            kind = registry.get(card.kind)
-            emulator = kind.emulator(card, self.runner.state_dir, _listen(kind.placement, card, own_addresses))
+            emulator = card_emulator(card, self.runner.state_dir, own_addresses=own_addresses, remote=remote_network)
             emulator.add_health_listener(self._on_health)
             self.runner.add(emulator)
 
@@ -306,14 +306,6 @@ class NodeDriver:
         for card in cards:
             self.runner.get(card).set_health(Health.parse(health), reason)
         return names
-
-
-def _listen(placement: Placement, card: Card, own_address: bool) -> Listen:
-    """Where a network-placed card's emulator listens: on its own address at its kind's well-known
-    port (so it is found again after a restart), or on loopback at any port."""
-    if own_address and isinstance(placement, OnNetwork):
-        return Listen(placement.address(card), placement.port)
-    return LOOPBACK
 
 
 def _one_line(text: str) -> str:
