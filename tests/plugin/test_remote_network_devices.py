@@ -215,3 +215,26 @@ def test_health_set_through_one_node_is_seen_by_the_other_node_serving_the_pool(
 
     other.set_health(CAMERA, "healthy")
     wait_for(lambda: one.runner.get(CAMERA).health is Health.HEALTHY, 10, "the first node to see it", lambda: "")
+
+
+def test_a_plugin_restarted_while_the_host_is_down_opens_its_sessions_once_the_host_is_back(
+    farmyard: Callable[..., Farmyard], claims: ClaimStore
+) -> None:
+    yard = farmyard("127.0.7.60")
+    yard.host.start()
+    first = yard.driver(claims=claims)
+    claim = claims.add(Claim("viewer", [result("cam", CAMERA, pool=POOL), result("gpu", "gpu-0")]))
+    outcome = _prepare(first, claim)
+    view = _container(first, outcome)
+    spec = first.layout.cdi_spec(claim.uid).read_bytes()
+    first.stop()
+    yard.host.kill()
+
+    second = yard.driver(claims=claims)  # the restore cannot open the camera's session
+    assert first.layout.cdi_spec(claim.uid).read_bytes() == spec  # not rewritten without the camera
+    assert second.sessions.incomplete() == {claim.uid}
+    yard.host.start()
+    wait_for(lambda: _host_sessions(yard.host), 15, "the plugin to open the session again", lambda: "no session")
+    wait_for(lambda: not second.sessions.incomplete(), 5, "the claim to be complete", second.sessions.incomplete)
+    assert first.layout.cdi_spec(claim.uid).read_bytes() == spec
+    _frames(view)
