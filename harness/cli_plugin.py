@@ -31,6 +31,7 @@ from fakedevices.plugin.layout import (
 from fakedevices.plugin.orphans import DEFAULT_GRACE_S
 from fakedevices.plugin.runner import PluginOptions, run_plugin, setup_logging
 from fakedevices.plugin.startup_checks import StartupError
+from fakedevices.remote.ops import CONTROL_PORT
 from fakedevices.spec.problems import SpecError
 from fakedevices.spec.reader import DNS_SUBDOMAIN
 from harness.cli_farm import _load
@@ -101,6 +102,26 @@ def plugin() -> None:
     help="Where cameras listen: 127.0.0.1, or each camera's ipAddress (which must exist on the host).",
 )
 @click.option(
+    "--network-devices",
+    type=click.Choice(["in-process", "remote"]),
+    default="in-process",
+    show_default=True,
+    help="Who serves network-placed devices (cameras): this plugin, or a device host per pool "
+    "(python -m fakedevices.remote) that the plugin asks at each device's address.",
+)
+@click.option(
+    "--network-key-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="With --network-devices remote: the pool key the device hosts were given.",
+)
+@click.option(
+    "--network-control-port",
+    type=click.IntRange(1, 65535),
+    default=CONTROL_PORT,
+    show_default=True,
+    help="With --network-devices remote: the device hosts' host-control port.",
+)
+@click.option(
     "--counters-in-own-slice", type=click.Choice(["auto", "true", "false"]), default="auto", show_default=True
 )
 @click.option("--no-register", is_flag=True, help="Do not create the kubelet registration socket.")
@@ -133,6 +154,9 @@ def run(
     cdi_dir: Path,
     metrics_port: int | None,
     camera_hosts: str,
+    network_devices: str,
+    network_key_file: Path | None,
+    network_control_port: int,
     counters_in_own_slice: str,
     no_register: bool,
     no_publish: bool,
@@ -151,6 +175,8 @@ def run(
     if served:
         farm = farm.served_by(served)
         node = served.get(node, node)
+    if network_devices == "remote" and network_key_file is None:
+        raise click.BadParameter("--network-devices remote needs the pool key", param_hint="--network-key-file")
     setup_logging(log_format)
     options = PluginOptions(
         node=node,
@@ -160,6 +186,9 @@ def run(
         cdi_dir=cdi_dir,
         metrics_port=metrics_port,
         camera_hosts=camera_hosts,
+        network_devices=network_devices,
+        network_key_file=network_key_file,
+        network_control_port=network_control_port,
         counters_in_own_slice=counters_in_own_slice,
         register=not no_register,
         publish=not no_publish,

@@ -23,12 +23,10 @@ from typing import Any, Protocol
 from fakedevices.emulator.base import Emulator
 from fakedevices.emulator.errors import EmulatorError
 from fakedevices.emulator.health import Health
-from fakedevices.emulator.listen import LOOPBACK, Listen
 from fakedevices.emulator.runner import EmulatorRunner
 from fakedevices.kinds import registry
-from fakedevices.kinds.placement import OnNetwork, Placement
-from fakedevices.model import Card
 from fakedevices.plugin.api import ClaimRef, DeviceHealthReport, PrepareOutcome
+from fakedevices.plugin.card_emulators import RemoteNetworkDevices, card_emulator
 from fakedevices.plugin.cdi_specs import CdiDevice, CdiSpecs
 from fakedevices.plugin.checkpoint import Checkpoint, CheckpointCorrupt, PreparedClaim, PreparedDevice
 from fakedevices.plugin.claim_cache import ClaimCache
@@ -40,10 +38,14 @@ from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.plugin.layout import PluginLayout
 from fakedevices.plugin.metrics import METRICS
 from fakedevices.plugin.open_sessions import OpenSessions
+from fakedevices.plugin.retry_loop import RetryLoop
 from fakedevices.plugin.state_lock import StateLock
 from fakedevices.spec.problems import SpecError
 
 log = logging.getLogger(__name__)
+
+RETRY_S = 2.0
+"""How often sessions a restore could not open (their device host down) are tried again."""
 
 
 class ClaimReader(Protocol):
@@ -61,8 +63,11 @@ class NodeDriver:
         *,
         faults: Faults | None = None,
         own_addresses: bool = False,
+        remote_network: RemoteNetworkDevices | None = None,
         cache: ClaimCache | None = None,
     ) -> None:
+        """`own_addresses`: network-placed devices served here listen on their own addresses;
+        `remote_network`: they are served by device hosts instead (`card_emulators.py`)."""
         if layout.driver != inventory.farm.driver:
             raise ValueError(f"the layout is for driver {layout.driver}, the farm's driver is {inventory.farm.driver}")
         self.inventory = inventory
@@ -81,18 +86,22 @@ class NodeDriver:
         self._health_changed = threading.Condition()
         self._health_generation = 0
         for _pool, card in inventory.cards():
-            kind = registry.get(card.kind)
-            emulator = kind.emulator(card, self.runner.state_dir, _listen(kind.placement, card, own_addresses))
+            emulator = card_emulator(card, self.runner.state_dir, own_addresses=own_addresses, remote=remote_network)
             emulator.add_health_listener(self._on_health)
             self.runner.add(emulator)
+        self._retries = RetryLoop(
+            "plugin-session-retry", lambda: bool(self.sessions.incomplete()), self.retry_incomplete, RETRY_S
+        )
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
         with self.lock.exclusive():
             self.runner.start()
             self._restore()
+        self._retries.start()
 
     def stop(self) -> None:
+        self._retries.stop()  # before the lock: a retry holds a claim's lock
         with self.lock.exclusive():  # another instance may be binding a socket file this one would remove
             self.runner.stop()
 
@@ -122,9 +131,7 @@ class NodeDriver:
         for uid in self.sessions.uids() - owned:
             self.sessions.close(uid)
         for claim in claims:
-            cdi_devices = self.sessions.open(claim)
-            if not self.faults.snapshot().skip_cdi_spec:
-                self.cdi.write(claim.uid, cdi_devices)
+            self._reopen(claim)
         for uid in self.cdi.existing_claims():
             if uid not in owned:
                 log.warning("removing CDI spec of claim %s: no checkpoint entry (left by a crash)", uid)
@@ -132,6 +139,28 @@ class NodeDriver:
         for emulator in self.runner.emulators:
             emulator.remove_unused_session_dirs()
         METRICS.prepared.set(len(owned))
+
+    def _reopen(self, claim: PreparedClaim) -> None:
+        """Open a checkpointed claim's sessions and write its CDI spec again, unless a session did not open
+        (its spec on disk is left as prepare wrote it: the device's endpoint is the same once it opens)."""
+        cdi_devices = self.sessions.open(claim)
+        if self.sessions.complete(claim.uid) and not self.faults.snapshot().skip_cdi_spec:
+            self.cdi.write(claim.uid, cdi_devices)
+
+    def retry_incomplete(self) -> int:
+        """Open again the sessions of claims the restore could not open completely; how many are complete now."""
+        done = 0
+        for uid in self.sessions.incomplete():
+            with self.lock.claim(uid):
+                claim = self.checkpoint.refresh(uid)
+                if claim is None:
+                    self.sessions.forget(uid)
+                    continue
+                self._reopen(claim)
+                if self.sessions.complete(uid):
+                    log.info("re-opened every session of claim %s/%s", claim.namespace, claim.name)
+                    done += 1
+        return done
 
     def sync_with_peers(self) -> tuple[int, int]:
         """While other instances serve the state dir: see `OpenSessions.sync`."""
@@ -306,14 +335,6 @@ class NodeDriver:
         for card in cards:
             self.runner.get(card).set_health(Health.parse(health), reason)
         return names
-
-
-def _listen(placement: Placement, card: Card, own_address: bool) -> Listen:
-    """Where a network-placed card's emulator listens: on its own address at its kind's well-known
-    port (so it is found again after a restart), or on loopback at any port."""
-    if own_address and isinstance(placement, OnNetwork):
-        return Listen(placement.address(card), placement.port)
-    return LOOPBACK
 
 
 def _one_line(text: str) -> str:

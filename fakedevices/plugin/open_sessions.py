@@ -4,6 +4,10 @@ instances of the node's plugin serving the same state dir change too (an upgrade
 Every instance opens the sessions of every checkpointed claim in its own emulators, so a container finds
 its device whichever instance stays; `sync` opens those of claims another instance prepared and closes
 those of claims it unprepared. Each claim is looked at under its lock, against its checkpoint file.
+
+A claim whose sessions could not all be re-opened (a network device whose host is down) is *incomplete*:
+not held, so a prepare or a sync tries again, and the driver retries it every few seconds
+(`NodeDriver.retry_incomplete`).
 """
 
 from __future__ import annotations
@@ -30,10 +34,12 @@ class OpenSessions:
         self.checkpoint = checkpoint
         self.lock = lock
         self._claims: dict[str, tuple[PreparedDevice, ...]] = {}
+        self._incomplete: set[str] = set()
         self._guard = threading.Lock()
 
     def open(self, claim: PreparedClaim) -> list[CdiDevice]:
-        """Open (or re-open) a checkpointed claim's sessions here; its CDI devices."""
+        """Open (or re-open) a checkpointed claim's sessions here; its CDI devices (those that opened: see
+        `complete`)."""
         where = f"claim {claim.namespace}/{claim.name}"
         cdi_devices = []
         for device in claim.devices:
@@ -41,18 +47,39 @@ class OpenSessions:
                 cdi_devices.append(self.devices.attach(claim.uid, Grant.of(device), where)[1])
             except (EmulatorError, ClaimError, SpecError, ValueError) as exc:
                 log.error("could not re-open %s for claim %s: %s", device.device, claim.uid, exc)
-        self.opened(claim.uid, claim.devices)
+        if len(cdi_devices) == len(claim.devices):
+            self.opened(claim.uid, claim.devices)
+        else:
+            with self._guard:
+                self._claims.pop(claim.uid, None)
+                self._incomplete.add(claim.uid)
         return cdi_devices
+
+    def complete(self, uid: str) -> bool:
+        """Whether the claim's last `open` opened every session."""
+        with self._guard:
+            return uid not in self._incomplete
+
+    def incomplete(self) -> set[str]:
+        with self._guard:
+            return set(self._incomplete)
+
+    def forget(self, uid: str) -> None:
+        """Stop retrying a claim that is no longer checkpointed."""
+        with self._guard:
+            self._incomplete.discard(uid)
 
     def opened(self, uid: str, devices: tuple[PreparedDevice, ...]) -> None:
         """Record sessions a prepare opened."""
         with self._guard:
             self._claims[uid] = devices
+            self._incomplete.discard(uid)
 
     def close(self, uid: str, devices: Sequence[PreparedDevice] = ()) -> None:
         """Close the claim's sessions here: `devices`, or those recorded for it."""
         with self._guard:
             recorded = self._claims.pop(uid, ())
+            self._incomplete.discard(uid)
         for device in devices or recorded:
             self.devices.detach(uid, device)
 

@@ -17,6 +17,7 @@ from prometheus_client import start_http_server
 
 from fakedevices.dra_limits import counters_separate
 from fakedevices.model import Farm
+from fakedevices.plugin.card_emulators import RemoteNetworkDevices
 from fakedevices.plugin.claim_api import ClaimApi
 from fakedevices.plugin.claim_cache import ClaimCache
 from fakedevices.plugin.claim_watch import ClaimWatcher
@@ -32,6 +33,8 @@ from fakedevices.plugin.server import PluginServer
 from fakedevices.plugin.slice_builder import PoolPlacement
 from fakedevices.plugin.slice_publisher import PublishedPool, SlicePublisher
 from fakedevices.plugin.startup_checks import StartupError, check_reachable, checked_client
+from fakedevices.remote.auth import NetworkKeyError, read_key_file
+from fakedevices.remote.ops import CONTROL_PORT
 
 log = logging.getLogger("drafarm.plugin")
 
@@ -53,6 +56,12 @@ class PluginOptions:
     unprepares it itself; None: never."""
     instance: str = ""
     """This instance's ID, when it runs beside another instance of the node's plugin (an upgrade)."""
+    network_devices: str = "in-process"
+    """Who serves network-placed devices (cameras): "in-process" (this plugin, placed by `camera_hosts`) or
+    "remote" (a device host per pool, `python -m fakedevices.remote`, asked over host control)."""
+    network_key_file: Path | None = None
+    """The pool key host control is signed with (required with "remote")."""
+    network_control_port: int = CONTROL_PORT
 
     @property
     def control_socket(self) -> Path:
@@ -105,6 +114,19 @@ def _counters_separate(options: PluginOptions, minor: int | None) -> bool:
     return counters_separate(minor)
 
 
+def remote_network(options: PluginOptions) -> RemoteNetworkDevices | None:
+    """How network-placed devices are reached, or `StartupError` naming the option to fix."""
+    if options.network_devices != "remote":
+        return None
+    if options.network_key_file is None:
+        raise StartupError("--network-devices remote needs --network-key-file PATH (the device hosts' pool key)")
+    try:
+        key = read_key_file(options.network_key_file)
+    except NetworkKeyError as exc:
+        raise StartupError(str(exc)) from exc
+    return RemoteNetworkDevices(key, options.network_control_port)
+
+
 def build_plugin(
     farm: Farm, options: PluginOptions, client: Any | None = None, instance_lock: InstanceLock | None = None
 ) -> PluginServer:
@@ -119,6 +141,7 @@ def build_plugin(
         options.layout(farm.driver),
         faults=faults,
         own_addresses=options.camera_hosts == "own-address",
+        remote_network=remote_network(options),
         cache=cache,
     )
     publisher = None
@@ -156,6 +179,7 @@ def run_plugin(farm: Farm, options: PluginOptions) -> None:
     problems = options.layout(farm.driver).socket_path_problems()
     if problems:
         raise StartupError("; ".join(problems))
+    remote_network(options)  # the key is readable, before anything is created
     client = checked_client(options.kubeconfig)
     if options.publish:
         check_reachable(client, options.node, options.kubeconfig)
