@@ -38,8 +38,14 @@ _START = (
     'if [ -z "$FARM_NODE" ]; then echo "node $NODE_NAME serves no farm node ({config}/nodes)" >&2; exit 1; fi; '
     'exec python3 -m harness plugin run --node "$FARM_NODE" --kube-node "$NODE_NAME" --node-map {config}/nodes '
     "--farm {config}/farm.yaml --seed {seed} --kubelet-root {kubelet} --state-dir {state} "
-    '--cdi-dir {cdi} --camera-hosts own-address --log-format text --instance "$POD_UID"'
+    '--cdi-dir {cdi} {network} --log-format text --instance "$POD_UID"'
 )
+# Network devices: served by the node's plugin on their own addresses (any cluster), or by device hosts
+# outside the cluster's nodes that the plugin controls with the key in KEY_SECRET (kind).
+OWN_ADDRESS = "--camera-hosts own-address"
+KEY_SECRET = f"{NAME}-network-key"
+KEY_DIR = "/etc/drafarm-network-key"
+REMOTE = f"--network-devices remote --network-key-file {KEY_DIR}/key"
 
 
 def _rbac() -> list[dict[str, Any]]:
@@ -76,8 +82,9 @@ def _host_path(name: str, path: str, kind: str = "DirectoryOrCreate") -> tuple[d
     return {"name": name, "hostPath": {"path": path, "type": kind}}, {"name": name, "mountPath": path}
 
 
-def daemonset(image: str, seed: int, checksum: str = "") -> dict[str, Any]:
-    """The DaemonSet; `checksum` (of the farm's ConfigMap) in the pod template rolls the pods when it changes."""
+def daemonset(image: str, seed: int, checksum: str = "", remote_devices: bool = False) -> dict[str, Any]:
+    """The DaemonSet; `checksum` (of the farm's ConfigMap) in the pod template rolls the pods when it changes;
+    with `remote_devices` the network devices are reached through device hosts (key in KEY_SECRET)."""
     mounts = [
         _host_path("plugins-registry", str(registration_dir(KUBELET_ROOT))),
         _host_path("plugins", str(plugins_dir(KUBELET_ROOT))),
@@ -86,8 +93,14 @@ def daemonset(image: str, seed: int, checksum: str = "") -> dict[str, Any]:
     ]
     volumes = [v for v, _ in mounts] + [{"name": "farm", "configMap": {"name": NAME}}]
     volume_mounts = [m for _, m in mounts] + [{"name": "farm", "mountPath": CONFIG_DIR, "readOnly": True}]
+    if remote_devices:
+        volumes.append({"name": "network-key", "secret": {"secretName": KEY_SECRET, "defaultMode": 0o400}})
+        volume_mounts.append({"name": "network-key", "mountPath": KEY_DIR, "readOnly": True})
     state = node_state_dir("$NODE_NAME")
-    command = _START.format(config=CONFIG_DIR, seed=seed, kubelet=KUBELET_ROOT, state=state, cdi=DYNAMIC_CDI_DIR)
+    network = REMOTE if remote_devices else OWN_ADDRESS
+    command = _START.format(
+        config=CONFIG_DIR, seed=seed, kubelet=KUBELET_ROOT, state=state, cdi=DYNAMIC_CDI_DIR, network=network
+    )
     affinity = {
         "nodeAffinity": {
             "requiredDuringSchedulingIgnoredDuringExecution": {
@@ -132,8 +145,11 @@ def daemonset(image: str, seed: int, checksum: str = "") -> dict[str, Any]:
     }
 
 
-def objects(spec_path: Path, seed: int, node_map: Mapping[str, str], image: str) -> list[dict[str, Any]]:
-    """Everything to apply: namespace, RBAC, the farm's ConfigMap (spec + node map), the DaemonSet.
+def objects(
+    spec_path: Path, seed: int, node_map: Mapping[str, str], image: str, network_key: str | None = None
+) -> list[dict[str, Any]]:
+    """Everything to apply: namespace, RBAC, the farm's ConfigMap (spec + node map), the DaemonSet; with
+    `network_key`, its Secret, and the plugins reach network devices through device hosts with it.
 
     `node_map` is {kube node: farm node}."""
     config = {
@@ -146,8 +162,13 @@ def objects(spec_path: Path, seed: int, node_map: Mapping[str, str], image: str)
         },
     }
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
-    checksum = hashlib.sha256(json.dumps([config["data"], image, seed], sort_keys=True).encode()).hexdigest()[:16]
-    return [namespace, *_rbac(), config, daemonset(image, seed, checksum)]
+    facts = [config["data"], image, seed, network_key]
+    checksum = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:16]
+    secret: list[dict[str, Any]] = []
+    if network_key is not None:
+        meta = {"name": KEY_SECRET, "namespace": NAMESPACE}
+        secret = [{"apiVersion": "v1", "kind": "Secret", "metadata": meta, "stringData": {"key": network_key}}]
+    return [namespace, *_rbac(), config, *secret, daemonset(image, seed, checksum, network_key is not None)]
 
 
 def render(objs: list[dict[str, Any]]) -> str:

@@ -33,8 +33,7 @@ def node_map(farm: Farm, workers: list[str]) -> dict[str, str]:
 
 
 def camera_addresses(farm: Farm, farm_node: str) -> list[str]:
-    """The addresses of the network devices (cameras) in pools that `farm_node` reaches (put on that
-    node's loopback)."""
+    """The addresses of the network devices (cameras) in pools that `farm_node` reaches."""
     return addresses_reached_from(farm, farm_node)
 
 
@@ -87,18 +86,16 @@ def deployment(
     return FarmDeployment(bound, tuple(nodes))
 
 
-def camera_network_commands(addresses: list[str]) -> list[list[str]]:
-    """What a node runs so its pods reach exactly the network devices (cameras) of its pools: their
-    addresses on the node's loopback (served by the node's plugin), and every other address of those
-    networks unreachable, rather than sent to the docker host (which may serve a local cluster's cameras
-    on the same addresses)."""
-    commands = [["ip", "route", "replace", "unreachable", network] for network in device_networks()]
-    commands += [["ip", "addr", "replace", f"{address}/32", "dev", "lo"] for address in addresses]
-    return commands
+def device_network_commands() -> list[list[str]]:
+    """What every node runs so its pods reach no network device (camera) address but through a pool network
+    the node is attached to (`device_hosts.py`): rather than sent to the docker host, which may serve a local
+    cluster's cameras on the same addresses, every address of those networks is unreachable; a pool
+    network's own route, more specific, wins on that pool's nodes."""
+    return [["ip", "route", "replace", "unreachable", network] for network in device_networks()]
 
 
-def set_camera_network(endpoint: Endpoint, container: str, addresses: list[str]) -> None:
-    for command in camera_network_commands(addresses):
+def set_device_network(endpoint: Endpoint, container: str) -> None:
+    for command in device_network_commands():
         docker_cli.run(endpoint, "exec", container, *command)
 
 

@@ -27,7 +27,7 @@ from clusters.images import catalog
 from clusters.images import driver as driver_image
 from clusters.images.node.build import NodeImageError, build_node_image, image_exists
 from clusters.images.oci import archive_refs
-from clusters.kind import cni, config, diagnose, dns, network
+from clusters.kind import cni, config, device_hosts, diagnose, dns, network
 from clusters.kind import farm as kind_farm
 from clusters.kind.config import KindConfigError, KindSettings
 from clusters.local import featuregates
@@ -246,12 +246,19 @@ class KindProvider(ClusterProvider):
             labels = {**source.farm.node(farm_node).labels, manifest.FARM_NODE_LABEL: farm_node}
             self._kubectl_ok("label", "node", kube, "--overwrite", *(f"{k}={v}" for k, v in sorted(labels.items())))
         for kube in self._containers(endpoint):
-            farm_node = mapping.get(kube, "")
-            addresses = kind_farm.camera_addresses(source.farm, farm_node) if farm_node else []
-            kind_farm.set_camera_network(endpoint, kube, addresses)
+            kind_farm.set_device_network(endpoint, kube)
         step(f"driver image (built offline unless cached) → {', '.join(sorted(mapping))}")
-        self.load_image(catalog.build(driver_image.DRIVER), nodes=sorted(mapping))
-        objects = manifest.objects(source.path, source.farm.seed, mapping, driver_image.DRIVER.ref)
+        archive = catalog.build(driver_image.DRIVER)
+        self.load_image(archive, nodes=sorted(mapping))
+        key = None
+        if device_hosts.pool_networks(source.farm, self.settings.name):
+            key = device_hosts.cluster_key(self.root)
+            image = self._host_image(endpoint, archive, driver_image.DRIVER.ref)
+            hosts = device_hosts.DeviceHostSettings(
+                image, source.path, source.farm.seed, key, self.root / "device-hosts"
+            )
+            device_hosts.deploy(endpoint, self.settings.name, source.farm, mapping, hosts, step)
+        objects = manifest.objects(source.path, source.farm.seed, mapping, driver_image.DRIVER.ref, key)
         self._kubectl_ok("apply", "-f", "-", stdin=manifest.render(objects))
         self._kubectl_ok("-n", manifest.NAMESPACE, "rollout", "status", f"daemonset/{manifest.NAME}", "--timeout=120s")
         step(f"waiting for the kubelets of {len(mapping)} node(s) to register driver {source.farm.driver}")
@@ -259,6 +266,16 @@ class KindProvider(ClusterProvider):
             self._wait_registered(kube, source.farm.driver)
         self.state.update(farm_path=str(source.path), farm_seed=source.farm.seed, farm_nodes=mapping)
         return kind_farm.deployment(endpoint, source.farm, mapping, self._plugin_log)
+
+    @staticmethod
+    def _host_image(endpoint: Endpoint, archive: Path, ref: str) -> str:
+        """`ref` from `archive` in the docker daemon itself (for containers beside the nodes), tagged with the
+        archive's fingerprint so a rebuilt image is loaded again; returns that tag."""
+        tagged = f"{ref.rsplit(':', 1)[0]}:{archive.stem.rsplit('-', 1)[-1]}"
+        if docker_cli.run(endpoint, "image", "inspect", tagged, check=False).returncode != 0:
+            docker_cli.run(endpoint, "load", "--input", str(archive), timeout=600)
+            docker_cli.run(endpoint, "tag", ref, tagged)
+        return tagged
 
     def _wait_registered(self, node: str, driver: str) -> None:
         self._wait(
@@ -456,6 +473,7 @@ class KindProvider(ClusterProvider):
                     step(f"kind delete failed ({proc.stderr.strip()[-300:]}); removing the containers directly")
             for name in self._containers(endpoint):
                 docker_cli.run(endpoint, "rm", "--force", "--volumes", name, check=False)
+            device_hosts.remove(endpoint, self.settings.name)
             network.remove(endpoint, self.settings)
             if self.state.read().get("dockerd_ours"):
                 dockerd.stop_if_idle(step)
@@ -470,6 +488,7 @@ class KindProvider(ClusterProvider):
             found += [f"container {n}" for n in self._containers(endpoint)]
             if network.network_subnet(endpoint, self.settings.network) is not None:
                 found.append(f"docker network {self.settings.network}")
+            found += device_hosts.leftovers(endpoint, self.settings.name)
         if self.root.exists():
             found.append(f"state directory {self.root}")
         return found

@@ -186,7 +186,7 @@ def test_the_cluster_networks_route_a_network_kind(new_kind: NewKind, tmp_path: 
         r["dst"] for r in json.loads(render.cni_conflist(cfg, Layout(cfg.state_dir)))["plugins"][0]["ipam"]["routes"]
     ]
     unreachable = [
-        c[4] for c in kind_farm.camera_network_commands([]) if c[:4] == ["ip", "route", "replace", "unreachable"]
+        c[4] for c in kind_farm.device_network_commands() if c[:4] == ["ip", "route", "replace", "unreachable"]
     ]
     addresses = local_farm.camera_addresses(farm, NODE)
     if isinstance(kind.placement, OnNetwork):
