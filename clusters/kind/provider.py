@@ -27,7 +27,7 @@ from clusters.images import catalog
 from clusters.images import driver as driver_image
 from clusters.images.node.build import NodeImageError, build_node_image, image_exists
 from clusters.images.oci import archive_refs
-from clusters.kind import cni, config, device_hosts, diagnose, dns, network
+from clusters.kind import cni, config, device_hosts, diagnose, dns, inotify, network
 from clusters.kind import farm as kind_farm
 from clusters.kind.config import KindConfigError, KindSettings
 from clusters.local import featuregates
@@ -376,6 +376,12 @@ class KindProvider(ClusterProvider):
         self.state.update(
             docker_host=endpoint.host, dockerd_ours=endpoint.ours, kubernetes=self.settings.pins.kubernetes
         )
+        try:
+            before = inotify.make_room(1 + self.settings.workers, step)
+        except inotify.InotifyError as exc:
+            raise ClusterError(str(exc)) from exc
+        if before is not None:
+            self.state.update(inotify_before=before)
         image = self.settings.image
         if image and not image_exists(endpoint, image):
             raise ClusterError(
@@ -477,6 +483,9 @@ class KindProvider(ClusterProvider):
             network.remove(endpoint, self.settings)
             if self.state.read().get("dockerd_ours"):
                 dockerd.stop_if_idle(step)
+        before = self.state.read().get("inotify_before")
+        if isinstance(before, int):
+            inotify.put_back(before, step)
         if self.root.exists():
             shutil.rmtree(self.root)
 
