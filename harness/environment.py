@@ -62,12 +62,13 @@ class HarnessOptions:
             raise OptionError(f"--drafarm-cluster {cluster!r}: choose a provider ({', '.join(known)}) or {EXISTING!r}")
         if cluster == EXISTING and kubeconfig is None:
             raise OptionError("--drafarm-cluster existing needs --drafarm-kubeconfig PATH")
+        farm = _farm(opt("drafarm_farm"), base)
         return HarnessOptions(
             cluster=cluster,
             kubeconfig=kubeconfig,
             k8s_version=opt("drafarm_k8s_version") or None,
-            farm=_farm(opt("drafarm_farm"), base),
-            profile=_profile(str(opt("drafarm_profile")), base),
+            farm=farm,
+            profile=_profile(str(opt("drafarm_profile")), base, farm.farm.name if farm else None),
             keep_cluster=bool(opt("drafarm_keep_cluster")),
             gates_override=opt("drafarm_gates") or "",
             node_cdi_dirs=_cdi_dirs(opt("drafarm_node_cdi_dir") or (), base),
@@ -128,9 +129,9 @@ def _farm(value: str | None, base: Path) -> FarmSource | None:
         raise OptionError(f"--drafarm-farm {value}:\n{exc}") from exc
 
 
-def _profile(value: str, base: Path) -> DriverProfile:
+def _profile(value: str, base: Path, farm: str | None) -> DriverProfile:
     try:
-        return load_profile(_named_or_path(value, base))
+        return load_profile(_named_or_path(value, base), farm)
     except SpecError as exc:
         raise OptionError(f"--drafarm-profile {value}:\n{exc}") from exc
 
@@ -177,6 +178,12 @@ class DraEnvironment:
         """Fault control of the farm's first served node (None when this run tests another driver)."""
         node = self._first_node()
         return node.control if node is not None else None
+
+    @property
+    def control_node(self) -> str | None:
+        """The cluster node whose plugin `control` reaches: tests that inject faults put their pods there."""
+        node = self._first_node()
+        return node.kube_node if node is not None else None
 
     def _first_node(self) -> FarmNode | None:
         return self.deployment.nodes[0] if self.deployment is not None and self.deployment.nodes else None

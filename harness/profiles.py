@@ -79,9 +79,13 @@ def profile_names() -> list[str]:
     return sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
 
 
-def load_profile(ref: str | Path) -> DriverProfile:
-    """A profile from a YAML file or a built-in name; `SpecError` (one line per problem) otherwise."""
+def load_profile(ref: str | Path, farm: str | None = None) -> DriverProfile:
+    """A profile from a YAML file or a built-in name; `SpecError` (one line per problem) otherwise. A built-in
+    name has a version for a farm when `<name>-<farm>.yaml` exists (what a test may rely on differs by farm)."""
     path = Path(ref)
+    tuned = PROFILES_DIR / f"{ref}-{farm}.yaml"
+    if farm and not path.exists() and not path.suffix and "/" not in str(ref) and tuned.is_file():
+        path = tuned
     if not path.is_file():
         candidate = PROFILES_DIR / f"{ref}.yaml"
         if path.suffix or "/" in str(ref) or not candidate.is_file():

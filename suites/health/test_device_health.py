@@ -45,7 +45,7 @@ def _first_cdi_id(dra: DraTest, claim_uid: str, device: str) -> str:
 @pytest.mark.smoke
 def test_unhealthy_device_shows_in_pod_status_and_fails_the_job(dra: DraTest, farm_control: FarmControl) -> None:
     claim = dra.claim("gpu", b.request("gpu", dra.device_class("gpu"), cel=GPU_2))
-    dra.pod("job", LOOP, claims={"gpu": "gpu"})
+    dra.pod("job", LOOP, claims={"gpu": "gpu"}, on_node=dra.env.control_node)
     dra.wait.until(
         "pod job to run jobs on its GPU",
         lambda: any(line.get("ok") for line in dra.json_lines(dra.kube.logs("job", dra.ns))),
@@ -118,7 +118,7 @@ def test_a_device_flapping_for_a_minute_is_followed_and_the_plugin_stays_flat(
     """Healthy and unhealthy every second for a minute: the pod's status keeps following (the health
     stream never stalls), it ends on the last state set, and the plugin's memory does not grow."""
     dra.claim("gpu", b.request("gpu", dra.device_class("gpu"), cel=GPU_2))
-    dra.pod("job", "sleep 3600", claims={"gpu": "gpu"})
+    dra.pod("job", "sleep 3600", claims={"gpu": "gpu"}, on_node=dra.env.control_node)
     dra.wait.until(
         "pod job to run with its device's health in its status",
         lambda: any(r.get("health") == "Healthy" for r in _resource_status(dra, "job")),

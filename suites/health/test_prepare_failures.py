@@ -19,7 +19,7 @@ GPU_2 = 'device.attributes["drafarm.dev"].index == 2'
 def test_transient_prepare_failures_are_retried_until_the_pod_runs(dra: DraTest, farm_control: FarmControl) -> None:
     farm_control.fail_prepares(2, message="device busy")
     dra.claim("gpu", b.request("gpu", dra.device_class("gpu"), cel=GPU_2))
-    dra.pod("retry", dra.proof_script(), claims={"gpu": "gpu"})
+    dra.pod("retry", dra.proof_script(), claims={"gpu": "gpu"}, on_node=dra.env.control_node)
     event = dra.wait.event("retry", "FailedPrepareDynamicResources", "device busy", 120)
     assert "transient" in str(event.get("message")), f"the failure event is not our injected one: {event}"
     logs = dra.wait.pod_succeeded("retry", timeout=180)
@@ -29,7 +29,7 @@ def test_transient_prepare_failures_are_retried_until_the_pod_runs(dra: DraTest,
 def test_permanent_prepare_failure_is_an_event_with_our_message(dra: DraTest, farm_control: FarmControl) -> None:
     farm_control.fail_prepares(permanent=True, message="firmware hang")
     dra.claim("gpu", b.request("gpu", dra.device_class("gpu"), cel=GPU_2))
-    dra.pod("stuck", "true", claims={"gpu": "gpu"})
+    dra.pod("stuck", "true", claims={"gpu": "gpu"}, on_node=dra.env.control_node)
     event = dra.wait.event("stuck", "FailedPrepareDynamicResources", "firmware hang", 120)
     message = str(event.get("message"))
     assert f"{dra.ns}/gpu" in message, f"the event should name the claim {dra.ns}/gpu: {message}"

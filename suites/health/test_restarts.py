@@ -32,14 +32,14 @@ LOOP = (
 
 
 def _node_devices(dra: DraTest) -> list[str]:
-    node = dra.env.nodes[0]
+    node = dra.env.control_node or dra.env.nodes[0]
     slices = dra.kube.items("ResourceSlice", fields={"spec.driver": dra.driver, "spec.nodeName": node})
     return sorted(d["name"] for s in slices for d in s["spec"].get("devices") or [])
 
 
 def _start_worker(dra: DraTest) -> None:
     dra.claim("held", b.request("gpu", dra.device_class("gpu"), cel=GPU_2))
-    dra.pod("worker", LOOP, claims={"gpu": "held"})
+    dra.pod("worker", LOOP, claims={"gpu": "held"}, on_node=dra.env.control_node)
     dra.wait.until("pod worker to run jobs", lambda: "job-ok" in dra.kube.logs("worker", dra.ns), 180, pod="worker")
 
 
@@ -62,7 +62,7 @@ def _worker_survived(dra: DraTest, before: dict[str, Any]) -> None:
 
 def _new_pod_runs(dra: DraTest) -> None:
     dra.claim("fresh", b.request("gpu", dra.device_class("gpu"), cel=GPU_0))
-    logs = dra.run("newcomer", dra.proof_script(), claims={"gpu": "fresh"}, timeout=240)
+    logs = dra.run("newcomer", dra.proof_script(), claims={"gpu": "fresh"}, timeout=240, on_node=dra.env.control_node)
     assert "drafarm-proof-ok" in logs, f"a new pod after the restart does not get its device:\n{logs}"
 
 
@@ -103,7 +103,7 @@ def test_plugin_restart_keeps_pods_running_and_new_pods_schedule(
 
 def _proof_pod(dra: DraTest, name: str, cel: str) -> None:
     dra.claim(name, b.request("gpu", dra.device_class("gpu"), cel=cel))
-    dra.pod(name, dra.proof_script(), claims={"gpu": name})
+    dra.pod(name, dra.proof_script(), claims={"gpu": name}, on_node=dra.env.control_node)
 
 
 def _proof_passed(dra: DraTest, name: str) -> None:
@@ -165,7 +165,7 @@ def test_a_force_deleted_pods_claim_is_unprepared_across_a_kubelet_restart(
     of the dead pod, or the plugin's orphan collection), the claim ends unprepared, CDI spec and all."""
     provider = _restartable(dra_env, "kubelet")
     dra.template("gpu", b.request("gpu", dra.device_class("gpu"), cel=GPU_2))
-    dra.pod("doomed", "sleep 3600", templates={"gpu": "gpu"})
+    dra.pod("doomed", "sleep 3600", templates={"gpu": "gpu"}, on_node=dra.env.control_node)
     dra.wait.until("pod doomed to run", lambda: _phase(dra, "doomed") == "Running", 180, pod="doomed")
     claim = dra.get("ResourceClaim", dra.pod_claim_name("doomed", "gpu")) or {}
     uid = str(claim["metadata"]["uid"])

@@ -27,9 +27,10 @@ def _gpu_2_pool(dra: DraTest) -> str:
 
 
 def test_no_schedule_taint_keeps_new_claims_off_the_device(dra: DraTest) -> None:
-    with device_taint(dra, "NoSchedule", _gpu_2_pool(dra), "gpu-2"):
+    pool = _gpu_2_pool(dra)  # a node's pool: the pod stays on that node, where gpu-2 is the only match
+    with device_taint(dra, "NoSchedule", pool, "gpu-2"):
         dra.claim("gpu", b.request("gpu", dra.device_class("gpu"), cel=GPU_2))
-        dra.pod("kept-off", "true", claims={"gpu": "gpu"})
+        dra.pod("kept-off", "true", claims={"gpu": "gpu"}, on_node=pool)
         event = dra.wait.event("kept-off", "FailedScheduling", "", 90)
         assert not dra.results("gpu"), (
             f"claim gpu was allocated {dra.results('gpu')} although gpu-2 carries a NoSchedule taint "

@@ -13,7 +13,6 @@ pytestmark = [
     pytest.mark.capability("consumableCapacity"),
     pytest.mark.needs_farm,
 ]
-GPU_3 = 'device.attributes["drafarm.dev"].index == 3'  # the farm's memory-shared GPU
 SHARE = 8 * 2**30
 USE_SHARE = (
     "python3 -m fakedevices.client gpu-info; "
@@ -27,21 +26,30 @@ def _wait_holding(dra: DraTest, pod: str) -> None:
     dra.wait.until(f"pod {pod} to use its share", lambda: "drafarm-holding" in dra.kube.logs(pod, dra.ns), 180, pod=pod)
 
 
+def _memory_shared_gpu(dra: DraTest) -> tuple[str, str]:
+    """(CEL selecting one memory-shared GPU of the farm, its device name): a GPU that takes several claims."""
+    for device in dra.devices():
+        if device.get("allowMultipleAllocations") and dra.attribute_of(device, "type") == "gpu":
+            return f'device.attributes["drafarm.dev"].uuid == "{dra.attribute_of(device, "uuid")}"', device["name"]
+    pytest.skip("the farm publishes no GPU that takes several claims (memorySharing)")
+
+
 def test_two_claims_get_distinct_memory_shares_of_one_gpu(dra: DraTest) -> None:
+    cel, shared = _memory_shared_gpu(dra)
     for name in ("first", "second"):
-        dra.claim(name, b.request("gpu", dra.device_class("gpu"), cel=GPU_3, capacity={"memory": "8Gi"}))
+        dra.claim(name, b.request("gpu", dra.device_class("gpu"), cel=cel, capacity={"memory": "8Gi"}))
         dra.pod(name, USE_SHARE, claims={"gpu": name})
     for name in ("first", "second"):
         _wait_holding(dra, name)
     [first], [second] = dra.results("first"), dra.results("second")
     for result in (first, second):
-        assert result["device"] == "gpu-3", f"a memory share should come from gpu-3, got {result}"
+        assert result["device"] == shared, f"a memory share should come from {shared}, got {result}"
         consumed = (result.get("consumedCapacity") or {}).get("memory")
         assert consumed == "8Gi", f"claim on {result['device']} consumed {consumed!r} of memory, not the 8Gi asked"
     assert first.get("shareID") and second.get("shareID"), (
         f"shares of a multi-allocatable device need a shareID: {first} {second}"
     )
-    assert first["shareID"] != second["shareID"], f"two claims on gpu-3 got the same shareID {first['shareID']}"
+    assert first["shareID"] != second["shareID"], f"two claims on {shared} got the same shareID {first['shareID']}"
 
     for name in ("first", "second"):
         logs = dra.kube.logs(name, dra.ns)
