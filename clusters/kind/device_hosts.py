@@ -21,7 +21,7 @@ from clusters.host import docker_cli
 from clusters.host.docker_cli import Endpoint
 from clusters.polling import poll
 from clusters.provider import ClusterError
-from fakedevices.kinds.network import network_addresses
+from fakedevices.kinds.network import device_networks, network_addresses
 from fakedevices.model import Farm
 from fakedevices.remote.ops import CONTROL_PORT
 
@@ -95,9 +95,13 @@ def _network(endpoint: Endpoint, pool: PoolNetwork, cluster: str) -> None:
 
 
 def _attach(endpoint: Endpoint, pool: PoolNetwork, kube_nodes: list[str]) -> None:
+    """Join the nodes to the pool's network. docker refuses an address a route of the node's covers, so the
+    node's unreachable route for the devices' range (set again by the caller) goes first."""
     attached = docker_cli.run(endpoint, "network", "inspect", "-f", "{{json .Containers}}", pool.network).stdout
     for index, node in enumerate(kube_nodes):
         if f'"Name":"{node}"' not in attached.replace(" ", ""):
+            for network in device_networks():
+                docker_cli.run(endpoint, "exec", node, "ip", "route", "del", "unreachable", network, check=False)
             docker_cli.run(endpoint, "network", "connect", "--ip", pool.node_address(index), pool.network, node)
         for command in node_commands(pool):
             docker_cli.run(endpoint, "exec", node, *command)
@@ -180,7 +184,7 @@ def deploy(
     step: Callable[[str], None],
 ) -> list[PoolNetwork]:
     """Networks, attached nodes and one device host per network device; idempotent. `mapping` is
-    {kube node: farm node} of the served nodes."""
+    {kube node: farm node} of the served nodes. The nodes' routes for the devices' range are set after."""
     kube_of = {farm_node: kube for kube, farm_node in mapping.items()}
     pools = pool_networks(farm, cluster)
     for pool in pools:

@@ -245,8 +245,6 @@ class KindProvider(ClusterProvider):
         for kube, farm_node in mapping.items():
             labels = {**source.farm.node(farm_node).labels, manifest.FARM_NODE_LABEL: farm_node}
             self._kubectl_ok("label", "node", kube, "--overwrite", *(f"{k}={v}" for k, v in sorted(labels.items())))
-        for kube in self._containers(endpoint):
-            kind_farm.set_device_network(endpoint, kube)
         step(f"driver image (built offline unless cached) → {', '.join(sorted(mapping))}")
         archive = catalog.build(driver_image.DRIVER)
         self.load_image(archive, nodes=sorted(mapping))
@@ -258,6 +256,8 @@ class KindProvider(ClusterProvider):
                 image, source.path, source.farm.seed, key, self.root / "device-hosts"
             )
             device_hosts.deploy(endpoint, self.settings.name, source.farm, mapping, hosts, step)
+        for kube in self._containers(endpoint):
+            kind_farm.set_device_network(endpoint, kube)
         objects = manifest.objects(source.path, source.farm.seed, mapping, driver_image.DRIVER.ref, key)
         self._kubectl_ok("apply", "-f", "-", stdin=manifest.render(objects))
         self._kubectl_ok("-n", manifest.NAMESPACE, "rollout", "status", f"daemonset/{manifest.NAME}", "--timeout=120s")
