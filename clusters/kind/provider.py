@@ -225,7 +225,12 @@ class KindProvider(ClusterProvider):
         """Label the workers with their farm nodes, load the driver image, apply the driver's objects, and
         wait until the kubelet of every served node registered the driver; idempotent."""
         with self._op_lock:  # test processes deploy at once: one builds and applies, the others find it done
-            return self._deploy_farm_locked(source, report or _quiet)
+            try:
+                return self._deploy_farm_locked(source, report or _quiet)
+            except DockerError as exc:
+                raise ClusterError(
+                    f"deploying farm {source.farm.name} on kind cluster {self.settings.name}: {exc}"
+                ) from exc
 
     def _deploy_farm_locked(self, source: FarmSource, step: StepReporter) -> FarmDeployment:
         endpoint = self._endpoint_or_error()

@@ -26,11 +26,15 @@ def _served_nodes(dra: DraTest) -> list[str]:
 
 
 def _fill_state(dra: DraTest, pod: str) -> str | None:
-    """ "running", "full" (the scheduler found no device for it), or None while undecided."""
+    """ "running", "full" (the scheduler found no device for it on the node), or None while undecided."""
     status = (dra.get("Pod", pod) or {}).get("status") or {}
     if status.get("phase") == "Running":
         return "running"
-    return "full" if any(c.get("reason") == "Unschedulable" for c in status.get("conditions") or []) else None
+    full = any(  # not "unschedulable" while the claim from the template is still being made
+        c.get("reason") == "Unschedulable" and "cannot allocate all claims" in str(c.get("message"))
+        for c in status.get("conditions") or []
+    )
+    return "full" if full else None
 
 
 def test_when_one_nodes_devices_are_taken_the_next_pod_lands_on_another(dra: DraTest) -> None:
