@@ -25,6 +25,7 @@ def test_smoke_and_multi_node_suites_pass_on_two_kind_workers(tmp_path: Path) ->
         "-n", "2", str(ROOT / "suites"), "-m", "smoke or multi_node",
         "--drafarm-cluster", "kind", "--drafarm-farm", str(FARM),
     ]  # fmt: skip
+    KindProvider(cluster_name=CLUSTER).down()  # what a killed earlier run may have left (its own cluster name)
     try:
         run = run_suites(args, tmp_path / "report", timeout=2400, env={"DRAFARM_CLUSTER_NAME": CLUSTER})
     finally:
