@@ -84,14 +84,26 @@ def node_commands(pool: PoolNetwork) -> list[list[str]]:
 def _network(endpoint: Endpoint, pool: PoolNetwork, cluster: str) -> None:
     if docker_cli.run(endpoint, "network", "inspect", pool.network, check=False).returncode == 0:
         return
-    docker_cli.run(
+    created = docker_cli.run(
         endpoint,
         "network", "create", "--driver=bridge", "--internal",
         f"--subnet={pool.subnet}", f"--gateway={pool.subnet.network_address + 254}",
         "--opt=com.docker.network.bridge.enable_ip_masquerade=false",
         f"--label={LABEL}={cluster}",
         pool.network,
+        check=False,
     )  # fmt: skip
+    if created.returncode != 0:
+        hint = ""
+        if "overlap" in created.stderr:
+            hint = (
+                " (another docker network has that range: most likely another kind cluster serving cameras at the "
+                "same addresses; take it down with `drafarm cluster down --provider kind --name NAME`)"
+            )
+        raise ClusterError(
+            f"network pool {pool.pool}: creating docker network {pool.network} on {pool.subnet} failed{hint}: "
+            f"{created.stderr.strip()[-500:]}"
+        )
 
 
 def _attach(endpoint: Endpoint, pool: PoolNetwork, kube_nodes: list[str]) -> None:
