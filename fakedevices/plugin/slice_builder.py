@@ -42,8 +42,12 @@ class PoolPlacement:
     def to_spec(self) -> dict[str, Any]:
         if self.node_name is not None:
             return {"nodeName": self.node_name}
-        term = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": sorted(self.reachable_nodes)}]}
-        return {"nodeSelector": {"nodeSelectorTerms": [term]}}
+        # A node field selector takes one value: one term (ORed) per node.
+        terms = [
+            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}
+            for node in sorted(self.reachable_nodes)
+        ]
+        return {"nodeSelector": {"nodeSelectorTerms": terms}}
 
 
 def slice_name(pool: str, driver: str, index: int) -> str:

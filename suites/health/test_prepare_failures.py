@@ -22,7 +22,7 @@ def test_transient_prepare_failures_are_retried_until_the_pod_runs(dra: DraTest,
     dra.pod("retry", dra.proof_script(), claims={"gpu": "gpu"}, on_node=dra.env.control_node)
     event = dra.wait.event("retry", "FailedPrepareDynamicResources", "device busy", 120)
     assert "transient" in str(event.get("message")), f"the failure event is not our injected one: {event}"
-    logs = dra.wait.pod_succeeded("retry", timeout=180)
+    logs = dra.wait.pod_succeeded("retry", timeout=300)  # the kubelet backs off between prepare attempts
     assert "drafarm-proof-ok" in logs, f"the pod ran after the retries but does not show its device:\n{logs}"
 
 

@@ -62,8 +62,11 @@ def test_network_pool_is_selected_by_node_names(mixed: Farm) -> None:
     [only] = build_pool_slices(
         mixed.driver, pool.name, pool.inventory, PoolPlacement(reachable_nodes=pool.nodes), 1, counters_separate=True
     )
-    term = only["spec"]["nodeSelector"]["nodeSelectorTerms"]
-    assert term == [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": sorted(pool.nodes)}]}]
+    terms = only["spec"]["nodeSelector"]["nodeSelectorTerms"]
+    assert len(pool.nodes) > 1, "the API server takes one value per node field selector: one term per node"
+    assert terms == [
+        {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]} for node in sorted(pool.nodes)
+    ]
     assert "nodeName" not in only["spec"]
     assert all(d["allowMultipleAllocations"] for d in only["spec"]["devices"])
 
