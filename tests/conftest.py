@@ -23,6 +23,16 @@ from tests.polling import wait_for
 FARM = "small"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "runs_long: a test of many minutes; it starts first, so the run does not wait on it"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("runs_long") is None)  # stable: the rest keep their order
+
+
 @pytest.fixture(scope="session")
 def local_cluster() -> Iterator[LocalProvider]:
     if os.geteuid() != 0:

@@ -85,6 +85,7 @@ def conformance(cluster: LocalProvider, host: HostDriver, tmp_path: Path, *selec
     return run_conformance(cluster, profile_for(host.driver, tmp_path), tmp_path / "report", *selection)
 
 
+@pytest.mark.runs_long
 def test_the_upstream_test_driver_passes_the_conformance_suite(
     local_cluster: LocalProvider, test_driver_binary: Path, tmp_path: Path
 ) -> None:
@@ -169,6 +170,7 @@ def test_a_broken_upstream_driver_is_caught_and_named(
     assert message in run.stdout, run.summary()
 
 
+@pytest.mark.runs_long
 def test_a_hung_driver_fails_the_republish_test_which_puts_its_slices_back(
     local_cluster: LocalProvider, test_driver_binary: Path, tmp_path: Path
 ) -> None:
