@@ -36,9 +36,10 @@ lint: setup
 unit: setup
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e" tests
 
-# The project's own tests, plus the smoke slice of the suites, on the shared local cluster.
+# The project's own tests, plus the smoke slice of the suites, on the shared local cluster, and the kind slice
+# (long tests start first; an idle worker takes queued tests from a busy one).
 test: lint
-	$(BIN)/pytest -n $(PYTEST_WORKERS) tests suites -m "(not suite or smoke) and not scenario_heavy" \
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal tests suites -m "(not suite or smoke) and not scenario_heavy" \
 		--drafarm-report-dir reports/test
 
 # The suites against the default cluster and farm (or any driver: PROFILE=my-profile.yaml
