@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from fakedevices.plugin.slice_builder import HOSTNAME_LABEL
+
 
 @dataclass(frozen=True)
 class CachedClaim:
@@ -47,9 +49,9 @@ class ClaimCache:
             if result.get("driver") == self.driver and result.get("pool") in self.pools:
                 return True
         for term in (allocation.get("nodeSelector") or {}).get("nodeSelectorTerms") or ():
-            for match in term.get("matchFields") or ():
+            for match in [*(term.get("matchFields") or ()), *(term.get("matchExpressions") or ())]:
                 if (
-                    match.get("key") == "metadata.name"
+                    match.get("key") in ("metadata.name", HOSTNAME_LABEL)
                     and match.get("operator") == "In"
                     and self.node in (match.get("values") or ())
                 ):

@@ -25,6 +25,9 @@ POOL_LABEL = "drafarm.dev/pool"
 HASH_ANNOTATION = "drafarm.dev/content-hash"
 
 
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+
+
 @dataclass(frozen=True)
 class PoolPlacement:
     """Where a pool's devices are: one node (`node_name`) or the nodes a network pool reaches."""
@@ -42,12 +45,10 @@ class PoolPlacement:
     def to_spec(self) -> dict[str, Any]:
         if self.node_name is not None:
             return {"nodeName": self.node_name}
-        # A node field selector takes one value: one term (ORed) per node.
-        terms = [
-            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}
-            for node in sorted(self.reachable_nodes)
-        ]
-        return {"nodeSelector": {"nodeSelectorTerms": terms}}
+        # A slice takes exactly one term, and a node field (metadata.name) one value: the hostname label,
+        # which the kubelet sets to the node's name, names them all.
+        term = {"matchExpressions": [{"key": HOSTNAME_LABEL, "operator": "In", "values": sorted(self.reachable_nodes)}]}
+        return {"nodeSelector": {"nodeSelectorTerms": [term]}}
 
 
 def slice_name(pool: str, driver: str, index: int) -> str:

@@ -46,6 +46,10 @@ def test_keeps_claims_with_a_device_of_this_driver_on_its_pools_or_a_selector_na
     assert c.relevant(claim("e", "5", driver="other.example.com", selector_node=NODE))
     assert not c.relevant(claim("f", "6", pool="node-b", selector_node="node-b"))
     assert not c.relevant({"metadata": {"name": "g"}, "status": {}})
+    by_label = claim("h", "7", driver="other.example.com")  # a network pool's selector: the hostname label
+    term = {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["node-b", NODE]}]}
+    by_label["status"]["allocation"]["nodeSelector"] = {"nodeSelectorTerms": [term]}
+    assert c.relevant(by_label)
 
 
 def test_answers_only_in_sync_and_only_for_the_uid_asked() -> None:
