@@ -11,6 +11,7 @@ import pytest
 from harness import builders as b
 from harness.device_taints import device_taint
 from harness.dratest import DraTest
+from harness.profile_model import cel_literal, split_name
 
 pytestmark = [pytest.mark.area("multi-node"), pytest.mark.min_nodes(2)]
 HOLD = "echo drafarm-holding; sleep 600"
@@ -152,6 +153,18 @@ def _pool_nodes(dra: DraTest, claim: str) -> tuple[list[str], list[str]]:
     return inside, [n for n in served if n not in inside]
 
 
+def _same_device(dra: DraTest, pool: str, name: str) -> str:
+    """CEL that selects the device `pool/name` by every one of its attributes (CEL cannot see a name)."""
+    terms = []
+    for qualified, value in sorted((dra.device(pool, name).get("attributes") or {}).items()):
+        domain, ident = split_name(qualified, dra.driver)
+        (kind, literal), *_ = value.items()
+        if kind in ("string", "int", "bool"):
+            terms.append(f'device.attributes["{domain}"].{ident} == {cel_literal(literal)}')
+    assert terms, f"device {pool}/{name} has no attribute to select it by"
+    return " && ".join(terms)
+
+
 @pytest.mark.capability("networkAttached")
 def test_a_network_devices_pod_runs_on_a_node_that_reaches_it_never_outside(dra: DraTest) -> None:
     dra.claim("cam", b.request("cam", dra.device_class("camera")))
@@ -161,7 +174,9 @@ def test_a_network_devices_pod_runs_on_a_node_that_reaches_it_never_outside(dra:
     assert _node(dra, "viewer") in inside, f"pod viewer runs on {_node(dra, 'viewer')}, outside {inside}"
     if not outside:
         pytest.skip(f"every node with {dra.driver} devices reaches the camera pool: none to stay off")
-    dra.claim("cam-out", b.request("cam", dra.device_class("camera")))
+    [result] = dra.results("cam")
+    same = _same_device(dra, result["pool"], result["device"])  # other nodes may well reach other cameras
+    dra.claim("cam-out", b.request("cam", dra.device_class("camera"), cel=same))
     dra.pod("outsider", HOLD, claims={"cam": "cam-out"}, on_node=outside[0])
     event = dra.wait.event("outsider", "FailedScheduling", "", 120)
     phase = ((dra.get("Pod", "outsider") or {}).get("status") or {}).get("phase")
