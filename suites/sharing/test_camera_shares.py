@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from fakedevices.quantity import parse_quantity
 from harness import builders as b
 from harness.dratest import DraTest
 
@@ -14,7 +15,7 @@ pytestmark = [
     pytest.mark.capability("networkAttached"),
     pytest.mark.needs_farm,
 ]
-CAM_1 = 'device.attributes["drafarm.dev"].index == 1'  # lobby-cam-1; the allocation suite takes any camera
+SHARES = {"wide": "30M", "narrow": "20M"}
 VIEW = (
     "python3 -m fakedevices.client camera-info; "
     "python3 -m fakedevices.client camera-frames --count 3 --check; "
@@ -26,6 +27,21 @@ def _camera_config(mode: str) -> dict[str, Any]:
     return {"apiVersion": "drafarm.dev/v1alpha1", "kind": "CameraConfig", "mode": mode}
 
 
+def _camera(dra: DraTest) -> tuple[str, str]:
+    """(CEL selecting one camera, its name): the first camera that fits both shares as asked (its minimum
+    share at most the narrower one), so the two claims of a test meet on one camera."""
+    narrow, total = parse_quantity(SHARES["narrow"]), sum(parse_quantity(q) for q in SHARES.values())
+    for device in sorted(dra.devices(), key=lambda d: (d["pool"], d["name"])):
+        bandwidth = (device.get("capacity") or {}).get("bandwidth") or {}
+        minimum = ((bandwidth.get("requestPolicy") or {}).get("validRange") or {}).get("min", "0")
+        if dra.attribute_of(device, "type") != "camera" or not bandwidth:
+            continue
+        if parse_quantity(bandwidth["value"]) >= total and parse_quantity(minimum) <= narrow:
+            address = dra.attribute_of(device, "ipAddress")
+            return f'device.attributes["drafarm.dev"].ipAddress == "{address}"', str(device["name"])
+    pytest.skip(f"no camera takes shares of {SHARES}")
+
+
 def _holding(dra: DraTest, pod: str) -> None:
     dra.wait.until(
         f"pod {pod} to use its camera", lambda: "drafarm-holding" in dra.kube.logs(pod, dra.ns), 180, pod=pod
@@ -34,16 +50,17 @@ def _holding(dra: DraTest, pod: str) -> None:
 
 @pytest.mark.dra_gate("DRAConsumableCapacity")
 def test_two_viewers_get_their_own_bandwidth_of_one_camera(dra: DraTest) -> None:
-    shares = {"wide": "30M", "narrow": "20M"}
+    shares = SHARES
+    cel, camera = _camera(dra)
     for name, bandwidth in shares.items():
-        dra.claim(name, b.request("cam", dra.device_class("camera"), cel=CAM_1, capacity={"bandwidth": bandwidth}))
+        dra.claim(name, b.request("cam", dra.device_class("camera"), cel=cel, capacity={"bandwidth": bandwidth}))
         dra.pod(name, VIEW, claims={"cam": name})
     for name in shares:
         _holding(dra, name)
     results = {name: dra.results(name) for name in shares}
     for name, bandwidth in shares.items():
         [result] = results[name]
-        assert result["device"] == "lobby-cam-1", f"claim {name} should be on lobby-cam-1, got {result}"
+        assert result["device"] == camera, f"claim {name} should be on {camera}, got {result}"
         consumed = (result.get("consumedCapacity") or {}).get("bandwidth")
         assert consumed == bandwidth, f"claim {name} consumed {consumed!r} of bandwidth, not the {bandwidth} asked"
         info, frames = dra.json_lines(dra.kube.logs(name, dra.ns))[:2]
@@ -53,16 +70,17 @@ def test_two_viewers_get_their_own_bandwidth_of_one_camera(dra: DraTest) -> None
         assert frames.get("ok") is True and frames.get("frames") == 3 and frames.get("counters_increasing"), (
             f"viewer {name} did not get 3 good frames from its share: {frames}"
         )
-        assert frames.get("camera") == "lobby-cam-1"
+        assert frames.get("camera") == camera
     share_ids = {r[0].get("shareID") for r in results.values()}
     assert None not in share_ids and len(share_ids) == 2, f"two viewers of one camera need distinct shareIDs: {results}"
 
 
 def test_camera_control_is_held_by_one_claim_at_a_time(dra: DraTest) -> None:
+    cel, camera = _camera(dra)
     for name in ("pilot", "copilot"):
         dra.claim(
             name,
-            b.request("cam", dra.device_class("camera"), cel=CAM_1),
+            b.request("cam", dra.device_class("camera"), cel=cel),
             config=[b.opaque(dra.driver, _camera_config("control"))],
         )
     dra.pod(
@@ -77,7 +95,7 @@ def test_camera_control_is_held_by_one_claim_at_a_time(dra: DraTest) -> None:
     dra.pod("copilot", "python3 -m fakedevices.client camera-ptz --pan 20", claims={"cam": "copilot"})
     event = dra.wait.event("copilot", "FailedPrepareDynamicResources", "control", 120)
     assert "exclusive control is held" in str(event.get("message")), (
-        f"a second control session on lobby-cam-1 should be refused while pilot holds control: {event.get('message')}"
+        f"a second control session on {camera} should be refused while pilot holds control: {event.get('message')}"
     )
     assert ((dra.get("Pod", "copilot") or {}).get("status") or {}).get("phase") == "Pending"
 
