@@ -50,8 +50,16 @@ def test_space_partitioning_config_reaches_the_container(dra: DraTest) -> None:
     )
 
 
+def _whole_gpu(dra: DraTest) -> str:
+    """CEL for one GPU that takes a single claim (not memory-shared), by its UUID."""
+    for device in sorted(dra.devices(), key=lambda d: (d["pool"], d["name"])):
+        if dra.attribute_of(device, "type") == "gpu" and not device.get("allowMultipleAllocations"):
+            return f'device.attributes["drafarm.dev"].uuid == "{dra.attribute_of(device, "uuid")}"'
+    pytest.skip("every GPU of the farm is memory-shared")
+
+
 def test_without_config_the_gpu_is_exclusive(dra: DraTest) -> None:
-    dra.claim("gpu", b.request("gpu", dra.device_class("gpu"), cel=GPU_0))
+    dra.claim("gpu", b.request("gpu", dra.device_class("gpu"), cel=_whole_gpu(dra)))
     logs = dra.run("show", SHOW, claims={"gpu": "gpu"}, timeout=180)
     assert "_SHARING=Exclusive" in logs, f"a claim without GpuConfig should get an exclusive GPU:\n{logs}"
     [info] = dra.json_lines(logs)
