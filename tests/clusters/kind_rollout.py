@@ -42,7 +42,7 @@ def _pod(name: str, script: str, restart: str = "Never") -> dict[str, Any]:
 
 
 def roll_the_driver_while_pods_start(provider: KindProvider) -> dict[str, Any]:
-    """Restart the driver DaemonSet's pods one node at a time while a pod with a claim starts every few
+    """Restart the driver DaemonSet's pods one node at a time while a pod with a claim starts every second;
     seconds; returns what happened (asserted by the caller)."""
     kube = Kube(provider.kubeconfig())
     kube.ensure({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
@@ -64,7 +64,7 @@ def roll_the_driver_while_pods_start(provider: KindProvider) -> dict[str, Any]:
             name = f"during-{len(started)}"
             kube.create(_pod(name, "python3 -m fakedevices.client info >/dev/null && echo drafarm-ok"))
             started.append(name)
-            time.sleep(3)
+            time.sleep(1)
 
     thread = threading.Thread(target=start_pods, daemon=True)
     thread.start()

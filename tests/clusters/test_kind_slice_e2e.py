@@ -1,7 +1,6 @@
 """The kind slice of `make test`: the suites' smoke tests and every multi-node test pass on a real kind
 cluster of two workers, each running the farm's driver DaemonSet pod (tests/clusters/farms/kind-pair.yaml:
-two nodes, a camera pool only the first reaches); then the driver DaemonSet rolls while pods with claims
-start, and none fails. The cluster is this test's own and goes down after."""
+two nodes, a camera pool only the first reaches). The cluster is this test's own and goes down after."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from clusters.kind.provider import KindProvider
-from tests.clusters.kind_rollout import roll_the_driver_while_pods_start
 from tests.harness.conformance_run import ROOT, run_suites
 
 pytestmark = [
@@ -26,19 +24,16 @@ CLUSTER = "drafarm-slice"
 def test_smoke_and_multi_node_suites_pass_on_two_kind_workers(tmp_path: Path) -> None:
     args = [
         "-n", "2", str(ROOT / "suites"), "-m", "smoke or multi_node",
-        "--drafarm-cluster", "kind", "--drafarm-farm", str(FARM), "--drafarm-keep-cluster",
+        "--drafarm-cluster", "kind", "--drafarm-farm", str(FARM),
     ]  # fmt: skip
     provider = KindProvider(cluster_name=CLUSTER)
     provider.down()  # what a killed earlier run may have left (its own cluster name)
     try:
         run = run_suites(args, tmp_path / "report", timeout=2400, env={"DRAFARM_CLUSTER_NAME": CLUSTER})
-        assert run.returncode == 0 and not run.failing(), run.summary()
-        rolled = roll_the_driver_while_pods_start(provider)
     finally:
         provider.down()
         leftovers = provider.leftovers()
-    assert rolled["driver_pods_replaced"] and rolled["steady_same_container"] and rolled["steady_uses_its_gpu"], rolled
-    assert len(rolled["started"]) >= 3 and set(rolled["started"].values()) == {"Succeeded"}, rolled
+    assert run.returncode == 0 and not run.failing(), run.summary()
     multi = {t["nodeid"]: t["outcome"] for t in run.tests if "test_multi_node.py" in t["nodeid"]}
     assert len(multi) == 6 and set(multi.values()) == {"passed"}, run.summary()
     assert run.count("passed") >= 20, run.summary()
