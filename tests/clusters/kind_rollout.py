@@ -43,7 +43,7 @@ def _pod(name: str, script: str, restart: str = "Never") -> dict[str, Any]:
 
 def roll_the_driver_while_pods_start(provider: KindProvider) -> dict[str, Any]:
     """Restart the driver DaemonSet's pods one node at a time while a pod with a claim starts every second;
-    seconds; returns what happened (asserted by the caller)."""
+    returns what happened (asserted by the caller)."""
     kube = Kube(provider.kubeconfig())
     kube.ensure({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
     poll(lambda: kube.get("ServiceAccount", "default", NAMESPACE) is not None, 60)
