@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import threading
-import time
 from typing import Any
 
 from clusters.driver import manifest
@@ -64,7 +63,7 @@ def roll_the_driver_while_pods_start(provider: KindProvider) -> dict[str, Any]:
             name = f"during-{len(started)}"
             kube.create(_pod(name, "python3 -m fakedevices.client info >/dev/null && echo drafarm-ok"))
             started.append(name)
-            time.sleep(1)
+            done.wait(1.0)  # one pod a second until the rollout is over
 
     thread = threading.Thread(target=start_pods, daemon=True)
     thread.start()
