@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from fakedevices.emulator.base import Emulator
 from fakedevices.emulator.errors import EmulatorError
 from fakedevices.emulator.listen import Listen
 from fakedevices.emulator.runner import EmulatorRunner
+from fakedevices.emulator.stop_signal import stop_on_signals
 from fakedevices.kinds import registry
 
 
@@ -68,9 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, TypeError, AttributeError, RecursionError, EmulatorError) as exc:
         print(f"fakedevices.emulator: bad --config {args.config}: {exc}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = stop_on_signals()
     try:
         runner = EmulatorRunner(args.state_dir, [d.emulator for d in devices])
         runner.start()

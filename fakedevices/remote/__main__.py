@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from fakedevices.emulator.errors import EmulatorError
 from fakedevices.emulator.listen import Listen
 from fakedevices.emulator.runner import EmulatorRunner
+from fakedevices.emulator.stop_signal import stop_on_signals
 from fakedevices.farm import build_farm
 from fakedevices.farmspec.loader import load_farm_spec
 from fakedevices.kinds import registry
@@ -93,9 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, SpecError, ValueError, EmulatorError) as exc:
         print(f"fakedevices.remote: {exc}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = stop_on_signals()
     try:
         host.start()
     except EmulatorError as exc:
