@@ -27,7 +27,7 @@ from clusters.images import catalog
 from clusters.images import driver as driver_image
 from clusters.images.node.build import NodeImageError, build_node_image, image_exists
 from clusters.images.oci import archive_refs
-from clusters.kind import cni, config, device_hosts, diagnose, dns, inotify, network
+from clusters.kind import artifacts, cni, config, device_hosts, diagnose, dns, inotify, network, restarts
 from clusters.kind import farm as kind_farm
 from clusters.kind.config import KindConfigError, KindSettings
 from clusters.local import featuregates
@@ -39,6 +39,7 @@ from fakedevices.farm import FarmSource, open_farm
 from fakedevices.spec.problems import SpecError
 
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
+PLUGIN = "drafarm-plugin"
 OP_LOCK_TIMEOUT_S = 3 * 3600.0
 
 
@@ -56,7 +57,7 @@ def _quiet(_text: str) -> None:
 
 class KindProvider(ClusterProvider):
     name = "kind"
-    restartable = ("kubelet",)
+    restartable = ("kubelet", "containerd", "etcd", PLUGIN)
 
     def __init__(
         self,
@@ -317,9 +318,52 @@ class KindProvider(ClusterProvider):
         if component not in self.restartable:
             raise ClusterError(f"kind can restart {list(self.restartable)}, not {component!r}")
         endpoint = self._endpoint_or_error()
-        for node in self._containers(endpoint):
-            docker_cli.run(endpoint, "exec", node, "systemctl", "restart", "kubelet")
+        try:
+            if component == PLUGIN:
+                self._restart_plugin()
+            elif component == "etcd":
+                restarts.control_plane(endpoint, self.settings.control_plane, restarts.API_SERVER_AND_ETCD)
+                self._wait("the API server to answer again", self._api_ready, self.timeouts.ready, self._api_seen)
+            else:
+                restarts.node_units(endpoint, sorted(self._containers(endpoint)), component)
+        except DockerError as exc:
+            raise ClusterError(f"restarting {component} on kind cluster {self.settings.name}: {exc}") from exc
         self._wait_ready()
+
+    def _restart_plugin(self) -> None:
+        """The driver's DaemonSet pods deleted and replaced (the kubelet deregisters the old and registers the
+        new), waited for until every served node's kubelet registered the driver again."""
+        deployment = self.farm()
+        if deployment is None:
+            raise ClusterError(f"no farm is deployed on kind cluster {self.settings.name}, so no plugin runs")
+        self._kubectl_ok(
+            "-n",
+            manifest.NAMESPACE,
+            "delete",
+            "pods",
+            "-l",
+            f"app={manifest.NAME}",
+            "--wait=true",
+            timeout=self.timeouts.ready,
+        )
+        self._kubectl_ok(
+            "-n",
+            manifest.NAMESPACE,
+            "rollout",
+            "status",
+            f"daemonset/{manifest.NAME}",
+            f"--timeout={self.timeouts.ready:.0f}s",
+            timeout=self.timeouts.ready + 10,
+        )
+        for node in deployment.nodes:
+            self._wait_registered(node.kube_node, deployment.farm.driver)
+
+    def _api_ready(self) -> bool:
+        return self._kubectl("get", "--raw", "/readyz", timeout=10).returncode == 0
+
+    def _api_seen(self) -> str:
+        proc = self._kubectl("get", "--raw", "/readyz", timeout=10)
+        return (proc.stdout or proc.stderr).strip()[-300:]
 
     def collect_logs(self, dest: Path) -> list[Path]:
         endpoint = dockerd.find()
@@ -340,6 +384,9 @@ class KindProvider(ClusterProvider):
         if endpoint is None:
             raise ClusterError(f"no docker daemon answers, so kind cluster {self.settings.name!r} is not up")
         return endpoint
+
+    def prepare(self, report: StepReporter | None = None) -> None:
+        artifacts.prepare(self.settings, report or _quiet)
 
     def up(self, report: StepReporter | None = None) -> ClusterStatus:
         with self._op_lock:

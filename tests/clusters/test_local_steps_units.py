@@ -209,7 +209,7 @@ def test_the_cli_lists_each_providers_restart_targets_and_refuses_others(tmp_pat
     runner = CliRunner()
     shown = runner.invoke(cli, ["cluster", "restart", "--help"], terminal_width=1000)
     assert "local: etcd, containerd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet" in shown.output
-    assert "kind: kubelet" in shown.output
+    assert "kind: kubelet, containerd, etcd, drafarm-plugin" in shown.output
     refused = runner.invoke(cli, ["cluster", "restart", "coredns"], env={"DRAFARM_STATE_DIR": str(tmp_path)})
     assert refused.exit_code == 2, refused.output
     assert "the local provider restarts etcd" in refused.output
