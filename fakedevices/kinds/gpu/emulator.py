@@ -27,6 +27,7 @@ from fakedevices.emulator.listen import LOOPBACK, Listen
 from fakedevices.emulator.protocol import Message, int_field, ok, shown
 from fakedevices.emulator.server import Connection
 from fakedevices.emulator.unixsock import SocketSession, UnixSocketEmulator
+from fakedevices.kinds.emulator_config import identity_fields
 
 MAX_SUM_SQUARES_N = 5_000_000
 MAX_MATMUL_N = 96
@@ -130,16 +131,7 @@ class GpuEmulator(UnixSocketEmulator[GpuSession]):
         self._run_lock = threading.Lock()
 
     def identity(self) -> dict[str, Any]:
-        c = self.config
-        return {
-            "name": c.name,
-            "uuid": c.uuid,
-            "model": c.model,
-            "index": c.index,
-            "memory_bytes": c.memory_bytes,
-            "compute_units": c.compute_units,
-            "driver_version": c.driver_version,
-        }
+        return identity_fields(self.config)
 
     @property
     def used_bytes(self) -> int:
