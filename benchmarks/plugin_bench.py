@@ -41,6 +41,7 @@ from benchmarks.common import Target, figure, latency_summary_ms, print_summary,
 from benchmarks.kubelet import BenchKubelet, wait_for_socket
 from benchmarks.plugin_host import host_layout
 from benchmarks.procfs import cpu_seconds, memory_status
+from clusters.log_tail import log_tail
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path("results/bench-plugin.json")
@@ -146,10 +147,7 @@ class PluginProcess:
         return self.command("stats", "stats")
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.stderr_path.read_text().splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return log_tail(self.stderr_path, lines, "(no log)")
 
     def stop(self, timeout: float = 20.0) -> None:
         if self.proc is not None and self.proc.poll() is None:
