@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.common import print_summary
+
+N = TypeVar("N", int, float)
 
 
 def bench_parser(module: str, doc: str | None, out: Path | None = None) -> argparse.ArgumentParser:
@@ -18,26 +20,25 @@ def bench_parser(module: str, doc: str | None, out: Path | None = None) -> argpa
     return parser
 
 
-def at_least_one(text: str) -> int:
-    """A count: a whole number, 1 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _number(parse: Callable[[str], N], kind: str, ok: Callable[[N], bool], need: str) -> Callable[[str], N]:
+    """An argparse type: `parse` the text as `kind`, and take only values `ok` says are `need`."""
+
+    def convert(text: str) -> N:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {need}, got {text}")
+        return value
+
+    return convert
 
 
-def above_zero(text: str) -> float:
-    """A duration in seconds, above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
+at_least_one = _number(int, "a whole number", lambda count: count >= 1, "at least 1")
+"""A count: a whole number, 1 or more."""
+above_zero = _number(float, "a number of seconds", lambda seconds: seconds > 0, "above 0")
+"""A duration in seconds, above 0."""
 
 
 def report(document: Mapping[str, Any], out: Path) -> int:
