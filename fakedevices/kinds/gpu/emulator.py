@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fakedevices.emulator.base import reject_unknown_limits
+from fakedevices.emulator.choice import parse_choice
 from fakedevices.emulator.errors import EmulatorError, RequestError, SessionError
 from fakedevices.emulator.listen import LOOPBACK, Listen
 from fakedevices.emulator.protocol import Message, int_field, ok, shown
@@ -57,13 +58,11 @@ class SharingMode(enum.Enum):
 
     @classmethod
     def parse(cls, value: SharingMode | str) -> SharingMode:
-        if isinstance(value, SharingMode):
-            return value
-        try:
-            return cls(str(value).strip().lower().replace("_", "-").replace("timesliced", "time-sliced"))
-        except ValueError:
-            allowed = ", ".join(m.value for m in cls)
-            raise SessionError(f"sharing mode {value!r} is not one of: {allowed}") from None
+        return parse_choice(cls, value, "sharing mode", SessionError, _sharing_spelling)
+
+
+def _sharing_spelling(text: str) -> str:
+    return text.replace("_", "-").replace("timesliced", "time-sliced")
 
 
 @dataclass(frozen=True)
