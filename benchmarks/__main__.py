@@ -7,13 +7,13 @@ Exit status 0 when every target is met, 1 when one is missed (the results files 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from benchmarks import farm_bench, plugin_bench
+from benchmarks.command_line import above_zero, at_least_one, bench_parser
 from benchmarks.common import summary_lines
 
 
@@ -22,17 +22,15 @@ def quiet(_message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    parser = bench_parser("benchmarks", __doc__)
     parser.add_argument("--results-dir", type=Path, default=Path("results"), help="Where bench-*.json go.")
-    parser.add_argument("--seconds", type=float, default=plugin_bench.PluginBenchParams.seconds)
-    parser.add_argument("--callers", type=int, default=plugin_bench.PluginBenchParams.callers)
-    parser.add_argument("--samples", type=int, default=plugin_bench.PluginBenchParams.samples)
-    parser.add_argument("--repeat", type=int, default=farm_bench.FarmBenchParams.repeat)
+    parser.add_argument("--seconds", type=above_zero, default=plugin_bench.PluginBenchParams.seconds)
+    parser.add_argument("--callers", type=at_least_one, default=plugin_bench.PluginBenchParams.callers)
+    parser.add_argument("--samples", type=at_least_one, default=plugin_bench.PluginBenchParams.samples)
+    parser.add_argument("--repeat", type=at_least_one, default=farm_bench.FarmBenchParams.repeat)
     parser.add_argument("--no-cli-rss", action="store_true", help="Skip the `drafarm plugin run` RSS check.")
     parser.add_argument("-v", "--verbose", action="store_true", help="Print progress while measuring.")
     args = parser.parse_args(argv)
-    if args.callers < 1 or args.seconds <= 0 or args.samples < 1 or args.repeat < 1:
-        parser.error("--callers, --samples and --repeat must be at least 1 and --seconds above 0")
     log: Any = print if args.verbose else quiet
 
     plugin_out = args.results_dir / "bench-plugin.json"

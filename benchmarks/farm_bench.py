@@ -7,7 +7,6 @@ Target: `drafarm farm show large` under 2 s (wall time of the whole command, int
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
 import subprocess
@@ -18,7 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Target, figure, print_summary, results_document, write_results
+from benchmarks.command_line import at_least_one, bench_parser, report
+from benchmarks.common import Target, figure, results_document, write_results
 
 DEFAULT_OUT = Path("results/bench-farm.json")
 TARGETS = {
@@ -104,17 +104,11 @@ def run(params: FarmBenchParams, out: Path | None, *, log: Any = print) -> dict[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.farm_bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"Results file (default: {DEFAULT_OUT}).")
-    parser.add_argument("--repeat", type=int, default=FarmBenchParams.repeat, help="Runs of each command.")
+    parser = bench_parser("benchmarks.farm_bench", __doc__, out=DEFAULT_OUT)
+    parser.add_argument("--repeat", type=at_least_one, default=FarmBenchParams.repeat, help="Runs of each command.")
     parser.add_argument("--farm", default=FarmBenchParams.farm, help="Farm spec (default: large).")
     args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-    document = run(FarmBenchParams(farm=args.farm, repeat=args.repeat), args.out)
-    print_summary(document)
-    print(f"results: {args.out}")
-    return 0 if document["pass"] else 1
+    return report(run(FarmBenchParams(farm=args.farm, repeat=args.repeat), args.out), args.out)
 
 
 if __name__ == "__main__":

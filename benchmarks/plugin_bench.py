@@ -17,7 +17,6 @@ Targets (2 cores): prepare p50 <= 2 ms, >= 500 prepares/s, <= 150 MB RSS.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -37,10 +36,12 @@ from typing import IO, Any
 
 from benchmarks.claims import new_claim
 from benchmarks.closed_loop import LoadResult, closed_loop
-from benchmarks.common import Target, figure, latency_summary_ms, print_summary, results_document, write_results
+from benchmarks.command_line import above_zero, at_least_one, bench_parser, report
+from benchmarks.common import Target, figure, latency_summary_ms, results_document, write_results
 from benchmarks.kubelet import BenchKubelet, wait_for_socket
 from benchmarks.plugin_host import host_layout
 from benchmarks.procfs import cpu_seconds, memory_status
+from clusters.log_tail import log_tail
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path("results/bench-plugin.json")
@@ -146,10 +147,7 @@ class PluginProcess:
         return self.command("stats", "stats")
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.stderr_path.read_text().splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return log_tail(self.stderr_path, lines, "(no log)")
 
     def stop(self, timeout: float = 20.0) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -384,11 +382,14 @@ def profile(params: PluginBenchParams, out: Path, cycles: int, top: int) -> None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.plugin_bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"Results file (default: {DEFAULT_OUT}).")
-    parser.add_argument("--seconds", type=float, default=PluginBenchParams.seconds, help="Sustained-load duration.")
-    parser.add_argument("--callers", type=int, default=PluginBenchParams.callers, help="Concurrent callers.")
-    parser.add_argument("--samples", type=int, default=PluginBenchParams.samples, help="Single-claim prepares.")
+    parser = bench_parser("benchmarks.plugin_bench", __doc__, out=DEFAULT_OUT)
+    parser.add_argument(
+        "--seconds", type=above_zero, default=PluginBenchParams.seconds, help="Sustained-load duration."
+    )
+    parser.add_argument("--callers", type=at_least_one, default=PluginBenchParams.callers, help="Concurrent callers.")
+    parser.add_argument(
+        "--samples", type=at_least_one, default=PluginBenchParams.samples, help="Single-claim prepares."
+    )
     parser.add_argument("--farm", default=PluginBenchParams.farm, help="Farm spec (default: large).")
     parser.add_argument("--node", default=PluginBenchParams.node, help="Node of the farm (default: gpu-node-0).")
     parser.add_argument("--no-cli-rss", action="store_true", help="Skip the `drafarm plugin run` RSS check.")
@@ -396,8 +397,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--profile", type=Path, metavar="FILE", help="Profile the driver's prepare/unprepare instead; pstats to FILE."
     )
     args = parser.parse_args(argv)
-    if args.callers < 1 or args.seconds <= 0 or args.samples < 1:
-        parser.error("--callers and --samples must be at least 1 and --seconds above 0")
     params = PluginBenchParams(
         farm=args.farm,
         node=args.node,
@@ -410,10 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.profile is not None:
         profile(params, args.profile, args.samples, 30)
         return 0
-    document = run(params, args.out)
-    print_summary(document)
-    print(f"results: {args.out}")
-    return 0 if document["pass"] else 1
+    return report(run(params, args.out), args.out)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ thread, so concurrent calls stay concurrent) and the merged stats are dumped to 
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import json
 import pstats
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from benchmarks.claims import SyntheticClaims
+from benchmarks.command_line import bench_parser
 from benchmarks.procfs import memory_status
 from fakedevices.plugin.layout import PluginLayout
 
@@ -157,7 +157,7 @@ def serve(root: Path, farm_name: str, node: str, profile_to: Path | None) -> int
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.plugin_host", description=__doc__.split("\n")[0])
+    parser = bench_parser("benchmarks.plugin_host", __doc__)
     parser.add_argument("--root", type=Path, required=True, help="Short directory for sockets, state and CDI specs.")
     parser.add_argument("--farm", default="large", help="Farm spec: example name or path (default: large).")
     parser.add_argument("--node", default="gpu-node-0", help="The node whose plugin to run.")

@@ -23,7 +23,6 @@ Targets (2 cores): p50 <= 0.5x, p99 <= 0.8x, throughput >= 1.5x.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -34,7 +33,8 @@ from typing import Any
 
 from benchmarks.claims import ClaimRef
 from benchmarks.closed_loop import closed_loop
-from benchmarks.common import Target, figure, latency_summary_ms, print_summary, results_document, write_results
+from benchmarks.command_line import above_zero, at_least_one, bench_parser, report
+from benchmarks.common import Target, figure, latency_summary_ms, results_document, write_results
 from benchmarks.kubelet import BenchKubelet
 from benchmarks.procfs import cpu_seconds
 from benchmarks.real_claims import Allocation, create_claims, create_namespace, delete_namespace
@@ -287,19 +287,18 @@ def table(document: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.plugin_real_bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"Results file (default: {DEFAULT_OUT}).")
-    parser.add_argument("--rounds", type=int, default=RealBenchParams.rounds, help="Alternating rounds.")
-    parser.add_argument("--samples", type=int, default=RealBenchParams.samples, help="Single-caller cycles a round.")
-    parser.add_argument("--seconds", type=float, default=RealBenchParams.seconds, help="Load phase of a round.")
-    parser.add_argument("--callers", type=int, default=RealBenchParams.callers, help="Concurrent callers.")
+    parser = bench_parser("benchmarks.plugin_real_bench", __doc__, out=DEFAULT_OUT)
+    parser.add_argument("--rounds", type=at_least_one, default=RealBenchParams.rounds, help="Alternating rounds.")
+    parser.add_argument(
+        "--samples", type=at_least_one, default=RealBenchParams.samples, help="Single-caller cycles a round."
+    )
+    parser.add_argument("--seconds", type=above_zero, default=RealBenchParams.seconds, help="Load phase of a round.")
+    parser.add_argument("--callers", type=at_least_one, default=RealBenchParams.callers, help="Concurrent callers.")
     parser.add_argument(
         "--no-reference", action="store_true", help="Skip the Go driver at client-go's default 5 QPS (a short round)."
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="No progress lines.")
     args = parser.parse_args(argv)
-    if args.rounds < 1 or args.samples < 1 or args.callers < 1 or args.seconds <= 0:
-        parser.error("--rounds, --samples and --callers must be at least 1 and --seconds above 0")
     if os.geteuid() != 0:
         print("plugin-real: skipped, the local cluster runs a kubelet and containerd, which need root")
         return 0
@@ -316,9 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"plugin-real: not measured: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(table(document))
-    print_summary(document)
-    print(f"results: {args.out}")
-    return 0 if document["pass"] else 1
+    return report(document, args.out)
 
 
 if __name__ == "__main__":

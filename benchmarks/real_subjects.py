@@ -25,6 +25,7 @@ from benchmarks.kubelet import BenchKubelet, wait_for_socket
 from benchmarks.plugin_host import host_layout
 from clusters.local.host_driver import HostDriver, upstream_test_driver_argv
 from clusters.local.provider import LocalProvider
+from clusters.log_tail import log_tail
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STATE_ROOT = Path("/dev/shm")
@@ -76,10 +77,7 @@ class DrafarmPlugin:
         return reads
 
     def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return log_tail(self.log_path, lines, "(no log)")
 
     def stop(self) -> None:
         if getattr(self, "kubelet", None) is not None:

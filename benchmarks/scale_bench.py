@@ -60,13 +60,12 @@ from clusters.local.components import COMPONENTS
 from clusters.local.provider import LocalProvider
 from clusters.polling import poll
 from clusters.virtual.api import JsonApi
-from clusters.virtual.nodes import TOLERATION
+from clusters.virtual.nodes import gpu_workload_pod
 from fakedevices.farm import open_farm
 from fakedevices.farmspec.loader import resolve_spec_path
 
 RUN_FARM = "small"
 CREATORS = 8
-IMAGE = "drafarm.local/workload:1"  # never pulled: kwok runs the pods
 TARGETS = (
     Target("template pods/s", "template.pods_per_s", 50.0, "pods/s", at_most=False),
     Target("claim allocation p99", "steady.fill_50.claim_allocation.p99_ms", 1000.0, "ms", at_most=True),
@@ -100,17 +99,7 @@ class Workload:
         self.recorder.start()
 
     def pod(self, name: str) -> dict[str, Any]:
-        return {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": name},
-            "spec": {
-                "nodeSelector": {"type": "kwok"},
-                "tolerations": [TOLERATION],
-                "containers": [{"name": "c", "image": IMAGE, "resources": {"claims": [{"name": "gpu"}]}}],
-                "resourceClaims": [{"name": "gpu", "resourceClaimTemplateName": "gpu"}],
-            },
-        }
+        return gpu_workload_pod(name, {"type": "kwok"}, "gpu")
 
     def create(self, count: int) -> list[str]:
         names = [f"p{self.serial + i}" for i in range(count)]

@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from clusters.virtual.api import JsonApi
+
+Reached = Callable[[dict[str, Any]], bool]
 
 
 class Recorder:
@@ -24,11 +26,13 @@ class Recorder:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._apis = [JsonApi(kubeconfig), JsonApi(kubeconfig)]
+        pods = self._recorder([(self.scheduled, _scheduled), (self.running, _running)])
+        claims = self._recorder([(self.claim_created, _created), (self.allocated, _allocated)])
         self._threads = [
-            threading.Thread(target=self._follow, args=(self._apis[0], "/api/v1", "pods", self._pod), daemon=True),
+            threading.Thread(target=self._follow, args=(self._apis[0], "/api/v1", "pods", pods), daemon=True),
             threading.Thread(
                 target=self._follow,
-                args=(self._apis[1], "/apis/resource.k8s.io/v1", "resourceclaims", self._claim),
+                args=(self._apis[1], "/apis/resource.k8s.io/v1", "resourceclaims", claims),
                 daemon=True,
             ),
         ]
@@ -61,23 +65,33 @@ class Recorder:
                 if self._stop.wait(0.2):
                     return
 
-    def _pod(self, kind: str, obj: dict[str, Any]) -> None:
-        if kind == "DELETED":
-            return
-        now = time.monotonic()
-        name = str(obj["metadata"]["name"])
-        with self._lock:
-            if (obj.get("spec") or {}).get("nodeName") and name not in self.scheduled:
-                self.scheduled[name] = now
-            if (obj.get("status") or {}).get("phase") == "Running" and name not in self.running:
-                self.running[name] = now
+    def _recorder(self, steps: Sequence[tuple[dict[str, float], Reached]]) -> Callable[[str, dict[str, Any]], None]:
+        """What a watch event does: each step's table gets the object's name and the time it first reached it."""
 
-    def _claim(self, kind: str, obj: dict[str, Any]) -> None:
-        if kind == "DELETED":
-            return
-        now = time.monotonic()
-        name = str(obj["metadata"]["name"])
-        with self._lock:
-            self.claim_created.setdefault(name, now)
-            if (obj.get("status") or {}).get("allocation") and name not in self.allocated:
-                self.allocated[name] = now
+        def record(kind: str, obj: dict[str, Any]) -> None:
+            if kind == "DELETED":
+                return
+            now = time.monotonic()
+            name = str(obj["metadata"]["name"])
+            with self._lock:
+                for times, reached in steps:
+                    if name not in times and reached(obj):
+                        times[name] = now
+
+        return record
+
+
+def _created(_obj: dict[str, Any]) -> bool:
+    return True
+
+
+def _scheduled(pod: dict[str, Any]) -> bool:
+    return bool((pod.get("spec") or {}).get("nodeName"))
+
+
+def _running(pod: dict[str, Any]) -> bool:
+    return (pod.get("status") or {}).get("phase") == "Running"
+
+
+def _allocated(claim: dict[str, Any]) -> bool:
+    return bool((claim.get("status") or {}).get("allocation"))

@@ -13,6 +13,7 @@ from typing import Any
 
 from clusters import paths, shared
 from clusters import provider as providers
+from clusters.log_tail import read_tail
 from clusters.provider import ClusterError, ClusterProvider, FarmDeployment, FarmNode
 from fakedevices.farm import FarmSource, open_farm
 from fakedevices.model import Farm
@@ -193,7 +194,7 @@ class DraEnvironment:
         log = self.options.driver_log
         if log is not None:
             try:
-                return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+                return read_tail(log, lines)
             except OSError as exc:
                 return f"<cannot read --drafarm-driver-log {log}: {exc.strerror}>"
         node = self._first_node()

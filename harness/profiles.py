@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from fakedevices.quantity import parse_quantity
+from fakedevices.spec.document import open_document
 from fakedevices.spec.loader import load_document, read_spec_text
 from fakedevices.spec.problems import MISSING, Problem, SpecError
 from fakedevices.spec.reader import DNS_SUBDOMAIN, Reader
@@ -99,11 +100,7 @@ def load_profile(ref: str | Path, farm: str | None = None) -> DriverProfile:
 
 
 def parse_profile(document: Any, source: str = "profile") -> DriverProfile:
-    problems: list[Problem] = []
-    root = Reader(document, "", problems)
-    root.string("apiVersion", choices=(API_VERSION,))
-    root.string("kind", choices=("DriverProfile",))
-    meta = root.child("metadata")
+    root, meta = open_document(document, API_VERSION, "DriverProfile")
     name = meta.string("name", max_length=63)
     meta.finish()
     spec = root.child("spec")
@@ -137,8 +134,8 @@ def parse_profile(document: Any, source: str = "profile") -> DriverProfile:
             spec.problem(spec.at(f"capabilities[{i}]"), capability, "known: " + ", ".join(CAPABILITIES))
     spec.finish()
     root.finish()
-    if problems:
-        raise SpecError(source, problems)
+    if root.problems:
+        raise SpecError(source, root.problems)
     return DriverProfile(name, driver, image, classes, proof, frozenset(capabilities), source)
 
 

@@ -27,6 +27,7 @@ from filelock import FileLock
 from clusters import paths, pids
 from clusters.host import runc_wrapper
 from clusters.host.docker_cli import SYSTEM_PATH, DockerError, Endpoint, lines
+from clusters.log_tail import log_tail
 from clusters.polling import poll
 
 RUN_DIR_ENV = "DRAFARM_DOCKERD_RUN_DIR"
@@ -171,13 +172,6 @@ def _ensure_bridge() -> None:
     _ip("link", "set", BRIDGE, "up")
 
 
-def _log_tail(lay: DaemonLayout, lines_: int = 30) -> str:
-    try:
-        return "\n".join(lay.log.read_text(errors="replace").splitlines()[-lines_:])
-    except OSError:
-        return ""
-
-
 def _start(lay: DaemonLayout, report: Reporter) -> Endpoint:
     if os.geteuid() != 0:
         raise DockerError(
@@ -219,7 +213,7 @@ def _start(lay: DaemonLayout, report: Reporter) -> Endpoint:
         _remove_bridge()
         raise DockerError(
             f"dockerd did not answer on {lay.socket} within {START_TIMEOUT_S:.0f}s "
-            f"(exit {proc.returncode}); its log ({lay.log}) ends:\n{_log_tail(lay)}"
+            f"(exit {proc.returncode}); its log ({lay.log}) ends:\n{log_tail(lay.log, 30)}"
         )
     return lay.endpoint
 

@@ -16,6 +16,7 @@ from clusters.local import processes
 from clusters.local.config import LocalConfig
 from clusters.local.layout import Layout
 from clusters.local.virtual import fleets_dir, served_node, virtual_nodes
+from clusters.log_tail import log_tail
 from clusters.polling import poll
 from clusters.provider import ClusterError, FarmDeployment, FarmNode
 from clusters.virtual.control import VirtualNodeControl
@@ -66,7 +67,7 @@ def deployment(cfg: LocalConfig, layout: Layout, source: FarmSource) -> FarmDepl
         farm_node=served,
         kube_node=cfg.node_name,
         control=PluginControl.at(plugin.control_socket),
-        log_tail=lambda lines: _tail(log, lines) if log.exists() else "",
+        log_tail=lambda lines: log_tail(log, lines),
         cdi_dirs=(plugin.cdi_dir,),
     )
     kwok_log = fleets_dir(layout) / farm.name / "kwok.log"
@@ -75,7 +76,7 @@ def deployment(cfg: LocalConfig, layout: Layout, source: FarmSource) -> FarmDepl
             farm_node=n.name,
             kube_node=n.name,
             control=PluginControl(VirtualNodeControl(layout.admin_kubeconfig, n.name, farm.driver)),
-            log_tail=lambda lines: _tail(kwok_log, lines) if kwok_log.exists() else "",
+            log_tail=lambda lines: log_tail(kwok_log, lines),
         )
         for n in virtual_nodes(source)
     )
@@ -150,12 +151,12 @@ def wait_registered(layout: Layout, kubelet_root: Path, driver: str, pid: int) -
 
     def registered() -> bool:
         if not processes.alive(pid):
-            raise ClusterError(f"the DRA plugin exited during start (log: {log}):\n{_tail(log)}")
+            raise ClusterError(f"the DRA plugin exited during start (log: {log}):\n{log_tail(log, 25, '<no log>')}")
         text = log.read_text(errors="replace").rsplit(header, 1)[-1] if log.exists() else ""
         if f"kubelet registered driver {driver}" in text:
             return True
         if "kubelet rejected driver" in text:
-            raise ClusterError(f"the kubelet rejected DRA driver {driver}:\n{_tail(log)}")
+            raise ClusterError(f"the kubelet rejected DRA driver {driver}:\n{log_tail(log, 25, '<no log>')}")
         return False
 
     if poll(registered, REGISTER_TIMEOUT_S, 0.2):
@@ -163,15 +164,8 @@ def wait_registered(layout: Layout, kubelet_root: Path, driver: str, pid: int) -
     raise ClusterError(
         f"the kubelet did not register DRA driver {driver} within {REGISTER_TIMEOUT_S:.0f}s "
         f"(socket {socket} {'exists' if socket.exists() else 'missing'}); is the kubelet's --root-dir "
-        f"{kubelet_root.parent}? plugin log:\n{_tail(log)}"
+        f"{kubelet_root.parent}? plugin log:\n{log_tail(log, 25, '<no log>')}"
     )
-
-
-def _tail(path: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "<no log>"
 
 
 def leftover_cdi_specs() -> list[Path]:

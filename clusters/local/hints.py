@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from clusters.log_tail import log_tail
+
 _HINTS: tuple[tuple[str, str], ...] = (
     (
         "address already in use",
@@ -32,11 +34,7 @@ _HINTS: tuple[tuple[str, str], ...] = (
 
 
 def tail(path: Path, lines: int = 25) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return f"(no log at {path})"
-    return "\n".join(text.rstrip().splitlines()[-lines:])
+    return log_tail(path, lines, f"(no log at {path})")
 
 
 def likely_fix(log_text: str) -> str:

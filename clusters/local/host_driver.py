@@ -21,6 +21,7 @@ from lightkube.resources.resource_v1 import ResourceSlice
 
 from clusters.local import processes
 from clusters.local.layout import Layout
+from clusters.log_tail import log_tail
 from clusters.polling import poll
 from clusters.provider import ClusterError
 from fakedevices.plugin.layout import DYNAMIC_CDI_DIR, plugins_dir, registration_dir, registration_socket
@@ -148,10 +149,7 @@ class HostDriver:
                 leftover.unlink(missing_ok=True)
 
     def tail(self, lines: int = 25) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "<no log>"
+        return log_tail(self.log, lines, "<no log>")
 
     def __enter__(self) -> HostDriver:
         self.start()

@@ -125,15 +125,35 @@ def etcd(pins: ToolPins) -> Module:
     )
 
 
+def _of_one_upstream(
+    name: str,
+    version: str,
+    upstream: str,
+    binaries: tuple[Binary, ...],
+    *,
+    tags: tuple[str, ...] = (),
+    ldflags: tuple[str, ...] = (),
+) -> Module:
+    """A module whose binaries all come from one upstream Go module, at the module's own version."""
+    return Module(name, version, upstream, {upstream: version}, binaries, tags=tags, ldflags=ldflags)
+
+
+def _one_binary(
+    name: str, version: str, upstream: str, package: str, version_args: tuple[str, ...], expect: str, ldflag: str = ""
+) -> Module:
+    """A module of one upstream Go module that builds one binary, `name`."""
+    binary = Binary(name, package, version_args, expect)
+    return _of_one_upstream(name, version, upstream, (binary,), ldflags=(ldflag,) if ldflag else ())
+
+
 def containerd(pins: ToolPins) -> Module:
     v = pins.containerd
     base = "github.com/containerd/containerd/v2"
-    return Module(
-        name="containerd",
-        version=v,
-        upstream=base,
-        requires={base: v},
-        binaries=(
+    return _of_one_upstream(
+        "containerd",
+        v,
+        base,
+        (
             Binary("containerd", f"{base}/cmd/containerd", ("--version",), v),
             Binary("containerd-shim-runc-v2", f"{base}/cmd/containerd-shim-runc-v2", ("-v",), v),
             Binary("ctr", f"{base}/cmd/ctr", ("--version",), v),
@@ -155,32 +175,17 @@ def cni_plugins(pins: ToolPins) -> Module:
     def plugin(name: str, kind: str) -> Binary:
         return Binary(name, f"{base}/plugins/{kind}/{name}", (), "supportedVersions", env, CNI_VERSION_STDIN)
 
-    return Module(
-        name="cni-plugins",
-        version=v,
-        upstream=base,
-        requires={base: v},
-        binaries=(
+    return _of_one_upstream(
+        "cni-plugins",
+        v,
+        base,
+        (
             plugin("bridge", "main"),
             plugin("loopback", "main"),
             plugin("host-local", "ipam"),
             plugin("portmap", "meta"),
         ),
         ldflags=(f"-X {base}/pkg/utils/buildversion.BuildVersion={v}",),
-    )
-
-
-def _one_binary(
-    name: str, version: str, upstream: str, package: str, version_args: tuple[str, ...], expect: str, ldflag: str = ""
-) -> Module:
-    """A module of one upstream Go module that builds one binary, `name`."""
-    return Module(
-        name=name,
-        version=version,
-        upstream=upstream,
-        requires={upstream: version},
-        binaries=(Binary(name, package, version_args, expect),),
-        ldflags=(ldflag,) if ldflag else (),
     )
 
 

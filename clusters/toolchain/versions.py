@@ -33,47 +33,26 @@ class ToolPins:
         return minor_of(self.kubernetes)
 
 
+def _pinned(kubernetes: str, coredns: str) -> ToolPins:
+    """One minor's pins: its own Kubernetes and CoreDNS, and the companion tools every minor builds with today
+    (give a minor its own value here when one stops building with the others)."""
+    return ToolPins(
+        kubernetes=kubernetes,
+        etcd="v3.6.16",
+        containerd="v2.2.9",
+        cni_plugins="v1.9.1",
+        crictl="v1.36.0",
+        kind="v0.33.0",
+        kwok="v0.8.0",
+        coredns=coredns,
+    )
+
+
 SUPPORTED: tuple[ToolPins, ...] = (
-    ToolPins(
-        kubernetes="v1.37.2",
-        etcd="v3.6.16",
-        containerd="v2.2.9",
-        cni_plugins="v1.9.1",
-        crictl="v1.36.0",
-        kind="v0.33.0",
-        kwok="v0.8.0",
-        coredns="v1.14.6",
-    ),
-    ToolPins(
-        kubernetes="v1.36.3",
-        etcd="v3.6.16",
-        containerd="v2.2.9",
-        cni_plugins="v1.9.1",
-        crictl="v1.36.0",
-        kind="v0.33.0",
-        kwok="v0.8.0",
-        coredns="v1.14.2",
-    ),
-    ToolPins(
-        kubernetes="v1.35.4",
-        etcd="v3.6.16",
-        containerd="v2.2.9",
-        cni_plugins="v1.9.1",
-        crictl="v1.36.0",
-        kind="v0.33.0",
-        kwok="v0.8.0",
-        coredns="v1.13.1",
-    ),
-    ToolPins(
-        kubernetes="v1.34.4",
-        etcd="v3.6.16",
-        containerd="v2.2.9",
-        cni_plugins="v1.9.1",
-        crictl="v1.36.0",
-        kind="v0.33.0",
-        kwok="v0.8.0",
-        coredns="v1.12.1",
-    ),
+    _pinned("v1.37.2", coredns="v1.14.6"),
+    _pinned("v1.36.3", coredns="v1.14.2"),
+    _pinned("v1.35.4", coredns="v1.13.1"),
+    _pinned("v1.34.4", coredns="v1.12.1"),
 )
 
 DEFAULT_MINOR = 37

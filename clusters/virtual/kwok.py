@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from clusters import pids
+from clusters.log_tail import log_tail
 from clusters.pids import alive
 from clusters.virtual.nodes import FLEET_LABEL
 from clusters.virtual.stages import config_text
@@ -69,6 +70,4 @@ class Kwok:
         self.pidfile.unlink(missing_ok=True)
 
     def log_tail(self, lines: int = 20) -> str:
-        if not self.log.exists():
-            return ""
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return log_tail(self.log, lines)

@@ -4,8 +4,10 @@ scale workloads, scenarios) land on it and no other test's pod waits on a node t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from clusters.images.catalog import WORKLOAD
 from fakedevices.model import Node
 
 FLEET_LABEL = "drafarm.dev/virtual-fleet"
@@ -41,3 +43,19 @@ def node_object(node: Node, fleet: str) -> dict[str, Any]:
 def ready(obj: dict[str, Any]) -> bool:
     conditions = (obj.get("status") or {}).get("conditions") or []
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def gpu_workload_pod(name: str, node_selector: Mapping[str, str], template: str) -> dict[str, Any]:
+    """A pod for the virtual nodes `node_selector` picks, its one container holding the devices of its claim
+    `gpu`, made from ResourceClaimTemplate `template` (its image is never pulled: kwok only plays it running)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "nodeSelector": dict(node_selector),
+            "tolerations": [TOLERATION],
+            "containers": [{"name": "c", "image": WORKLOAD.ref, "resources": {"claims": [{"name": "gpu"}]}}],
+            "resourceClaims": [{"name": "gpu", "resourceClaimTemplateName": template}],
+        },
+    }

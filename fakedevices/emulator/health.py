@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from fakedevices.emulator.choice import parse_choice
+
 
 class Health(enum.Enum):
     """Health of one emulated device (mirrors DRA's HealthStatus: UNKNOWN=0, HEALTHY=1, UNHEALTHY=2)."""
@@ -15,13 +17,7 @@ class Health(enum.Enum):
     @classmethod
     def parse(cls, value: Health | str) -> Health:
         """Accept a ``Health`` or its name in any case (``"Healthy"``, ``"unhealthy"``)."""
-        if isinstance(value, Health):
-            return value
-        try:
-            return cls(value.strip().lower())
-        except ValueError:
-            allowed = ", ".join(h.value for h in cls)
-            raise ValueError(f"health {value!r} is not one of: {allowed}") from None
+        return parse_choice(cls, value, "health")
 
     @property
     def dra_value(self) -> int:

@@ -31,7 +31,8 @@ from typing import Any
 from fakedevices.dra_limits import MAX_DNS_SUBDOMAIN_LENGTH
 from fakedevices.farmspec.name_pattern import name_pattern_problem
 from fakedevices.kinds import registry
-from fakedevices.spec.problems import Problem, SpecError
+from fakedevices.spec.document import open_document
+from fakedevices.spec.problems import SpecError
 from fakedevices.spec.reader import DNS_LABEL, DNS_SUBDOMAIN, Reader
 
 API_VERSION = "drafarm.dev/v1alpha1"
@@ -77,11 +78,7 @@ class FarmSpec:
 
 def parse_farm_spec(document: Any, source: str = "farm spec") -> FarmSpec:
     """Validate a parsed document; raise SpecError with every problem found, one per field."""
-    problems: list[Problem] = []
-    root = Reader(document, "", problems)
-    root.string("apiVersion", choices=(API_VERSION,))
-    root.string("kind", choices=("Farm",))
-    metadata = root.child("metadata")
+    root, metadata = open_document(document, API_VERSION, "Farm")
     name = metadata.string("name", pattern=DNS_LABEL, pattern_help="a DNS label such as small or lab-a")
     metadata.finish()
     spec = root.child("spec")
@@ -102,8 +99,8 @@ def parse_farm_spec(document: Any, source: str = "farm spec") -> FarmSpec:
     spec.finish()
     root.finish()
     _check_names(spec, groups, pools)
-    if problems:
-        raise SpecError(source, problems)
+    if root.problems:
+        raise SpecError(source, root.problems)
     return FarmSpec(name, seed, driver, groups, pools)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 from typing import Any
 
+from fakedevices.plugin.background_worker import BackgroundWorker
 from fakedevices.plugin.claim_api import ClaimApi, WatchExpired
 from fakedevices.plugin.claim_cache import ClaimCache
 
@@ -32,23 +32,17 @@ class Backoff:
         self._next = self.first
 
 
-class ClaimWatcher:
+class ClaimWatcher(BackgroundWorker):
     def __init__(self, api: ClaimApi, cache: ClaimCache, backoff: Backoff | None = None) -> None:
+        super().__init__("claim-watch", stop_timeout_s=5.0)
         self.api = api
         self.cache = cache
         self.backoff = backoff or Backoff()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="claim-watch", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
+    def stop(self, timeout: float | None = None) -> None:
+        self._stopping.set()  # before the interrupt: the ended watch must not be resumed
         self.api.interrupt_watch()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        super().stop(timeout)
         self.api.close()
 
     def _run(self) -> None:

@@ -12,12 +12,12 @@ unprepare it itself), confirms with a GET, and unprepares each one as the kubele
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from fakedevices.plugin.api import ClaimRef
+from fakedevices.plugin.background_worker import BackgroundWorker
 from fakedevices.plugin.checkpoint import PreparedClaim
 from fakedevices.plugin.claim_cache import ClaimCache
 from fakedevices.plugin.claims import ClaimError
@@ -28,7 +28,7 @@ DEFAULT_GRACE_S = 90.0
 """Longer than the kubelet's own 60 s unprepare reconcile loop: the kubelet gets the first chance."""
 
 
-class OrphanCollector:
+class OrphanCollector(BackgroundWorker):
     def __init__(
         self,
         driver: NodeDriver,
@@ -36,22 +36,12 @@ class OrphanCollector:
         grace: float = DEFAULT_GRACE_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__("orphan-claims", stop_timeout_s=5.0)
         self.driver = driver
         self.cache = cache
         self.grace = grace
         self.clock = clock
         self._suspected: dict[str, float] = {}
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="orphan-claims", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def _run(self) -> None:
         interval = min(10.0, max(0.2, self.grace / 4))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fakedevices.model import Inventory
+from fakedevices.plugin.background_worker import BackgroundWorker
 from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.slice_builder import (
     HASH_ANNOTATION,
@@ -45,7 +45,7 @@ class PublisherStatus:
     last_error: str = ""
 
 
-class SlicePublisher:
+class SlicePublisher(BackgroundWorker):
     def __init__(
         self,
         api: SliceApi,
@@ -56,6 +56,7 @@ class SlicePublisher:
         faults: Faults | None = None,
         interval: float = 1.0,
     ) -> None:
+        super().__init__("slice-publisher", stop_timeout_s=10.0)
         self.api = api
         self.driver = driver
         self.pools = list(pools)
@@ -63,8 +64,6 @@ class SlicePublisher:
         self.faults = faults or Faults()
         self.interval = interval
         self.status = PublisherStatus()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def sync(self) -> bool:
         """One reconcile of every pool; True when anything was written."""
@@ -137,18 +136,8 @@ class SlicePublisher:
             self.status.dropped[field_name] = gate
 
     # ---- background loop -------------------------------------------------------------------------
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="slice-publisher", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
+    def _run(self) -> None:
+        while not self._stopping.is_set():
             try:
                 self.sync()
                 self.status.last_error = ""
@@ -156,7 +145,7 @@ class SlicePublisher:
                 if str(exc) != self.status.last_error:
                     log.warning("publishing ResourceSlices failed (will retry): %s", exc)
                 self.status.last_error = str(exc)
-            self._stop.wait(self.interval)
+            self._stopping.wait(self.interval)
 
     def delete_all(self) -> None:
         for pool in self.pools:

@@ -12,6 +12,7 @@ from typing import Any
 
 from fakedevices.emulator.errors import RequestError
 from fakedevices.plugin.control_protocol import REQUESTS, ControlRequest, parse_request
+from fakedevices.spec.document import open_document
 from fakedevices.spec.problems import MISSING, Problem, SpecError
 from fakedevices.spec.reader import DNS_LABEL, DNS_SUBDOMAIN, Reader
 from harness.scenario.objects import KINDS, VARIABLES
@@ -136,11 +137,7 @@ class Scenario:
 
 def parse_scenario(document: Any, source: str = "scenario") -> Scenario:
     """Validate a parsed document; raise SpecError with every problem found."""
-    problems: list[Problem] = []
-    root = Reader(document, "", problems)
-    root.string("apiVersion", choices=(API_VERSION,))
-    root.string("kind", choices=("Scenario",))
-    meta = root.child("metadata")
+    root, meta = open_document(document, API_VERSION, "Scenario")
     name = meta.string("name", pattern=DNS_LABEL, pattern_help="a DNS label such as kubernetes-135901")
     description = meta.string("description", "")
     links = tuple(meta.string_list("links"))
@@ -169,8 +166,8 @@ def parse_scenario(document: Any, source: str = "scenario") -> Scenario:
     spec.finish()
     root.finish()
     _check_names(spec, steps, expectations, symptoms)
-    if problems:
-        raise SpecError(source, problems)
+    if root.problems:
+        raise SpecError(source, root.problems)
     return Scenario(
         name, source, description, links, farm, nodes, gates, steps, expectations, symptoms, versions, bug_in
     )

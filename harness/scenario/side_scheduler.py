@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from clusters.local import featuregates
+from clusters.log_tail import read_tail
 from clusters.polling import poll
 from clusters.toolchain import builder, components, lookup, versions
 from clusters.toolchain.progress import BuildProgress
@@ -95,7 +96,7 @@ class SideScheduler:
             return "exited" if proc.poll() is not None else ""
 
         if poll(healthy_or_exited, READY_TIMEOUT_S, 0.5) != "healthy":
-            tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-10:])
+            tail = read_tail(self.log, 10)
             self.stop()
             raise SideSchedulerError(f"kube-scheduler {self.version} did not become healthy:\n{tail}")
 

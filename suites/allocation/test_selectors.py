@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from fakedevices.quantity import parse_quantity
@@ -28,9 +30,7 @@ def test_selector_on_attributes(dra: DraTest) -> None:
 def test_selector_on_capacity(dra: DraTest) -> None:
     fact: CapacityFact = dra.need("partition", "capacity")
     cel = f'{dra.profile.capacity_cel(fact.name)}.compareTo(quantity("{fact.at_least}")) >= 0'
-    dra.claim("big", b.request("part", dra.device_class("partition"), cel=cel))
-    dra.run("big", "true", claims={"part": "big"})
-    [result] = dra.results("big")
+    result = _one_selected(dra, "big", "partition", "part", cel)
     capacity = dra.device(result["pool"], result["device"]).get("capacity") or {}
     domain, _, name = dra.profile.qualified(fact.name).rpartition("/")
     value = (capacity.get(f"{domain}/{name}") or capacity.get(name) or {}).get("value")
@@ -42,11 +42,17 @@ def test_selector_on_capacity(dra: DraTest) -> None:
 def test_selector_on_version_attribute(dra: DraTest) -> None:
     fact: VersionFact = dra.need("gpu", "version")
     cel = f'{dra.profile.attribute_cel(fact.attribute)}.isGreaterThan(semver("{fact.greater_than}"))'
-    dra.claim("versioned", b.request("gpu", dra.device_class("gpu"), cel=cel))
-    dra.run("versioned", "true", claims={"gpu": "versioned"})
-    [result] = dra.results("versioned")
+    result = _one_selected(dra, "versioned", "gpu", "gpu", cel)
     version = str(dra.attribute(result["pool"], result["device"], fact.attribute))
     assert _semver(version) > _semver(fact.greater_than), f"{result['device']} has {fact.attribute}={version}"
+
+
+def _one_selected(dra: DraTest, claim: str, role: str, request: str, cel: str) -> dict[str, Any]:
+    """Claim one device of `role` that `cel` selects and run a pod with it: the claim's one result."""
+    dra.claim(claim, b.request(request, dra.device_class(role), cel=cel))
+    dra.run(claim, "true", claims={request: claim})
+    [result] = dra.results(claim)
+    return result
 
 
 def _semver(text: str) -> tuple[int, ...]:

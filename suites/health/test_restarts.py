@@ -81,6 +81,17 @@ def _restartable(env: DraEnvironment, component: str) -> ClusterProvider:
     return env.provider
 
 
+def _worker_before_restart(
+    dra: DraTest, env: DraEnvironment, component: str
+) -> tuple[ClusterProvider, list[str], dict[str, Any]]:
+    """Before restarting `component` (skipped where the provider cannot): the provider, the node's devices, and
+    the container of the worker started on the node's GPU."""
+    provider = _restartable(env, component)
+    devices = _node_devices(dra)
+    _start_worker(dra)
+    return provider, devices, _container(dra)
+
+
 def _plugin_down(env: DraEnvironment) -> bool:
     assert env.control is not None
     return not env.control.available()
@@ -89,10 +100,7 @@ def _plugin_down(env: DraEnvironment) -> bool:
 def test_plugin_restart_keeps_pods_running_and_new_pods_schedule(
     dra: DraTest, dra_env: DraEnvironment, farm_control: FarmControl
 ) -> None:
-    provider = _restartable(dra_env, PLUGIN)
-    devices = _node_devices(dra)
-    _start_worker(dra)
-    before = _container(dra)
+    provider, devices, before = _worker_before_restart(dra, dra_env, PLUGIN)
     farm_control.kill_plugin()
     dra.wait.until("the killed plugin to stop answering", lambda: _plugin_down(dra_env), 30)
     provider.restart(PLUGIN)
@@ -128,10 +136,7 @@ def _devices_settle(dra: DraTest, devices: list[str]) -> None:
 def test_api_server_and_etcd_restart_keeps_pods_running_and_the_driver_recovers(
     dra: DraTest, dra_env: DraEnvironment
 ) -> None:
-    provider = _restartable(dra_env, "etcd")
-    devices = _node_devices(dra)
-    _start_worker(dra)
-    before = _container(dra)
+    provider, devices, before = _worker_before_restart(dra, dra_env, "etcd")
     _proof_pod(dra, "newcomer", GPU_0)  # its prepare meets the API server going away
     provider.restart("etcd")
     _proof_passed(dra, "newcomer")
@@ -143,10 +148,7 @@ def test_api_server_and_etcd_restart_keeps_pods_running_and_the_driver_recovers(
 def test_a_node_component_restart_keeps_pods_running_slices_back_and_new_pods_start(
     dra: DraTest, dra_env: DraEnvironment, component: str
 ) -> None:
-    provider = _restartable(dra_env, component)
-    devices = _node_devices(dra)
-    _start_worker(dra)
-    before = _container(dra)
+    provider, devices, before = _worker_before_restart(dra, dra_env, component)
     provider.restart(component)
     _devices_settle(dra, devices)
     _worker_survived(dra, before)

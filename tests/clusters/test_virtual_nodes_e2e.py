@@ -22,7 +22,7 @@ from lightkube.resources.core_v1 import Event, Node, Pod
 from lightkube.resources.resource_v1 import DeviceClass, ResourceClaim, ResourceSlice
 
 from clusters.local.provider import LocalProvider
-from clusters.virtual.nodes import FLEET_LABEL, TOLERATION
+from clusters.virtual.nodes import FLEET_LABEL, gpu_workload_pod
 from fakedevices.farm import open_farm
 from fakedevices.farmspec.loader import resolve_spec_path
 from harness import device_lock
@@ -34,7 +34,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FARM = "small"
 VIRTUAL = 20
 GPUS = 2
-IMAGE = "drafarm.local/workload:1"  # never pulled: kwok runs the pods
 
 
 def _farm_spec(directory: Path) -> Path:
@@ -56,19 +55,7 @@ def _ready(node: Node) -> bool:
 
 
 def _pod(name: str, template: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name},
-        "spec": {
-            "nodeSelector": {"drafarm.dev/group": "sim"},
-            "tolerations": [TOLERATION],
-            "containers": [
-                {"name": "c", "image": "drafarm.local/workload:1", "resources": {"claims": [{"name": "gpu"}]}}
-            ],
-            "resourceClaims": [{"name": "gpu", "resourceClaimTemplateName": template}],
-        },
-    }
+    return gpu_workload_pod(name, {"drafarm.dev/group": "sim"}, template)
 
 
 def _phase(kube: Client, name: str, namespace: str) -> str:

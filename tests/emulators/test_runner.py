@@ -7,7 +7,6 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from fakedevices.kinds.camera.emulator import CameraEmulator
 from fakedevices.kinds.fpga.emulator import FpgaEmulator
 from fakedevices.kinds.gpu.emulator import GpuEmulator
 from tests.emulators.conftest import CAMERA, FPGA, GPU, ClientRun
+from tests.workers import run_workers
 
 
 def _sockets(root: Path) -> list[Path]:
@@ -94,11 +94,7 @@ def test_concurrent_host_calls_are_safe(state_dir: Path) -> None:
             except BaseException as exc:  # reported below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=churn, args=(w,)) for w in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        run_workers(churn, 6)
         assert errors == []
         assert all(runner.get(name).session_ids == [] for name in runner.names)
     assert _sockets(state_dir) == []

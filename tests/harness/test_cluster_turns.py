@@ -3,13 +3,13 @@ a process started inside a turn does not wait for a turn of its own."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from harness.cluster_turns import HELD_ENV, cluster_turn
+from tests.file_locks import locked_by_another
 from tests.polling import wait_for
 
 HOLD = """
@@ -48,13 +48,7 @@ def _wait_for_line(tmp_path: Path, text: str) -> None:
 
 
 def _turnstile_taken(tmp_path: Path) -> bool:
-    with (tmp_path / "drafarm-cluster.turnstile").open("ab") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
+    return locked_by_another(tmp_path / "drafarm-cluster.turnstile")
 
 
 def _order(tmp_path: Path) -> list[str]:

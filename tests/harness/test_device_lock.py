@@ -3,7 +3,6 @@ tests that come after it wait for it."""
 
 from __future__ import annotations
 
-import fcntl
 import threading
 import uuid
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from clusters.polling import poll
 from harness import device_lock
+from tests.file_locks import locked_by_another
 
 KUBECONFIG = Path("/nonexistent/kubeconfig")
 
@@ -38,16 +38,6 @@ def test_a_test_alone_waits_for_the_others_and_names_what_it_waited_for(driver: 
         pass
 
 
-def _held(path: Path) -> bool:
-    with path.open("ab") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
-
-
 def test_tests_that_start_while_one_waits_to_be_alone_queue_behind_it(driver: str) -> None:
     release_reader = threading.Event()
     reading = threading.Event()
@@ -67,7 +57,7 @@ def test_tests_that_start_while_one_waits_to_be_alone_queue_behind_it(driver: st
     assert reading.wait(5)
     threads[1].start()
     turnstile, _ = device_lock._files(driver, KUBECONFIG)
-    poll(lambda: _held(turnstile), 5, 0.01)
+    poll(lambda: locked_by_another(turnstile), 5, 0.01)
     with (
         pytest.raises(device_lock.DeviceLockTimeout, match="holds them alone"),
         device_lock.shared(driver, KUBECONFIG, wait=0.3),

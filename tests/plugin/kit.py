@@ -188,6 +188,12 @@ def apply_cdi(cdi_dir: Path, cdi_ids: list[str]) -> ContainerView:
     return view
 
 
+def prepared_container(kubelet: FakeKubelet, claim: Claim, cdi_dir: Path) -> ContainerView:
+    """Prepare a claim of one device as the kubelet does and apply its CDI edits: what its container sees."""
+    [device] = kubelet.prepare(claim).claims[claim.uid].devices
+    return apply_cdi(cdi_dir, list(device.cdi_device_ids))
+
+
 @contextmanager
 def watching_health(kubelet: FakeKubelet) -> Iterator[Any]:
     stream = kubelet.health().NodeWatchResources(health_v1alpha1_pb2.NodeWatchResourcesRequest())

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from fakedevices.plugin.checkpoint import LEGACY_FILE, Checkpoint, CheckpointCorrupt, PreparedClaim, PreparedDevice
+from tests.workers import run_workers
 
 
 def _claim(uid: str) -> PreparedClaim:
@@ -75,11 +76,7 @@ def test_concurrent_changes_of_many_claims(tmp_path: Path) -> None:
                 with lock:
                     kept.append(uid)
 
-    threads = [threading.Thread(target=churn, args=(w,)) for w in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    run_workers(churn, 8)
     assert sorted(c.uid for c in checkpoint.claims()) == sorted(kept)
     assert _uids(tmp_path / "claims") == sorted(kept)
 

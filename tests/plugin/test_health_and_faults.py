@@ -16,7 +16,15 @@ import pytest
 from fakedevices.plugin.instance_lock import AlreadyRunning, InstanceLock
 from fakedevices.proto.stubs import health_v1alpha1_pb2 as hpb
 from tests.plugin.conftest import PluginUnderTest
-from tests.plugin.kit import NODE, Claim, ClaimStore, FakeKubelet, apply_cdi, result, watching_health
+from tests.plugin.kit import (
+    NODE,
+    Claim,
+    ClaimStore,
+    FakeKubelet,
+    prepared_container,
+    result,
+    watching_health,
+)
 
 
 def _fault(plugin: PluginUnderTest, *args: str) -> subprocess.CompletedProcess[str]:
@@ -58,8 +66,7 @@ def test_unhealthy_gpu_fails_the_workload_job(
     plugin: PluginUnderTest, kubelet: FakeKubelet, claims: ClaimStore
 ) -> None:
     claim = claims.add(Claim("sick", [result("gpu", "gpu-2")]))
-    [device] = kubelet.prepare(claim).claims[claim.uid].devices
-    view = apply_cdi(plugin.cdi_dir, list(device.cdi_device_ids))
+    view = prepared_container(kubelet, claim, plugin.cdi_dir)
     assert view.client("gpu-run", "--n", "5").returncode == 0
     assert _fault(plugin, "set-health", "gpu-2", "unhealthy").returncode == 0
     failed = view.client("gpu-run", "--n", "5")

@@ -6,7 +6,7 @@ import concurrent.futures
 from pathlib import Path
 
 from tests.plugin.conftest import PluginUnderTest
-from tests.plugin.kit import Claim, ClaimStore, FakeKubelet, apply_cdi, opaque, result
+from tests.plugin.kit import Claim, ClaimStore, FakeKubelet, apply_cdi, opaque, prepared_container, result
 
 
 def test_repeated_prepare_returns_the_same_devices(
@@ -23,8 +23,7 @@ def test_unprepare_removes_cdi_and_session_even_after_claim_is_deleted(
     plugin: PluginUnderTest, kubelet: FakeKubelet, claims: ClaimStore
 ) -> None:
     claim = claims.add(Claim("bye", [result("gpu", "gpu-1")]))
-    [device] = kubelet.prepare(claim).claims[claim.uid].devices
-    view = apply_cdi(plugin.cdi_dir, list(device.cdi_device_ids))
+    view = prepared_container(kubelet, claim, plugin.cdi_dir)
     claims.delete(claim)
     response = kubelet.unprepare(claim)
     assert response.claims[claim.uid].error == ""
@@ -84,8 +83,7 @@ def test_the_mounted_session_directory_outlives_a_restart_and_goes_with_unprepar
     plugin: PluginUnderTest, kubelet: FakeKubelet, claims: ClaimStore
 ) -> None:
     claim = claims.add(Claim("mounted", [result("gpu", "gpu-1")]))
-    [device] = kubelet.prepare(claim).claims[claim.uid].devices
-    [host_dir] = apply_cdi(plugin.cdi_dir, list(device.cdi_device_ids)).mounts.values()
+    [host_dir] = prepared_container(kubelet, claim, plugin.cdi_dir).mounts.values()
     mounted = Path(host_dir).stat().st_ino  # a container's bind mount holds this directory, not its path
     stray = Path(host_dir).parent / "s-0000000000000000"
     plugin.stop()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from clusters.local.provider import LocalProvider
+from clusters.log_tail import log_tail
 from fakedevices.farm import build_farm
 from fakedevices.farmspec.loader import load_farm_spec
 from fakedevices.model import Device
@@ -62,7 +63,7 @@ def _plugin_log() -> str:
     from clusters import paths
 
     log = paths.state_root() / "drafarm" / "logs" / "drafarm-plugin.log"
-    return "\n".join(log.read_text(errors="replace").splitlines()[-20:]) if log.exists() else ""
+    return log_tail(log, 20)
 
 
 def _result(claim: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fakedevices.plugin.registration import SUPPORTED_VERSIONS
 from tests.plugin.conftest import PluginUnderTest
-from tests.plugin.kit import NODE, Claim, ClaimStore, FakeKubelet, apply_cdi, opaque, result
+from tests.plugin.kit import NODE, Claim, ClaimStore, FakeKubelet, apply_cdi, opaque, prepared_container, result
 
 SHA = "ab" * 32
 
@@ -84,8 +84,7 @@ def test_time_slicing_config_reaches_the_container(
 ) -> None:
     config = opaque({"kind": "GpuConfig", "sharing": {"strategy": "TimeSlicing", "timeSlicing": {"interval": "Short"}}})
     claim = claims.add(Claim("ts", [result("gpu", "gpu-2")], [config]))
-    [device] = kubelet.prepare(claim).claims[claim.uid].devices
-    view = apply_cdi(plugin.cdi_dir, list(device.cdi_device_ids))
+    view = prepared_container(kubelet, claim, plugin.cdi_dir)
     assert view.env["DRAFARM_GPU_2_SHARING"] == "TimeSlicing/Short"
     assert "time-sliced" in view.client("gpu-info").stdout
 
@@ -97,8 +96,7 @@ def test_claims_sharing_a_gpu_each_see_only_their_own_session(
     views = []
     for name in ("share-a", "share-b"):
         claim = claims.add(Claim(name, [result("gpu", "gpu-2")], [config]))
-        [device] = kubelet.prepare(claim).claims[claim.uid].devices
-        views.append(apply_cdi(plugin.cdi_dir, list(device.cdi_device_ids)))
+        views.append(prepared_container(kubelet, claim, plugin.cdi_dir))
     for view in views:
         [host_dir] = view.mounts.values()
         assert [p.name for p in Path(host_dir).iterdir()] == ["session.sock"], "another claim's session is visible"
@@ -110,8 +108,7 @@ def test_claim_config_beats_class_config(plugin: PluginUnderTest, kubelet: FakeK
     from_class = opaque({"kind": "GpuConfig", "sharing": {"strategy": "TimeSlicing"}}, source="FromClass")
     from_claim = opaque({"kind": "GpuConfig", "sharing": {"strategy": "Exclusive"}})
     claim = claims.add(Claim("prec", [result("gpu", "gpu-0")], [from_class, from_claim]))
-    [device] = kubelet.prepare(claim).claims[claim.uid].devices
-    assert apply_cdi(plugin.cdi_dir, list(device.cdi_device_ids)).env["DRAFARM_GPU_0_SHARING"] == "Exclusive"
+    assert prepared_container(kubelet, claim, plugin.cdi_dir).env["DRAFARM_GPU_0_SHARING"] == "Exclusive"
 
 
 def test_multi_request_claim_keeps_devices_per_request(

@@ -9,6 +9,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -47,15 +48,21 @@ class Farmyard:
 
 @pytest.fixture
 def farmyard(short_tmp: Path) -> Iterator[Callable[..., Farmyard]]:
+    """`farmyard(first_address)`: a yard whose device host is up; each is closed at the test's end."""
     made: list[Farmyard] = []
 
     def make(first_address: str, nodes: int = 1) -> Farmyard:
         made.append(Farmyard(short_tmp, first_address, nodes))
+        made[-1].host.start()
         return made[-1]
 
     yield make
     for yard in made:
         yard.close()
+
+
+def _camera_claim(claims: ClaimStore, name: str) -> Claim:
+    return claims.add(Claim(name, [result("cam", CAMERA, pool=POOL)]))
 
 
 def _prepare(driver: NodeDriver, claim: Claim) -> PrepareOutcome:
@@ -89,9 +96,8 @@ def test_a_prepared_camera_streams_from_the_device_host_and_unprepare_closes_its
     farmyard: Callable[..., Farmyard], claims: ClaimStore
 ) -> None:
     yard = farmyard("127.0.7.10")
-    yard.host.start()
     driver = yard.driver(claims=claims)
-    claim = claims.add(Claim("viewer", [result("cam", CAMERA, pool=POOL)]))
+    claim = _camera_claim(claims, "viewer")
     view = _container(driver, _prepare(driver, claim))
     addr, token = _addr_and_token(view)
     assert addr == "127.0.7.10:8554"
@@ -111,13 +117,23 @@ def test_a_prepared_camera_streams_from_the_device_host_and_unprepare_closes_its
     assert view.client("camera-info").returncode != 0  # the token is no longer good
 
 
+def _signed_status(device: str) -> bytes:
+    return json.dumps(auth.sign({"op": "status", "device": device}, KEY, time.time())).encode() + b"\n"
+
+
+def _exchange(wire: BinaryIO, line: bytes) -> dict[str, Any]:
+    wire.write(line)
+    wire.flush()
+    answer: dict[str, Any] = json.loads(wire.readline())
+    return answer
+
+
 def test_host_control_refuses_a_wrong_key_and_bad_requests_and_keeps_serving(
     farmyard: Callable[..., Farmyard], claims: ClaimStore
 ) -> None:
     yard = farmyard("127.0.7.20")
-    yard.host.start()
     wrong = yard.driver(claims=claims, key=b"not the pool key, but long enough")
-    claim = claims.add(Claim("viewer", [result("cam", CAMERA, pool=POOL)]))
+    claim = _camera_claim(claims, "viewer")
     outcome = _prepare(wrong, claim)
     assert "bad signature" in outcome.error and "127.0.7.20:8555" in outcome.error, outcome.error
     with pytest.raises(HostRefused, match="bad signature"):
@@ -126,19 +142,11 @@ def test_host_control_refuses_a_wrong_key_and_bad_requests_and_keeps_serving(
 
     with socket.create_connection(("127.0.7.20", 8555), timeout=5) as sock, sock.makefile("rwb") as wire:
         for line in (b"not json\n", b'{"op": "status", "device": "lobby-cam-0"}\n'):
-            wire.write(line)
-            wire.flush()
-            answer = json.loads(wire.readline())
+            answer = _exchange(wire, line)
             assert answer["ok"] is False and answer["error"], answer
-        signed = auth.sign({"op": "status", "device": "nope"}, KEY, time.time())
-        wire.write(json.dumps(signed).encode() + b"\n")
-        wire.flush()
-        answer = json.loads(wire.readline())
+        answer = _exchange(wire, _signed_status("nope"))
         assert answer["ok"] is False and "no device 'nope'" in answer["error"], answer
-        signed = auth.sign({"op": "status", "device": CAMERA}, KEY, time.time())
-        wire.write(json.dumps(signed).encode() + b"\n")
-        wire.flush()
-        answer = json.loads(wire.readline())
+        answer = _exchange(wire, _signed_status(CAMERA))
         assert answer["ok"] is True and answer["health"] == "healthy", answer
 
 
@@ -146,9 +154,8 @@ def test_a_host_down_fails_prepares_per_claim_until_it_is_back_and_reopens_its_s
     farmyard: Callable[..., Farmyard], claims: ClaimStore
 ) -> None:
     yard = farmyard("127.0.7.30")
-    yard.host.start()
     driver = yard.driver(claims=claims)
-    before = claims.add(Claim("before", [result("cam", CAMERA, pool=POOL)]))
+    before = _camera_claim(claims, "before")
     view = _container(driver, _prepare(driver, before))
     _frames(view)
 
@@ -175,9 +182,8 @@ def test_a_restarted_plugin_restores_its_sessions_and_the_container_keeps_its_to
     farmyard: Callable[..., Farmyard], claims: ClaimStore
 ) -> None:
     yard = farmyard("127.0.7.40")
-    yard.host.start()
     first = yard.driver(claims=claims)
-    claim = claims.add(Claim("viewer", [result("cam", CAMERA, pool=POOL)]))
+    claim = _camera_claim(claims, "viewer")
     outcome = _prepare(first, claim)
     view = _container(first, outcome)
     spec = first.layout.cdi_spec(claim.uid).read_bytes()
@@ -197,7 +203,6 @@ def test_health_set_through_one_node_is_seen_by_the_other_node_serving_the_pool(
     farmyard: Callable[..., Farmyard],
 ) -> None:
     yard = farmyard("127.0.7.50", nodes=2)
-    yard.host.start()
     one = yard.driver("d0", "drafarm-worker-0")
     other = yard.driver("d1", "drafarm-worker-1")
     generation, _ = other.health_snapshot()
@@ -221,7 +226,6 @@ def test_a_plugin_restarted_while_the_host_is_down_opens_its_sessions_once_the_h
     farmyard: Callable[..., Farmyard], claims: ClaimStore
 ) -> None:
     yard = farmyard("127.0.7.60")
-    yard.host.start()
     first = yard.driver(claims=claims)
     claim = claims.add(Claim("viewer", [result("cam", CAMERA, pool=POOL), result("gpu", "gpu-0")]))
     outcome = _prepare(first, claim)

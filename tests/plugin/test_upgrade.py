@@ -8,7 +8,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,19 +24,26 @@ from tests.plugin.instances import TIME_SLICED, Instance, layout_of, small_farm
 from tests.plugin.kit import DRIVER, NODE, Claim, ClaimStore, ContainerView, apply_cdi, result
 from tests.polling import wait_for
 
+Start = Callable[..., Instance]
+
 
 @pytest.fixture
-def started(short_tmp: Path, claims: ClaimStore) -> Iterator[list[Instance]]:
-    """Instances started by the test (`Instance(short_tmp, claims, id)`), stopped at its end, newest first."""
+def start(short_tmp: Path, claims: ClaimStore) -> Iterator[Start]:
+    """`start()` the node's plugin as it ran before (no instance ID), `start("v2")` one with an instance ID;
+    every instance started is stopped at the test's end, newest first."""
     instances: list[Instance] = []
-    yield instances
+
+    def started(instance: str = "") -> Instance:
+        instances.append(Instance(short_tmp, claims, instance))
+        return instances[-1]
+
+    yield started
     for instance in reversed(instances):
         instance.stop()
 
 
-def _start(started: list[Instance], root: Path, claims: ClaimStore, instance: str = "") -> Instance:
-    started.append(Instance(root, claims, instance))
-    return started[-1]
+def _gpu_claim(claims: ClaimStore, name: str, gpu: str) -> Claim:
+    return claims.add(Claim(name, [result("gpu", gpu)]))
 
 
 def _prepared(instance: Instance, claim: Claim) -> ContainerView:
@@ -53,11 +60,9 @@ def _session_sockets(view: ContainerView) -> list[Path]:
     return [Path(v) for k, v in view.host_env().items() if k.endswith("_SOCKET")]
 
 
-def test_two_instances_register_at_once_each_with_its_own_sockets(
-    short_tmp: Path, claims: ClaimStore, started: list[Instance]
-) -> None:
-    old = _start(started, short_tmp, claims)  # the plugin as it ran before: no instance ID
-    new = _start(started, short_tmp, claims, "7f3c9a1e-uid")
+def test_two_instances_register_at_once_each_with_its_own_sockets(claims: ClaimStore, start: Start) -> None:
+    old = start()  # the plugin as it ran before: no instance ID
+    new = start("7f3c9a1e-uid")
     assert old.layout.registration_socket.name == f"{DRIVER}-reg.sock"
     assert new.layout.registration_socket.name == f"{DRIVER}-7f3c9a1e-uid-reg.sock"
     assert sorted(p.name for p in registration_dir(new.layout.kubelet_root).iterdir()) == sorted(
@@ -68,19 +73,19 @@ def test_two_instances_register_at_once_each_with_its_own_sockets(
         str(new.layout.service_socket),
     )
     assert new.layout.service_socket.name == "dra-7f3c9a1e-uid.sock"
-    first = claims.add(Claim("through-old", [result("gpu", "gpu-0")]))
-    second = claims.add(Claim("through-new", [result("gpu", "gpu-1")]))
+    first = _gpu_claim(claims, "through-old", "gpu-0")
+    second = _gpu_claim(claims, "through-new", "gpu-1")
     assert _works(_prepared(old, first)) and _works(_prepared(new, second))
 
 
 def test_a_claim_prepared_through_the_old_instance_is_unprepared_through_the_new_one_after_the_old_stopped(
-    short_tmp: Path, claims: ClaimStore, started: list[Instance]
+    claims: ClaimStore, start: Start
 ) -> None:
-    old = _start(started, short_tmp, claims)
-    before = claims.add(Claim("before-the-switch", [result("gpu", "gpu-0")]))
+    old = start()
+    before = _gpu_claim(claims, "before-the-switch", "gpu-0")
     view_before = _prepared(old, before)
-    new = _start(started, short_tmp, claims, "v2")
-    during = claims.add(Claim("during-the-switch", [result("gpu", "gpu-1")]))
+    new = start("v2")
+    during = _gpu_claim(claims, "during-the-switch", "gpu-1")
     view_during = _prepared(old, during)  # the kubelet may still call the old one after the new one started
     old.stop()
 
@@ -95,15 +100,13 @@ def test_a_claim_prepared_through_the_old_instance_is_unprepared_through_the_new
         assert not any(p.exists() for p in _session_sockets(view)), "emulator session left open"
         assert not _works(view)
     assert all(new.driver.runner.get(gpu).session_ids == [] for gpu in ("gpu-0", "gpu-1"))
-    again = claims.add(Claim("after-the-switch", [result("gpu", "gpu-0")]))
+    again = _gpu_claim(claims, "after-the-switch", "gpu-0")
     assert _works(_prepared(new, again)), "the exclusive GPU the old instance had is not free in the new one"
 
 
-def test_prepares_through_both_at_once_never_corrupt_the_checkpoint(
-    short_tmp: Path, claims: ClaimStore, started: list[Instance]
-) -> None:
-    old = _start(started, short_tmp, claims)
-    new = _start(started, short_tmp, claims, "v2")
+def test_prepares_through_both_at_once_never_corrupt_the_checkpoint(claims: ClaimStore, start: Start) -> None:
+    old = start()
+    new = start("v2")
     gpus = ("gpu-0", "gpu-1", "gpu-2")
     batches = {
         instance: [claims.add(Claim(f"{name}-{i}", [result("gpu", gpus[i % 3])], [TIME_SLICED])) for i in range(24)]
@@ -165,12 +168,12 @@ def test_a_second_instance_with_the_same_id_is_refused(short_tmp: Path) -> None:
 
 
 def test_the_old_instance_exiting_leaves_the_new_ones_sockets_and_the_nodes_state_alone(
-    short_tmp: Path, claims: ClaimStore, started: list[Instance]
+    claims: ClaimStore, start: Start
 ) -> None:
-    old = _start(started, short_tmp, claims)
-    kept = claims.add(Claim("kept", [result("gpu", "gpu-0")]))
+    old = start()
+    kept = _gpu_claim(claims, "kept", "gpu-0")
     view = _prepared(old, kept)
-    new = _start(started, short_tmp, claims, "v2")
+    new = start("v2")
     checkpointed = new.driver.checkpoint.path_for(kept.uid).read_bytes()
     spec = new.layout.cdi_spec(kept.uid).read_bytes()
     old.stop()
@@ -187,13 +190,11 @@ def test_the_old_instance_exiting_leaves_the_new_ones_sockets_and_the_nodes_stat
     assert {*(_session_sockets(view)), new.driver.runner.get("gpu-0").device_socket} <= held  # type: ignore[attr-defined]
 
 
-def test_the_old_instance_takes_back_what_a_new_one_that_failed_had_taken(
-    short_tmp: Path, claims: ClaimStore, started: list[Instance]
-) -> None:
+def test_the_old_instance_takes_back_what_a_new_one_that_failed_had_taken(claims: ClaimStore, start: Start) -> None:
     """An upgrade given up (the new instance stopped, the old one stays): the old one serves again."""
-    old = _start(started, short_tmp, claims)
-    new = _start(started, short_tmp, claims, "v2")
-    claim = claims.add(Claim("through-new", [result("gpu", "gpu-3")]))
+    old = start()
+    new = start("v2")
+    claim = _gpu_claim(claims, "through-new", "gpu-3")
     view = _prepared(new, claim)
     new.stop()
     assert _works(view)
@@ -234,7 +235,7 @@ def test_a_checkpoint_file_written_by_another_instance_is_read_when_the_kubelet_
     claims: ClaimStore, two_drivers: tuple[NodeDriver, NodeDriver]
 ) -> None:
     first, second = two_drivers
-    claim = claims.add(Claim("once", [result("gpu", "gpu-1")]))
+    claim = _gpu_claim(claims, "once", "gpu-1")
     ref = ClaimRef(claim.namespace, claim.uid, claim.name)
     prepared = first.prepare([ref])[claim.uid]
     claims.delete(claim)  # the second instance answers from the checkpoint, never asks the API server
@@ -244,11 +245,11 @@ def test_a_checkpoint_file_written_by_another_instance_is_read_when_the_kubelet_
 
 
 def test_sockets_taken_by_an_instance_that_came_and_went_unseen_are_taken_back(
-    short_tmp: Path, claims: ClaimStore, started: list[Instance]
+    claims: ClaimStore, start: Start
 ) -> None:
     """No instance lock seen alive at all: the whole-device sockets every start binds give it away."""
-    stays = _start(started, short_tmp, claims)
-    claim = claims.add(Claim("kept", [result("gpu", "gpu-1")]))
+    stays = start()
+    claim = _gpu_claim(claims, "kept", "gpu-1")
     view = _prepared(stays, claim)
     passer = NodeDriver(NodeInventory(small_farm(), NODE), claims, stays.layout)
     passer.start()

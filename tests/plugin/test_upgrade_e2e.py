@@ -26,6 +26,7 @@ import pytest
 from clusters.local import farm as local_farm
 from clusters.local import processes
 from clusters.local.provider import LocalProvider
+from clusters.log_tail import log_tail
 from clusters.polling import poll
 from fakedevices.plugin.layout import registration_socket
 from harness import builders as b
@@ -275,7 +276,4 @@ def _command(pid: int) -> list[str]:
 
 
 def _tail(path: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "<no log>"
+    return log_tail(path, lines, "<no log>")

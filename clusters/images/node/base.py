@@ -17,6 +17,7 @@ from pathlib import Path
 
 from clusters import paths
 from clusters.host.docker_cli import SYSTEM_PATH
+from clusters.log_tail import read_tail
 
 SUITE = "bookworm"
 MIRROR_ENV = "DRAFARM_DEBIAN_MIRROR"
@@ -96,7 +97,7 @@ def _debootstrap(root: Path, log: Path) -> None:
             argv, stdout=out, stderr=subprocess.STDOUT, timeout=DEBOOTSTRAP_TIMEOUT_S, env={"PATH": SYSTEM_PATH}
         )
     if proc.returncode != 0:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+        tail = read_tail(log, 20)
         raise BaseImageError(
             f"debootstrap of {SUITE} from {mirror()} failed (exit {proc.returncode}; full log {log}):\n{tail}\n"
             f"check that the mirror is reachable, or set {MIRROR_ENV} to one that is"

@@ -34,6 +34,7 @@ from fakedevices.emulator.listen import LOOPBACK, Listen
 from fakedevices.emulator.network import NetworkEmulator, NetworkSession
 from fakedevices.emulator.protocol import MAX_LINE_BYTES, Message, float_field, int_field, ok
 from fakedevices.emulator.server import Connection
+from fakedevices.kinds.emulator_config import identity_fields
 
 OPS = ["info", "health", "ping", "stream", "ptz", "release-control"]
 MIN_FRAME_BYTES = 256
@@ -113,18 +114,7 @@ class CameraEmulator(NetworkEmulator[CameraSession]):
         self._epoch = time.monotonic()
 
     def identity(self) -> dict[str, Any]:
-        c = self.config
-        return {
-            "name": c.name,
-            "serial": c.serial,
-            "model": c.model,
-            "resolution": c.resolution,
-            "fps": c.fps,
-            "codec": c.codec,
-            "zone": c.zone,
-            "bandwidth_mbps": c.bandwidth_mbps,
-            "frame_bytes": self.frame_bytes,
-        }
+        return {**identity_fields(self.config), "frame_bytes": self.frame_bytes}
 
     # ---- sessions --------------------------------------------------------------------------------
     def _parse_limits(self, limits: Mapping[str, Any]) -> CameraSessionLimits:

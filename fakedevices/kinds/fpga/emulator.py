@@ -27,6 +27,7 @@ from fakedevices.emulator.listen import LOOPBACK, Listen
 from fakedevices.emulator.protocol import Message
 from fakedevices.emulator.server import Connection
 from fakedevices.emulator.unixsock import SocketSession, UnixSocketEmulator
+from fakedevices.kinds.emulator_config import identity_fields
 
 OPS = ["info", "health", "ping", "run"]
 MAX_INPUT_ITEMS = 100_000
@@ -182,15 +183,7 @@ class FpgaEmulator(UnixSocketEmulator[FpgaSession]):
         self.config = config
 
     def identity(self) -> dict[str, Any]:
-        c = self.config
-        return {
-            "name": c.name,
-            "serial": c.serial,
-            "family": c.family,
-            "part_number": c.part_number,
-            "shell_version": c.shell_version,
-            "regions": c.regions,
-        }
+        return identity_fields(self.config, without={"program_seconds"})
 
     # ---- sessions --------------------------------------------------------------------------------
     def _parse_limits(self, limits: Mapping[str, Any]) -> FpgaSessionLimits:

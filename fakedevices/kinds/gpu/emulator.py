@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from fakedevices.emulator.base import reject_unknown_limits
+from fakedevices.emulator.choice import parse_choice
 from fakedevices.emulator.errors import EmulatorError, RequestError, SessionError
 from fakedevices.emulator.listen import LOOPBACK, Listen
 from fakedevices.emulator.protocol import Message, int_field, ok, shown
 from fakedevices.emulator.server import Connection
 from fakedevices.emulator.unixsock import SocketSession, UnixSocketEmulator
+from fakedevices.kinds.emulator_config import identity_fields
 
 MAX_SUM_SQUARES_N = 5_000_000
 MAX_MATMUL_N = 96
@@ -56,13 +58,11 @@ class SharingMode(enum.Enum):
 
     @classmethod
     def parse(cls, value: SharingMode | str) -> SharingMode:
-        if isinstance(value, SharingMode):
-            return value
-        try:
-            return cls(str(value).strip().lower().replace("_", "-").replace("timesliced", "time-sliced"))
-        except ValueError:
-            allowed = ", ".join(m.value for m in cls)
-            raise SessionError(f"sharing mode {value!r} is not one of: {allowed}") from None
+        return parse_choice(cls, value, "sharing mode", SessionError, _sharing_spelling)
+
+
+def _sharing_spelling(text: str) -> str:
+    return text.replace("_", "-").replace("timesliced", "time-sliced")
 
 
 @dataclass(frozen=True)
@@ -130,16 +130,7 @@ class GpuEmulator(UnixSocketEmulator[GpuSession]):
         self._run_lock = threading.Lock()
 
     def identity(self) -> dict[str, Any]:
-        c = self.config
-        return {
-            "name": c.name,
-            "uuid": c.uuid,
-            "model": c.model,
-            "index": c.index,
-            "memory_bytes": c.memory_bytes,
-            "compute_units": c.compute_units,
-            "driver_version": c.driver_version,
-        }
+        return identity_fields(self.config)
 
     @property
     def used_bytes(self) -> int:
