@@ -11,9 +11,12 @@ A container mounts its session's directory: it sees its own session only, and a 
 re-creates the socket inside the directory the container already has (so the directory outlives the
 emulator process; only closing the session removes it).
 
-Two processes may serve one state dir at once (plugin instances during an upgrade): each binds the
-sockets of the sessions it opens, the last bind wins, and neither removes a socket file the other bound.
-When one of them leaves, the other takes its paths back with ``reclaim_sockets()``.
+Two processes may serve one state dir at once (plugin instances during an upgrade). A session opened
+while the other process serves its socket leaves it to that process (no path changes hands between two
+live processes that way); every start takes the whole-device socket. ``reclaim_sockets()`` takes every
+path of this emulator (in one step each: the path never goes missing), and neither process removes a
+socket file the other bound: the newest process takes them all at its start, and the one that stays when
+the other leaves takes them back.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from typing import TypeVar
 from fakedevices.emulator.base import Emulator, Session, SessionEndpoint, session_file_name
 from fakedevices.emulator.errors import RequestError
 from fakedevices.emulator.protocol import shown
-from fakedevices.emulator.server import Connection, LineServer, check_unix_path, serve_requests
+from fakedevices.emulator.server import Connection, LineServer, serve_requests
+from fakedevices.emulator.socket_files import check_unix_path, served
 
 DEVICE_SOCKET = "device.sock"
 SESSIONS_DIR = "sessions"
@@ -103,7 +107,9 @@ class UnixSocketEmulator(Emulator[SS]):
             os.mkdir(session.endpoint.socket_path.parent)
             made = True
         try:
-            server = LineServer.unix(f"{self.name}-{session.session_id}", session.endpoint.socket_path, handle)
+            server = LineServer.unix(
+                f"{self.name}-{session.session_id}", session.endpoint.socket_path, handle, take=False
+            )
         except BaseException:
             if made:
                 with contextlib.suppress(OSError):
@@ -125,10 +131,12 @@ class UnixSocketEmulator(Emulator[SS]):
             self.session_socket_path(session_id).parent.rmdir()
 
     def remove_unused_session_dirs(self) -> None:
+        """Session dirs no open session here owns go, but not those whose socket another process serves:
+        that process removes them when it closes the session."""
         with self._lock:
             used = {self.session_socket_path(sid).parent for sid in self._sessions}
         for directory in self.sessions_dir.glob("*"):
-            if directory.is_dir() and directory not in used:
+            if directory.is_dir() and directory not in used and not served(directory / SESSION_SOCKET):
                 with contextlib.suppress(FileNotFoundError):
                     (directory / SESSION_SOCKET).unlink()
                 with contextlib.suppress(OSError):

@@ -95,9 +95,12 @@ class NodeDriver:
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
+        """Serve every checkpointed claim, and take every socket of the emulators: the newest instance
+        serves them all (it is the one the kubelet calls)."""
         with self.lock.exclusive():
             self.runner.start()
             self._restore()
+            self._take_sockets()
         self._retries.start()
 
     def stop(self) -> None:
@@ -110,8 +113,12 @@ class NodeDriver:
         here, bind again the socket files it had bound, and point every CDI spec at this process."""
         with self.lock.exclusive():
             self._restore()
-            rebound = sum(emulator.reclaim_sockets() for emulator in self.runner.emulators)
+            rebound = self._take_sockets()
         log.info("took over from a plugin instance that left: %d socket(s) bound again", rebound)
+
+    def _take_sockets(self) -> int:
+        """Bind every emulator socket another instance serves (or none does); how many."""
+        return sum(emulator.reclaim_sockets() for emulator in self.runner.emulators)
 
     def sockets_held(self) -> list[Path]:
         """The emulators' socket files this process bound and no other instance has bound since."""

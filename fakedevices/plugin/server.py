@@ -91,7 +91,8 @@ class PluginServer:
     def take_over(self) -> None:
         """Another instance serving the state dir left: serve what it served."""
         self.driver.take_over()
-        self.control.reclaim()
+        with self.driver.lock.exclusive():  # not while the one that left removes its own socket file
+            self.control.reclaim()
 
     def stop(self) -> None:
         """Deregister first (remove the registration socket), then stop serving; hand the sockets over to
@@ -105,7 +106,8 @@ class PluginServer:
             self.publisher.stop()
         self.peers.stop()
         self._hand_over()
-        self.control.stop()
+        with self.driver.lock.exclusive():  # not while another instance takes the control socket
+            self.control.stop()
         if self.watcher is not None:
             self.watcher.stop()
         self.driver.stop()

@@ -1,0 +1,73 @@
+"""The switch between two instances of a node's plugin leaves no moment in which a container that starts
+cannot reach its device: a prober (another process) connects to every session, whole-device and control
+socket in a tight loop while a new instance starts beside the old one, both prepare claims (so each opens
+the other's sessions), and the old one stops; twice over. Not one connect may find a socket missing,
+be refused, or be dropped unanswered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.plugin.instances import TIME_SLICED, Instance, session_sockets, works
+from tests.plugin.kit import Claim, ClaimStore, ContainerView, result
+from tests.plugin.socket_prober import SocketProber
+from tests.polling import wait_for
+
+GPUS = ("gpu-0", "gpu-1", "gpu-2")
+
+
+@pytest.fixture
+def prober() -> Iterator[Callable[[list[Path]], SocketProber]]:
+    started: list[SocketProber] = []
+
+    def start(paths: list[Path]) -> SocketProber:
+        started.append(SocketProber(paths))
+        return started[-1]
+
+    yield start
+    for one in started:
+        one.kill()
+
+
+def _claims(claims: ClaimStore, prefix: str, count: int) -> list[Claim]:
+    return [claims.add(Claim(f"{prefix}-{i}", [result("gpu", GPUS[i % 3])], [TIME_SLICED])) for i in range(count)]
+
+
+def _sessions(instance: Instance) -> set[str]:
+    return {s for gpu in GPUS for s in instance.driver.runner.get(gpu).session_ids}
+
+
+def _device_sockets(instance: Instance) -> list[Path]:
+    return [instance.driver.runner.get(gpu).device_socket for gpu in GPUS]  # type: ignore[attr-defined]
+
+
+def test_no_connect_fails_while_a_new_instance_takes_over_from_the_old_one(
+    claims: ClaimStore, instances: Callable[..., Instance], prober: Callable[[list[Path]], SocketProber]
+) -> None:
+    old = instances()
+    views: list[ContainerView] = [old.prepared(c) for c in _claims(claims, "before", 6)]
+    probing = prober(
+        [p for v in views for p in session_sockets(v)] + _device_sockets(old) + [old.layout.control_socket]
+    )
+    for new_id in ("v2", "v3", "v4"):
+        new = instances(new_id)
+        during = [new.prepared(c) for c in _claims(claims, f"via-{new_id}", 3)]
+        during += [old.prepared(c) for c in _claims(claims, f"via-old-{new_id}", 3)]
+        probing.add([p for v in during for p in session_sockets(v)])
+        views += during
+        wait_for(
+            lambda: _sessions(old) == _sessions(new),  # noqa: B023 - waited for in this iteration
+            30,
+            "both instances to hold every claim's session",
+            lambda: f"old {len(_sessions(old))}, new {len(_sessions(new))}",  # noqa: B023
+        )
+        old.stop()
+        old = new
+    seen = probing.finish()
+
+    assert seen["failures"] == {}, f"connects failed during the switch: {seen}"
+    assert seen["attempts"] > 1000, f"the prober hardly ran: {seen}"
+    assert all(works(v) for v in views), "a container lost its device"
