@@ -1,11 +1,13 @@
 """The switch between two instances of a node's plugin leaves no moment in which a container that starts
 cannot reach its device: a prober (another process) connects to every session, whole-device and control
 socket in a tight loop while a new instance starts beside the old one, both prepare claims (so each opens
-the other's sessions), and the old one stops; twice over. Not one connect may find a socket missing,
-be refused, or be dropped unanswered."""
+the other's sessions), and the old one stops; three times over. Not one connect may find a socket
+missing, be refused, or be dropped unanswered. And the kubelet's calls to the old instance while it
+stops (before the kubelet saw it deregister) succeed."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -71,3 +73,31 @@ def test_no_connect_fails_while_a_new_instance_takes_over_from_the_old_one(
     assert seen["failures"] == {}, f"connects failed during the switch: {seen}"
     assert seen["attempts"] > 1000, f"the prober hardly ran: {seen}"
     assert all(works(v) for v in views), "a container lost its device"
+
+
+def test_prepares_sent_to_the_old_instance_while_it_stops_succeed(
+    claims: ClaimStore, instances: Callable[..., Instance]
+) -> None:
+    """The kubelet notices a deregistration on its next round: calls it sends the old instance until then
+    must not fail (and wait out the kubelet's backoff)."""
+    old = instances()
+    new = instances("v2")
+    old.stopped = True  # stopped here, its kubelet client kept for the calls during the stop
+    stopping = threading.Thread(target=old.server.stop, name="old-instance-stop")
+    stopping.start()
+    try:
+        wait_for(
+            lambda: not old.layout.registration_socket.exists(),
+            30,
+            "the old instance to deregister",
+            lambda: str(sorted(p.name for p in old.layout.registration_socket.parent.iterdir())),
+            interval=0.01,
+        )
+        claim = claims.add(Claim("during-the-stop", [result("gpu", "gpu-0")]))
+        view = old.prepared(claim)
+    finally:
+        stopping.join(60)
+        old.kubelet.close()
+    assert not stopping.is_alive() and not old.layout.service_socket.exists()
+    assert works(view), "the claim prepared during the stop has no device"
+    assert set(session_sockets(view)) <= set(new.driver.sockets_held())
