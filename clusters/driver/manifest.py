@@ -48,7 +48,7 @@ KEY_DIR = "/etc/drafarm-network-key"
 REMOTE = f"--network-devices remote --network-key-file {KEY_DIR}/key"
 TERMINATION_GRACE_S = 30
 """An old pod stopping beside its successor deregisters, drains and hands its sockets over (at most
-`fakedevices.plugin.switch_timing.STOP_S`, about 10 s): killed before, its containers' sockets go missing
+`fakedevices.plugin.switch_timing.STOP_S`, about 13 s): killed before, its containers' sockets go missing
 until the new pod takes them."""
 
 

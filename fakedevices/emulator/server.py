@@ -354,6 +354,12 @@ class LineServer:
             with contextlib.suppress(FileNotFoundError):
                 self._path.unlink()
 
+    @property
+    def connections(self) -> int:
+        """How many connections are open now."""
+        with self._lock:
+            return len(self._connections)
+
     def close_connections(self, predicate: Callable[[Connection], bool]) -> None:
         """Close the live connections for which ``predicate`` is true."""
         with self._lock:

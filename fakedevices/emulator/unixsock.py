@@ -143,22 +143,25 @@ class UnixSocketEmulator(Emulator[SS]):
                     directory.rmdir()
 
     def reclaim_sockets(self) -> int:
-        with self._lock:
-            servers = [s.server for s in self._sessions.values() if s.server is not None]
-            if self._device_server is not None:
-                servers.append(self._device_server)
-        return sum(server.rebind() for server in servers)
+        return sum(server.rebind() for server in self._servers())
+
+    def open_connections(self) -> int:
+        return sum(server.connections for server in self._servers())
 
     def device_socket_taken(self) -> bool:
         server = self._device_server
         return server is not None and not server.owns_path
 
     def sockets_held(self) -> list[Path]:
+        return [server.path for server in self._servers() if server.path is not None and server.owns_path]
+
+    def _servers(self) -> list[LineServer]:
+        """The sessions' servers and the whole device's."""
         with self._lock:
             servers = [s.server for s in self._sessions.values() if s.server is not None]
             if self._device_server is not None:
                 servers.append(self._device_server)
-        return [server.path for server in servers if server.path is not None and server.owns_path]
+        return servers
 
     def _handle_device(self, conn: Connection) -> None:
         serve_requests(conn, lambda c, request: self.dispatch(c, None, request))

@@ -124,6 +124,10 @@ class NodeDriver:
         """The emulators' socket files this process bound and no other instance has bound since."""
         return [path for emulator in self.runner.emulators for path in emulator.sockets_held()]
 
+    def open_connections(self) -> int:
+        """How many container connections to the emulators' unix sockets are open now."""
+        return sum(emulator.open_connections() for emulator in self.runner.emulators)
+
     def device_sockets_taken(self) -> bool:
         """Whether another instance bound an emulator's whole-device socket (every instance does at its start)."""
         return any(emulator.device_socket_taken() for emulator in self.runner.emulators)

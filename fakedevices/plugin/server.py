@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 
@@ -28,7 +29,7 @@ from fakedevices.plugin.peer_watch import PeerWatch
 from fakedevices.plugin.registration import RegistrationService
 from fakedevices.plugin.slice_publisher import SlicePublisher
 from fakedevices.plugin.sockets import serve_unix, stop_unix
-from fakedevices.plugin.switch_timing import DRAIN_S, HANDOVER_S
+from fakedevices.plugin.switch_timing import CONNECTIONS_S, DRAIN_S, HANDOVER_S
 from fakedevices.proto.stubs import pluginregistration_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,9 @@ class PluginServer:
 
     def stop(self) -> None:
         """Deregister first (remove the registration socket), answer the kubelet while it may still call
-        (`_drain`), then stop serving it; hand the sockets over to another instance if one runs; then stop
-        the emulators. The node's ResourceSlices stay."""
+        (`_drain`), then stop serving it; hand the sockets over to another instance if one runs, and let
+        the containers' connections still open here end; then stop the emulators. The node's
+        ResourceSlices stay."""
         if self._registration is not None:
             stop_unix(*self._registration)
             self._registration = None
@@ -115,7 +117,8 @@ class PluginServer:
         if self.publisher is not None:
             self.publisher.stop()
         self.peers.stop()
-        self._hand_over()
+        if self._hand_over():
+            self._let_connections_end()
         with self.driver.lock.exclusive():  # not while another instance takes the control socket
             self.control.stop()
         if self.watcher is not None:
@@ -139,22 +142,27 @@ class PluginServer:
             for lock in self.peers.peers()
         )
 
-    def _hand_over(self) -> None:
+    def _hand_over(self) -> bool:
         """Let the other instances see this one gone, and wait until one of them has bound every socket
-        this one still serves (containers keep finding their devices), at most `HANDOVER_S`."""
+        this one still serves (containers keep finding their devices), at most `HANDOVER_S`; whether one
+        did."""
         if self.instance_lock is None or not self.peers.peers():
-            return
+            return False
         self.instance_lock.release()
-        deadline = time.monotonic() + HANDOVER_S
-        waiting = threading.Event()
-        while (held := self._sockets_held()) and time.monotonic() < deadline:
-            waiting.wait(0.05)
+        held = _wait_while(self._sockets_held, HANDOVER_S)
         if held:
             log.warning(
                 "no other plugin instance took over %d socket(s) in %.0f s; closing them", len(held), HANDOVER_S
             )
-        else:
-            log.info("handed the emulators' sockets over to another plugin instance")
+            return False
+        log.info("handed the emulators' sockets over to another plugin instance")
+        return True
+
+    def _let_connections_end(self) -> None:
+        """Containers connect to the other instance now: let the connections they still have open here
+        end by themselves, for at most `CONNECTIONS_S`."""
+        if still := _wait_while(self.driver.open_connections, CONNECTIONS_S):
+            log.info("closing %d container connection(s) still open after %.0f s", still, CONNECTIONS_S)
 
     def _sockets_taken(self) -> bool:
         """Whether another instance bound sockets of this one (the whole-device and control sockets, which
@@ -164,3 +172,14 @@ class PluginServer:
     def _sockets_held(self) -> list[Path]:
         held = self.driver.sockets_held()
         return [*held, self.control.path] if self.control.holds_socket else held
+
+
+T = TypeVar("T")
+
+
+def _wait_while(what: Callable[[], T], limit_s: float) -> T:
+    """Look at `what` until it is falsy, for at most `limit_s`; what it was last."""
+    deadline = time.monotonic() + limit_s
+    while (seen := what()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return seen

@@ -13,6 +13,9 @@ GRPC_GRACE_S = 1.0
 the health stream the kubelet keeps open there takes all of it)."""
 HANDOVER_S = 5.0
 """How long a stopping instance waits for another to take its sockets over before it closes them."""
-STOP_S = 2 * (GRPC_GRACE_S + 1) + DRAIN_S + HANDOVER_S
+CONNECTIONS_S = 2.0
+"""How long a stopping instance whose sockets another one has taken lets its containers' connections
+still open end by themselves (a command in progress finishes) before it closes them."""
+STOP_S = 2 * (GRPC_GRACE_S + 1) + DRAIN_S + HANDOVER_S + CONNECTIONS_S
 """The bounded waits of a stop end to end (each gRPC stop waits a second past its grace); stopping the
 threads and the emulators after them takes a moment more."""

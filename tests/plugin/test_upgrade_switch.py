@@ -3,11 +3,15 @@ cannot reach its device: a prober (another process) connects to every session, w
 socket in a tight loop while a new instance starts beside the old one, both prepare claims (so each opens
 the other's sessions), and the old one stops; three times over. Not one connect may find a socket
 missing, be refused, or be dropped unanswered. And the kubelet's calls to the old instance while it
-stops (before the kubelet saw it deregister) succeed."""
+stops (before the kubelet saw it deregister) succeed, as do a container's requests on a connection it
+opened to the old instance before the switch."""
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +23,8 @@ from tests.plugin.socket_prober import SocketProber
 from tests.polling import wait_for
 
 GPUS = ("gpu-0", "gpu-1", "gpu-2")
+COMMAND_S = 0.5
+"""How long a container's command goes on talking to the old instance after the new one took its socket."""
 
 
 @pytest.fixture
@@ -101,3 +107,42 @@ def test_prepares_sent_to_the_old_instance_while_it_stops_succeed(
     assert not stopping.is_alive() and not old.layout.service_socket.exists()
     assert works(view), "the claim prepared during the stop has no device"
     assert set(session_sockets(view)) <= set(new.driver.sockets_held())
+
+
+def test_a_connection_open_to_the_old_instance_is_answered_until_its_container_closes_it(
+    claims: ClaimStore, instances: Callable[..., Instance]
+) -> None:
+    """Once the other instance took the sockets, containers connect there; a command already talking to
+    the old instance gets its answers (for at most `CONNECTIONS_S`)."""
+    old = instances()
+    new = instances("v2")
+    claim = claims.add(Claim("kept-open", [result("gpu", "gpu-1")]))
+    view = old.prepared(claim)
+    (path,) = session_sockets(view)
+    assert path in old.driver.sockets_held(), "no one served the new claim's socket: the old instance binds it"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(10)
+        conn.connect(str(path))
+        answers = conn.makefile("rb")
+        old.stopped = True
+        stopping = threading.Thread(target=old.server.stop, name="old-instance-stop")
+        stopping.start()
+        try:
+            wait_for(
+                lambda: path in new.driver.sockets_held(),
+                30,
+                "the new instance to take the session's socket",
+                lambda: str(new.driver.sockets_held()),
+                interval=0.01,
+            )
+            until = time.monotonic() + COMMAND_S
+            while time.monotonic() < until:  # a command at work on the connection it had opened
+                conn.sendall(b'{"op": "info"}\n')
+                assert json.loads(answers.readline() or "{}").get("ok"), "the old instance closed the connection"
+        finally:
+            answers.close()
+            conn.close()
+            stopping.join(60)
+            old.kubelet.close()
+    assert not stopping.is_alive()
+    assert works(view)
