@@ -7,11 +7,11 @@ listener (no connection is accepted after it returns), shuts down every live con
 blocked in ``recv`` return), joins their threads and removes the unix socket file. Safe to call from any
 thread, and more than once.
 
-A unix socket file may be served by another process serving the same state dir (a second plugin
-instance during an upgrade), and is replaced in one step (``socket_files``): the last to take the path
-answers new connections. A server removes its socket file only while the file is still the one it bound,
-and ``rebind()`` takes the path (back). A server made with ``take=False`` takes its path only when nothing
-serves it; else it waits, without a listener, for ``rebind()``.
+Another process serving the same state dir (a second plugin instance during an upgrade) may serve a
+unix socket path too; a path is taken by replacing its file in one step (``socket_files``), and the
+last to take it answers new connections. A server removes its socket file only while the file is still
+the one it bound, and ``rebind()`` takes the path (back). A server made with ``take=False`` takes its
+path only when nothing serves it; else it waits, without a listener, for ``rebind()``.
 """
 
 from __future__ import annotations
@@ -330,7 +330,8 @@ class LineServer:
     def stop(self, timeout: float = 2.0) -> None:
         """Stop accepting, close every connection, join threads, remove the socket file (if still ours).
 
-        Another process may take the path at any time: its owners keep it from doing so during a stop."""
+        Looking at the file and removing it are two steps: the caller keeps other processes from taking
+        the path in between (the plugin's state lock)."""
         with self._lock:
             if self._stopping.is_set():
                 return

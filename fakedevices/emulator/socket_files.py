@@ -66,7 +66,7 @@ def listen_at(path: Path, mode: int) -> tuple[socket.socket, FileIdentity]:
     try:
         hidden = _bind_beside(listener, path)
         try:
-            identity = file_identity(hidden)
+            st = os.lstat(hidden)
             os.chmod(hidden, mode)
             listener.listen(BACKLOG)
             _replace(hidden, path)
@@ -77,8 +77,7 @@ def listen_at(path: Path, mode: int) -> tuple[socket.socket, FileIdentity]:
     except OSError as exc:
         listener.close()
         raise EmulatorError(f"cannot listen on unix socket {str(path)!r}: {exc}") from exc
-    assert identity is not None
-    return listener, identity
+    return listener, (st.st_dev, st.st_ino)
 
 
 def _bind_beside(listener: socket.socket, path: Path) -> Path:
