@@ -46,6 +46,10 @@ OWN_ADDRESS = "--camera-hosts own-address"
 KEY_SECRET = f"{NAME}-network-key"
 KEY_DIR = "/etc/drafarm-network-key"
 REMOTE = f"--network-devices remote --network-key-file {KEY_DIR}/key"
+TERMINATION_GRACE_S = 30
+"""An old pod stopping beside its successor deregisters, drains and hands its sockets over (at most
+`fakedevices.plugin.switch_timing.STOP_S`, about 13 s): killed before, its containers' sockets go missing
+until the new pod takes them."""
 
 
 def _rbac() -> list[dict[str, Any]]:
@@ -123,7 +127,7 @@ def daemonset(image: str, seed: int, checksum: str = "", remote_devices: bool = 
                     "hostNetwork": True,
                     "dnsPolicy": "ClusterFirstWithHostNet",
                     "affinity": affinity,
-                    "terminationGracePeriodSeconds": 10,
+                    "terminationGracePeriodSeconds": TERMINATION_GRACE_S,
                     "containers": [
                         {
                             "name": "plugin",

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import socket
+import time
 from types import TracebackType
 from typing import Any
 
 Message = dict[str, Any]
 MAX_RESPONSE_BYTES = 1 << 20  # the protocol's line limit
+SOCKET_PATIENCE_S = 2.0
+"""How long a device socket that is missing or refuses connections is tried again before the client gives
+up: when a plugin instance takes a device over from one that died, its socket is back within a moment."""
+_RETRY_EVERY_S = 0.05
+_PASSING = (errno.ENOENT, errno.ECONNREFUSED)
 
 
 class ClientError(Exception):
@@ -39,14 +46,20 @@ class Connection:
 
     @classmethod
     def unix(cls, path: str, timeout: float) -> Connection:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(timeout)
-        try:
-            sock.connect(path)
-        except OSError as exc:
-            sock.close()
-            raise ClientError(f"cannot connect to device socket {path}: {exc}") from exc
-        return cls(sock, path)
+        """Connect, trying a socket that is missing or refuses again for `SOCKET_PATIENCE_S` (at most
+        `timeout`)."""
+        deadline = time.monotonic() + min(SOCKET_PATIENCE_S, timeout)
+        while True:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            try:
+                sock.connect(path)
+                return cls(sock, path)
+            except OSError as exc:
+                sock.close()
+                if exc.errno not in _PASSING or time.monotonic() >= deadline:
+                    raise ClientError(f"cannot connect to device socket {path}: {exc}") from exc
+            time.sleep(_RETRY_EVERY_S)
 
     @classmethod
     def tcp(cls, addr: str, timeout: float) -> Connection:

@@ -335,13 +335,18 @@ class Emulator(abc.ABC, Generic[S]):
         restarted plugin has re-opened every session it still needs)."""
 
     def reclaim_sockets(self) -> int:
-        """Bind again every socket of this emulator whose file another process bound meanwhile (or
-        removed); how many it bound anew. Called when that other process goes away."""
+        """Bind every socket of this emulator whose file is not its own now (another process bound it,
+        or it was removed, or a session left it to another process); how many. Called when the plugin
+        starts (the newest instance serves them all) and when another instance goes away."""
         return 0
 
     def sockets_held(self) -> list[Path]:
         """The socket files this emulator serves that are still the ones it bound."""
         return []
+
+    def open_connections(self) -> int:
+        """How many container connections to this emulator's unix sockets are open now."""
+        return 0
 
     def device_socket_taken(self) -> bool:
         """Whether another process has bound this emulator's whole-device socket since it did."""

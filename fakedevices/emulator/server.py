@@ -7,20 +7,19 @@ listener (no connection is accepted after it returns), shuts down every live con
 blocked in ``recv`` return), joins their threads and removes the unix socket file. Safe to call from any
 thread, and more than once.
 
-A unix socket file may be bound again by another process serving the same state dir (a second plugin
-instance during an upgrade): the newest bind answers new connections. A server therefore removes its
-socket file only while the file is still the one it bound, and ``rebind()`` takes the path back.
+Another process serving the same state dir (a second plugin instance during an upgrade) may serve a
+unix socket path too; a path is taken by replacing its file in one step (``socket_files``), and the
+last to take it answers new connections. A server removes its socket file only while the file is still
+the one it bound, and ``rebind()`` takes the path (back). A server made with ``take=False`` takes its
+path only when nothing serves it; else it waits, without a listener, for ``rebind()``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
-import os
 import selectors
 import socket
-import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -28,11 +27,10 @@ from typing import Any
 
 from fakedevices.emulator.errors import EmulatorError, RequestError
 from fakedevices.emulator.protocol import MAX_LINE_BYTES, Message, ProtocolError, decode, encode, error
+from fakedevices.emulator.socket_files import FileIdentity, file_identity, listen_at, served
 
 log = logging.getLogger(__name__)
 
-# sun_path is 108 bytes on Linux including the terminating NUL.
-MAX_UNIX_PATH_BYTES = 107
 # Connections one server serves at once (a thread each); more are answered with an error and closed.
 MAX_CONNECTIONS_PER_SERVER = 64
 _SKIP_PIECE_BYTES = 64 * 1024
@@ -149,23 +147,22 @@ class Acceptor:
         self.name = name
         self._selector = selectors.DefaultSelector()
         self._lock = threading.Lock()
-        self._servers: dict[int, LineServer] = {}
+        self._servers: dict[int, tuple[LineServer, socket.socket]] = {}
         self._thread: threading.Thread | None = None
 
-    def add(self, server: LineServer) -> None:
-        listener = server._listener
+    def add(self, server: LineServer, listener: socket.socket) -> None:
         listener.setblocking(False)
         with self._lock:
-            self._servers[listener.fileno()] = server
+            self._servers[listener.fileno()] = (server, listener)
             self._selector.register(listener, selectors.EVENT_READ)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name=f"{self.name}-accept", daemon=True)
                 self._thread.start()
 
-    def remove(self, server: LineServer) -> None:
-        fd = server._listener.fileno()
+    def remove(self, listener: socket.socket) -> None:
+        fd = listener.fileno()
         with self._lock:
-            if self._servers.get(fd) is server:
+            if (entry := self._servers.get(fd)) is not None and entry[1] is listener:
                 del self._servers[fd]
                 self._selector.unregister(fd)
 
@@ -178,14 +175,14 @@ class Acceptor:
                 for key, _ in events:
                     # An event collected before `remove` finds no server, or (fd reused) a non-blocking
                     # listener that has nothing to accept.
-                    server = self._servers.get(key.fd)
-                    if server is None:
+                    entry = self._servers.get(key.fd)
+                    if entry is None:
                         continue
                     try:
-                        sock, _ = server._listener.accept()
+                        sock, _ = entry[1].accept()
                     except OSError:
                         continue
-                    ready.append((server, sock))
+                    ready.append((entry[0], sock))
             for server, sock in ready:
                 server._spawn(sock)
 
@@ -213,30 +210,6 @@ def _refuse(sock: socket.socket, name: str) -> None:
         sock.close()
 
 
-def check_unix_path(path: Path) -> None:
-    """``EmulatorError`` when ``path`` is too long for a unix socket (checked before anything is created)."""
-    encoded = os.fsencode(path)
-    if len(encoded) > MAX_UNIX_PATH_BYTES:
-        raise EmulatorError(
-            f"unix socket path {str(path)!r} is {len(encoded)} bytes, over the limit of "
-            f"{MAX_UNIX_PATH_BYTES}; use a shorter emulator state dir (e.g. /run/drafarm)"
-        )
-
-
-def _listen_unix(path: Path) -> socket.socket:
-    """A listening unix socket at ``path`` (a stale or another process's socket file there is replaced), mode 0666."""
-    check_unix_path(path)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        _bind_unix(listener, path)
-        os.chmod(path, 0o666)
-        listener.listen(64)
-    except OSError as exc:
-        listener.close()
-        raise EmulatorError(f"cannot listen on unix socket {str(path)!r}: {exc}") from exc
-    return listener
-
-
 def _pending(listener: socket.socket) -> list[socket.socket]:
     """The connections waiting in a listener's queue, accepted without blocking."""
     listener.setblocking(False)
@@ -249,39 +222,27 @@ def _pending(listener: socket.socket) -> list[socket.socket]:
         waiting.append(sock)
 
 
-def _file_identity(path: Path) -> tuple[int, int] | None:
-    """Which file is at ``path`` now (device and inode), or None when there is none."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
-def _bind_unix(listener: socket.socket, path: Path) -> None:
-    """Bind, making the directory or replacing a stale socket file only when the first try says so
-    (a session's bind is on the prepare path: no syscalls it does not need)."""
-    try:
-        listener.bind(str(path))
-        return
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        if exc.errno != errno.EADDRINUSE or not stat.S_ISSOCK(path.lstat().st_mode):
-            raise
-        path.unlink()
-    listener.bind(str(path))
-
-
 class LineServer:
-    """Accepts connections on ``listener`` and runs ``handler(conn)`` in a thread per connection."""
+    """Accepts connections on ``listener`` and runs ``handler(conn)`` in a thread per connection. A unix
+    server may be without a listener until ``rebind()`` (``unix(..., take=False)``)."""
 
-    def __init__(self, name: str, listener: socket.socket, handler: Handler, *, path: Path | None = None):
+    def __init__(
+        self,
+        name: str,
+        listener: socket.socket | None,
+        handler: Handler,
+        *,
+        path: Path | None = None,
+        bound: FileIdentity | None = None,
+        mode: int = 0o666,
+    ):
+        """``bound``: the identity of the socket file ``listener`` is bound to at ``path``."""
         self.name = name
         self._listener = listener
         self._handler = handler
         self._path = path
-        self._bound = _file_identity(path) if path is not None else None
+        self._bound = bound
+        self._mode = mode
         self._acceptor = shared_acceptor()
         self._lock = threading.Lock()
         self._connections: set[Connection] = set()
@@ -290,9 +251,14 @@ class LineServer:
         self._stopping = threading.Event()
 
     @classmethod
-    def unix(cls, name: str, path: Path, handler: Handler) -> LineServer:
-        """Listen on a unix socket at ``path`` (a stale socket file there is replaced), mode 0666."""
-        return cls(name, _listen_unix(path), handler, path=path)
+    def unix(cls, name: str, path: Path, handler: Handler, *, mode: int = 0o666, take: bool = True) -> LineServer:
+        """Listen on a unix socket at ``path`` with file mode ``mode``, put in place of any socket file there
+        (a stale one, or another process's). With ``take=False`` a path another process serves is left to
+        it: the server has no listener until ``rebind()``."""
+        if not take and served(path):
+            return cls(name, None, handler, path=path, mode=mode)
+        listener, bound = listen_at(path, mode)
+        return cls(name, listener, handler, path=path, bound=bound, mode=mode)
 
     @classmethod
     def tcp(cls, name: str, host: str, port: int, handler: Handler) -> LineServer:
@@ -323,33 +289,33 @@ class LineServer:
     @property
     def owns_path(self) -> bool:
         """Whether the socket file at ``path`` is still the one this server bound."""
-        return self._path is not None and self._bound is not None and _file_identity(self._path) == self._bound
+        return self._path is not None and self._bound is not None and file_identity(self._path) == self._bound
 
     def rebind(self) -> bool:
-        """Listen at ``path`` again when the file there is no longer ours (another process bound it, or it
-        was removed); live connections are kept. True when it bound anew."""
+        """Listen at ``path`` (again) when the file there is not ours (another process bound it, or it was
+        removed, or this server waited without a listener); live connections are kept. True when it bound."""
         if self._path is None or self.owns_path:
             return False
         with self._lock:
             if self._stopping.is_set():
                 return False
-            listener = _listen_unix(self._path)
-            old, started = self._listener, self._started
-            if started:
-                self._acceptor.remove(self)
-            self._listener = listener
-            self._bound = _file_identity(self._path)
-            if started:
-                self._acceptor.add(self)
-        for waiting in _pending(old):  # connected before the path was taken: served, not dropped
-            self._spawn(waiting)
-        with contextlib.suppress(OSError):
-            old.close()
+            listener, self._bound = listen_at(self._path, self._mode)
+            old, self._listener = self._listener, listener
+            if self._started:
+                if old is not None:
+                    self._acceptor.remove(old)
+                self._acceptor.add(self, listener)
+        if old is not None:
+            for waiting in _pending(old):  # connected before the path was taken: served, not dropped
+                self._spawn(waiting)
+            with contextlib.suppress(OSError):
+                old.close()
         return True
 
     @property
     def address(self) -> tuple[str, int]:
         """``(host, port)`` of a TCP server."""
+        assert self._listener is not None, "a TCP server always has its listener"
         sockname = self._listener.getsockname()
         return str(sockname[0]), int(sockname[1])
 
@@ -358,17 +324,21 @@ class LineServer:
             if self._started or self._stopping.is_set():
                 return
             self._started = True
-        self._acceptor.add(self)
+            if self._listener is not None:
+                self._acceptor.add(self, self._listener)
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop accepting, close every connection, join threads, remove the socket file (if still ours)."""
+        """Stop accepting, close every connection, join threads, remove the socket file (if still ours).
+
+        Looking at the file and removing it are two steps: the caller keeps other processes from taking
+        the path in between (the plugin's state lock)."""
         with self._lock:
             if self._stopping.is_set():
                 return
             self._stopping.set()
-            started = self._started
-        if started:
-            self._acceptor.remove(self)
+            listener = self._listener
+        if listener is not None:
+            self._acceptor.remove(listener)
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
@@ -378,11 +348,18 @@ class LineServer:
         for thread in threads:
             if thread is not threading.current_thread():
                 thread.join(timeout)
-        with contextlib.suppress(OSError):
-            self._listener.close()
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.close()
         if self._path is not None and self.owns_path:
             with contextlib.suppress(FileNotFoundError):
                 self._path.unlink()
+
+    @property
+    def connections(self) -> int:
+        """How many connections are open now."""
+        with self._lock:
+            return len(self._connections)
 
     def close_connections(self, predicate: Callable[[Connection], bool]) -> None:
         """Close the live connections for which ``predicate`` is true."""

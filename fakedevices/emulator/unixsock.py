@@ -11,9 +11,12 @@ A container mounts its session's directory: it sees its own session only, and a 
 re-creates the socket inside the directory the container already has (so the directory outlives the
 emulator process; only closing the session removes it).
 
-Two processes may serve one state dir at once (plugin instances during an upgrade): each binds the
-sockets of the sessions it opens, the last bind wins, and neither removes a socket file the other bound.
-When one of them leaves, the other takes its paths back with ``reclaim_sockets()``.
+Two processes may serve one state dir at once (plugin instances during an upgrade). A session opened
+while the other process serves its socket leaves it to that process (no path changes hands between two
+live processes that way); every start takes the whole-device socket. ``reclaim_sockets()`` takes every
+path of this emulator (in one step each: the path never goes missing), and neither process removes a
+socket file the other bound: the newest process takes them all at its start, and the one that stays when
+the other leaves takes them back.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from typing import TypeVar
 from fakedevices.emulator.base import Emulator, Session, SessionEndpoint, session_file_name
 from fakedevices.emulator.errors import RequestError
 from fakedevices.emulator.protocol import shown
-from fakedevices.emulator.server import Connection, LineServer, check_unix_path, serve_requests
+from fakedevices.emulator.server import Connection, LineServer, serve_requests
+from fakedevices.emulator.socket_files import check_unix_path, served
 
 DEVICE_SOCKET = "device.sock"
 SESSIONS_DIR = "sessions"
@@ -103,7 +107,9 @@ class UnixSocketEmulator(Emulator[SS]):
             os.mkdir(session.endpoint.socket_path.parent)
             made = True
         try:
-            server = LineServer.unix(f"{self.name}-{session.session_id}", session.endpoint.socket_path, handle)
+            server = LineServer.unix(
+                f"{self.name}-{session.session_id}", session.endpoint.socket_path, handle, take=False
+            )
         except BaseException:
             if made:
                 with contextlib.suppress(OSError):
@@ -125,32 +131,37 @@ class UnixSocketEmulator(Emulator[SS]):
             self.session_socket_path(session_id).parent.rmdir()
 
     def remove_unused_session_dirs(self) -> None:
+        """Session dirs no open session here owns go, but not those whose socket another process serves:
+        that process removes them when it closes the session."""
         with self._lock:
             used = {self.session_socket_path(sid).parent for sid in self._sessions}
         for directory in self.sessions_dir.glob("*"):
-            if directory.is_dir() and directory not in used:
+            if directory.is_dir() and directory not in used and not served(directory / SESSION_SOCKET):
                 with contextlib.suppress(FileNotFoundError):
                     (directory / SESSION_SOCKET).unlink()
                 with contextlib.suppress(OSError):
                     directory.rmdir()
 
     def reclaim_sockets(self) -> int:
-        with self._lock:
-            servers = [s.server for s in self._sessions.values() if s.server is not None]
-            if self._device_server is not None:
-                servers.append(self._device_server)
-        return sum(server.rebind() for server in servers)
+        return sum(server.rebind() for server in self._servers())
+
+    def open_connections(self) -> int:
+        return sum(server.connections for server in self._servers())
 
     def device_socket_taken(self) -> bool:
         server = self._device_server
         return server is not None and not server.owns_path
 
     def sockets_held(self) -> list[Path]:
+        return [server.path for server in self._servers() if server.path is not None and server.owns_path]
+
+    def _servers(self) -> list[LineServer]:
+        """The sessions' servers and the whole device's."""
         with self._lock:
             servers = [s.server for s in self._sessions.values() if s.server is not None]
             if self._device_server is not None:
                 servers.append(self._device_server)
-        return [server.path for server in servers if server.path is not None and server.owns_path]
+        return servers
 
     def _handle_device(self, conn: Connection) -> None:
         serve_requests(conn, lambda c, request: self.dispatch(c, None, request))

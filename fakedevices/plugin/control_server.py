@@ -31,8 +31,7 @@ class ControlServer:
         self._server: LineServer | None = None
 
     def start(self) -> None:
-        self._server = LineServer.unix("drafarm-control", self.path, self._handle)
-        os.chmod(self.path, 0o600)
+        self._server = LineServer.unix("drafarm-control", self.path, self._handle, mode=0o600)
         self._server.start()
 
     def stop(self) -> None:
@@ -42,10 +41,7 @@ class ControlServer:
 
     def reclaim(self) -> bool:
         """Bind the socket again when another instance took it (the newest one does) and left."""
-        if self._server is None or not self._server.rebind():
-            return False
-        os.chmod(self.path, 0o600)
-        return True
+        return self._server is not None and self._server.rebind()
 
     @property
     def holds_socket(self) -> bool:

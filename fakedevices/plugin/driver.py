@@ -95,9 +95,12 @@ class NodeDriver:
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
+        """Serve every checkpointed claim, and take every socket of the emulators: the newest instance
+        serves them all (it is the one the kubelet calls)."""
         with self.lock.exclusive():
             self.runner.start()
             self._restore()
+            self._take_sockets()
         self._retries.start()
 
     def stop(self) -> None:
@@ -110,12 +113,20 @@ class NodeDriver:
         here, bind again the socket files it had bound, and point every CDI spec at this process."""
         with self.lock.exclusive():
             self._restore()
-            rebound = sum(emulator.reclaim_sockets() for emulator in self.runner.emulators)
+            rebound = self._take_sockets()
         log.info("took over from a plugin instance that left: %d socket(s) bound again", rebound)
+
+    def _take_sockets(self) -> int:
+        """Bind every emulator socket another instance serves (or none does); how many."""
+        return sum(emulator.reclaim_sockets() for emulator in self.runner.emulators)
 
     def sockets_held(self) -> list[Path]:
         """The emulators' socket files this process bound and no other instance has bound since."""
         return [path for emulator in self.runner.emulators for path in emulator.sockets_held()]
+
+    def open_connections(self) -> int:
+        """How many container connections to the emulators' unix sockets are open now."""
+        return sum(emulator.open_connections() for emulator in self.runner.emulators)
 
     def device_sockets_taken(self) -> bool:
         """Whether another instance bound an emulator's whole-device socket (every instance does at its start)."""

@@ -60,6 +60,11 @@ def lock_file_in(state_dir: Path, instance: str = "") -> Path:
     return state_dir / (f"plugin-{instance}.lock" if instance else "plugin.lock")
 
 
+def instance_of_lock(lock_file: Path) -> str:
+    """The instance ID whose lock file (`lock_file_in`) this is; "" for the instance without one."""
+    return lock_file.name.removeprefix("plugin").removeprefix("-").removesuffix(".lock")
+
+
 def registration_dir(kubelet_root: Path) -> Path:
     """The directory the kubelet's plugin watcher watches for registration sockets."""
     return kubelet_root / "plugins_registry"

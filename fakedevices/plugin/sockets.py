@@ -1,4 +1,8 @@
-"""gRPC servers on unix sockets: stale sockets replaced, owner-only permissions, removed on stop."""
+"""gRPC servers on unix sockets: stale sockets replaced, owner-only permissions, removed on stop.
+
+These are an instance's own kubelet sockets (named after its instance ID, which no other live instance
+has: `instance_lock.py`), so a socket file found at start is a dead process's and is simply replaced.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from concurrent import futures
 from pathlib import Path
 
 import grpc
+
+from fakedevices.plugin.switch_timing import GRPC_GRACE_S
 
 # Room for the health stream (it holds a worker while open) and a few concurrent prepares. More threads
 # only fight over the GIL (plugin benchmark, 8 callers: 16 workers ~740 prepares/s, 4 to 6 workers ~850).
@@ -27,6 +33,8 @@ def serve_unix(path: Path, *, max_workers: int = MAX_WORKERS) -> tuple[grpc.Serv
     return server, path
 
 
-def stop_unix(server: grpc.Server, path: Path, grace: float = 1.0) -> None:
-    server.stop(grace).wait(grace + 1)
+def stop_unix(server: grpc.Server, path: Path, grace: float = GRPC_GRACE_S) -> None:
+    """Remove the socket file (no new connections; for a registration socket, the kubelet deregisters),
+    then stop, giving calls in progress `grace` seconds."""
     path.unlink(missing_ok=True)
+    server.stop(grace).wait(grace + 1)

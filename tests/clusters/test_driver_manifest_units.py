@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from clusters.driver import manifest
 from fakedevices.farm import open_farm
+from fakedevices.plugin.switch_timing import STOP_S
 from harness.cli import cli
 
 
@@ -46,6 +47,8 @@ def test_a_new_driver_pod_starts_beside_the_old_one_as_its_own_instance() -> Non
     assert strategy == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     (container,) = objs["DaemonSet"]["spec"]["template"]["spec"]["containers"]
     assert '--instance "$POD_UID"' in container["command"][2]
+    grace = objs["DaemonSet"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert grace >= 2 * STOP_S, "the old pod may be killed before it has drained and handed its sockets over"
 
 
 def test_a_changed_farm_rolls_the_pods() -> None:

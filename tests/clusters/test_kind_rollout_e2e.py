@@ -1,8 +1,10 @@
 """The driver DaemonSet rolls on a real kind cluster while pods with claims start: none may fail.
 
-Opt-in (DRAFARM_KIND_E2E=1) while it fails: containers started in the moment the old driver pod hands its
-session sockets to the new one find no socket (`cannot connect to device socket .../session.sock`), and
-prepares sent to the old pod's socket after it stopped wait out the kubelet's backoff."""
+Opt-in (DRAFARM_KIND_E2E=1): it brings up a kind cluster of its own. It failed before issue 14's change
+(containers started in the moment the old driver pod handed its session sockets to the new one found no
+socket, `cannot connect to device socket .../session.sock`, and prepares sent to the old pod's socket
+after it stopped waited out the kubelet's backoff); tests/plugin/test_upgrade_switch.py shows the fix
+without a cluster, this test is to confirm it on kind."""
 
 from __future__ import annotations
 

@@ -1,16 +1,19 @@
-"""The in-container client: several devices from indexed env vars, usage errors, the shell fallback."""
+"""The in-container client: several devices from indexed env vars, usage errors, a device socket missing or
+refusing for a moment (a plugin instance taking over), the shell fallback."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from fakedevices.client import env as client_env
+from fakedevices.client import transport
 from fakedevices.emulator import EmulatorRunner
 from fakedevices.kinds.camera.emulator import CameraEmulator
 from fakedevices.kinds.fpga.emulator import Bitstream, FpgaEmulator
@@ -59,6 +62,29 @@ def test_no_device_is_a_usage_error(client: ClientRun) -> None:
 
     assert result.returncode == 2
     assert "DRAFARM_GPU_SOCKET" in result.output["error"]
+
+
+def test_a_device_socket_that_refuses_for_a_moment_is_tried_again(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = state_dir / "device.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(path))  # bound, not listening yet: connections are refused
+        pauses: list[float] = []
+
+        def pause(seconds: float) -> None:
+            pauses.append(seconds)
+            listener.listen(1)  # the plugin instance taking over is serving now
+
+        monkeypatch.setattr(transport.time, "sleep", pause)
+        with transport.Connection.unix(str(path), timeout=5):
+            assert len(pauses) == 1
+
+
+def test_a_device_socket_that_stays_missing_fails_with_the_path_once_the_patience_is_spent(state_dir: Path) -> None:
+    path = state_dir / "gone.sock"
+    with pytest.raises(transport.ClientError, match=f"cannot connect to device socket {path}: .*No such file"):
+        transport.Connection.unix(str(path), timeout=0.2)  # the patience is at most the timeout
 
 
 @pytest.mark.skipif(

@@ -1,6 +1,8 @@
 """Two processes serving one state dir (plugin instances during an upgrade), played by two emulators or
-servers in this process: the newest bind answers, neither removes the other's socket file, the one that
-stays takes the paths back, and a network device's tokens and fixed port work in both."""
+servers in this process: the newest bind answers, a session opened while the other serves its socket
+leaves the path to it, neither removes the other's socket file, the one that stays takes the paths back,
+a stale socket file is replaced and any other file refused, and a network device's tokens and fixed port
+work in both."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import json
 import socket
 from pathlib import Path
 
+import pytest
+
+from fakedevices.emulator.errors import EmulatorError
 from fakedevices.emulator.listen import Listen
 from fakedevices.emulator.protocol import ok
 from fakedevices.emulator.server import Connection, LineServer, serve_requests
@@ -68,7 +73,7 @@ def test_rebind_takes_the_path_back_and_keeps_live_connections(state_dir: Path) 
         stays.stop()
 
 
-def test_a_session_opened_by_a_second_emulator_survives_the_first_one_stopping(state_dir: Path) -> None:
+def test_a_session_the_other_emulator_serves_is_left_to_it_until_reclaimed(state_dir: Path) -> None:
     first, second = GpuEmulator(GPU, state_dir), GpuEmulator(GPU, state_dir)
     limits = {"sharing": SharingMode.EXCLUSIVE, "memory_bytes": 1 << 20}
     first.start()
@@ -77,7 +82,9 @@ def test_a_session_opened_by_a_second_emulator_survives_the_first_one_stopping(s
         assert endpoint.socket_path is not None
         second.start()
         assert second.open_session("claim-a", **limits) == endpoint
-        assert first.sockets_held() == [] and len(second.sockets_held()) == 2  # the device's and the session's
+        assert first.sockets_held() == [endpoint.socket_path], "the second emulator took a path the first serves"
+        assert second.sockets_held() == [second.device_socket], "every start takes the whole-device socket"
+        assert second.reclaim_sockets() == 1 and first.sockets_held() == []
         first.stop()
         assert _ask(endpoint.socket_path, {"op": "info"})["session"]["id"] == "claim-a"  # type: ignore[index]
         assert _ask(second.device_socket, {"op": "ping"})["pong"] is True
@@ -94,12 +101,56 @@ def test_the_emulator_that_stays_reclaims_the_paths_of_the_one_that_left(state_d
         assert endpoint.socket_path is not None
         leaves.start()
         leaves.open_session("claim-b", sharing=SharingMode.EXCLUSIVE, memory_bytes=1 << 20)
+        assert leaves.reclaim_sockets() == 1  # the newest takes every path
         leaves.stop()
         assert not endpoint.socket_path.exists() and stays.sockets_held() == []
         assert stays.reclaim_sockets() == 2 and stays.reclaim_sockets() == 0
         assert _ask(endpoint.socket_path, {"op": "info"})["session"]["id"] == "claim-b"  # type: ignore[index]
     finally:
         stays.stop()
+
+
+def test_a_session_whose_socket_no_one_serves_takes_the_path_at_once(state_dir: Path) -> None:
+    """A socket file left by a process that died: connecting is refused, so the path is taken."""
+    stays = GpuEmulator(GPU, state_dir)
+    path = stays.session_socket_path("claim-c")
+    path.parent.mkdir(parents=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as dead:
+        dead.bind(str(path))
+    stays.start()
+    try:
+        stays.open_session("claim-c", sharing=SharingMode.EXCLUSIVE, memory_bytes=1 << 20)
+        assert path in stays.sockets_held()
+        assert _ask(path, {"op": "info"})["session"]["id"] == "claim-c"  # type: ignore[index]
+    finally:
+        stays.stop()
+    assert not path.exists()
+
+
+def test_a_file_that_is_not_a_socket_is_never_replaced(state_dir: Path) -> None:
+    path = state_dir / "taken.sock"
+    path.write_text("not a socket")
+    with pytest.raises(EmulatorError, match="not a socket"):
+        _tagged("new", path)
+    assert path.read_text() == "not a socket"
+    assert [p.name for p in state_dir.iterdir()] == ["taken.sock"], "a hidden socket file was left behind"
+
+
+def test_a_socket_file_is_replaced_in_one_step_with_the_servers_mode(state_dir: Path) -> None:
+    path = state_dir / "shared.sock"
+    old = _tagged("old", path)
+    try:
+        inode = path.stat().st_ino
+        new = LineServer.unix("new", path, lambda conn: serve_requests(conn, lambda c, r: ok(tag="new")), mode=0o600)
+        new.start()
+        try:
+            assert path.stat().st_ino != inode and path.stat().st_mode & 0o777 == 0o600
+            assert _ask(path, {"op": "x"})["tag"] == "new"
+            assert [p.name for p in state_dir.iterdir()] == ["shared.sock"]
+        finally:
+            new.stop()
+    finally:
+        old.stop()
 
 
 def _free_port() -> int:

@@ -15,6 +15,7 @@ from fakedevices.plugin.faults import Faults
 from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.plugin.layout import PluginLayout
 from fakedevices.plugin.server import PluginServer
+from tests.plugin.instances import Instance
 from tests.plugin.kit import DRIVER, NODE, ClaimStore, FakeKubelet
 from tests.plugin.real_path import RealPathPlugin
 
@@ -87,3 +88,18 @@ def start_plugin(short_tmp: Path) -> Iterator[Callable[..., RealPathPlugin]]:
     yield start
     for plugin in started:
         plugin.stop()
+
+
+@pytest.fixture
+def instances(short_tmp: Path, claims: ClaimStore) -> Iterator[Callable[..., Instance]]:
+    """Starts instances of the node's plugin on one state dir (`instances(id)`; "" for the one without an ID),
+    stopped at the test's end, newest first."""
+    started: list[Instance] = []
+
+    def start(instance: str = "") -> Instance:
+        started.append(Instance(short_tmp, claims, instance))
+        return started[-1]
+
+    yield start
+    for instance in reversed(started):
+        instance.stop()

@@ -15,7 +15,7 @@ from fakedevices.plugin.instance_lock import InstanceLock
 from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.plugin.layout import PluginLayout
 from fakedevices.plugin.server import PluginServer
-from tests.plugin.kit import DRIVER, NODE, ClaimStore, FakeKubelet, opaque
+from tests.plugin.kit import DRIVER, NODE, Claim, ClaimStore, ContainerView, FakeKubelet, apply_cdi, opaque
 
 TIME_SLICED = opaque({"kind": "GpuConfig", "sharing": {"strategy": "TimeSlicing"}}, ["gpu"])
 
@@ -53,3 +53,17 @@ class Instance:
             self.stopped = True
             self.kubelet.close()
             self.server.stop()
+
+    def prepared(self, claim: Claim) -> ContainerView:
+        """Prepare `claim` through this instance; what its container would see."""
+        answer = self.kubelet.prepare(claim).claims[claim.uid]
+        assert answer.error == "", answer.error
+        return apply_cdi(self.layout.cdi_dir, [i for d in answer.devices for i in d.cdi_device_ids])
+
+
+def works(view: ContainerView) -> bool:
+    return view.client("gpu-run", "--n", "3").returncode == 0
+
+
+def session_sockets(view: ContainerView) -> list[Path]:
+    return [Path(v) for k, v in view.host_env().items() if k.endswith("_SOCKET")]

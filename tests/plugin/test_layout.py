@@ -13,6 +13,7 @@ from fakedevices.plugin.layout import (
     cdi_spec_glob,
     cdi_specs_of,
     control_socket_in,
+    instance_of_lock,
     node_state_dir,
 )
 
@@ -24,6 +25,11 @@ def test_a_node_plugin_defaults_to_its_own_state_dir_under_the_state_root() -> N
     assert layout.registration_socket == Path("/var/lib/kubelet/plugins_registry/drafarm.dev-reg.sock")
     assert layout.service_socket == Path("/var/lib/kubelet/plugins/drafarm.dev/dra.sock")
     assert {layout.checkpoint_dir.parent, layout.emulators_dir.parent, layout.lock_file.parent} == {layout.state_dir}
+
+
+def test_an_instances_id_is_read_back_from_its_lock_file() -> None:
+    for instance in ("", "v2", "7f3c9a1e-0b2d-4c5e-9f10-plugin.lock"):
+        assert instance_of_lock(PluginLayout("drafarm.dev", STATE_ROOT, instance=instance).lock_file) == instance
 
 
 def test_a_claims_cdi_spec_is_named_after_its_driver_and_uid(tmp_path: Path) -> None:

@@ -20,49 +20,16 @@ from fakedevices.plugin.driver import NodeDriver
 from fakedevices.plugin.instance_lock import AlreadyRunning, InstanceLock
 from fakedevices.plugin.inventory import NodeInventory
 from fakedevices.plugin.layout import registration_dir
-from tests.plugin.instances import TIME_SLICED, Instance, layout_of, small_farm
-from tests.plugin.kit import DRIVER, NODE, Claim, ClaimStore, ContainerView, apply_cdi, result
+from tests.plugin.instances import TIME_SLICED, Instance, layout_of, session_sockets, small_farm, works
+from tests.plugin.kit import DRIVER, NODE, Claim, ClaimStore, result
 from tests.polling import wait_for
 
-Start = Callable[..., Instance]
 
-
-@pytest.fixture
-def start(short_tmp: Path, claims: ClaimStore) -> Iterator[Start]:
-    """`start()` the node's plugin as it ran before (no instance ID), `start("v2")` one with an instance ID;
-    every instance started is stopped at the test's end, newest first."""
-    instances: list[Instance] = []
-
-    def started(instance: str = "") -> Instance:
-        instances.append(Instance(short_tmp, claims, instance))
-        return instances[-1]
-
-    yield started
-    for instance in reversed(instances):
-        instance.stop()
-
-
-def _gpu_claim(claims: ClaimStore, name: str, gpu: str) -> Claim:
-    return claims.add(Claim(name, [result("gpu", gpu)]))
-
-
-def _prepared(instance: Instance, claim: Claim) -> ContainerView:
-    answer = instance.kubelet.prepare(claim).claims[claim.uid]
-    assert answer.error == "", answer.error
-    return apply_cdi(instance.layout.cdi_dir, [i for d in answer.devices for i in d.cdi_device_ids])
-
-
-def _works(view: ContainerView) -> bool:
-    return view.client("gpu-run", "--n", "3").returncode == 0
-
-
-def _session_sockets(view: ContainerView) -> list[Path]:
-    return [Path(v) for k, v in view.host_env().items() if k.endswith("_SOCKET")]
-
-
-def test_two_instances_register_at_once_each_with_its_own_sockets(claims: ClaimStore, start: Start) -> None:
-    old = start()  # the plugin as it ran before: no instance ID
-    new = start("7f3c9a1e-uid")
+def test_two_instances_register_at_once_each_with_its_own_sockets(
+    claims: ClaimStore, instances: Callable[..., Instance]
+) -> None:
+    old = instances()  # the plugin as it ran before: no instance ID
+    new = instances("7f3c9a1e-uid")
     assert old.layout.registration_socket.name == f"{DRIVER}-reg.sock"
     assert new.layout.registration_socket.name == f"{DRIVER}-7f3c9a1e-uid-reg.sock"
     assert sorted(p.name for p in registration_dir(new.layout.kubelet_root).iterdir()) == sorted(
@@ -73,40 +40,42 @@ def test_two_instances_register_at_once_each_with_its_own_sockets(claims: ClaimS
         str(new.layout.service_socket),
     )
     assert new.layout.service_socket.name == "dra-7f3c9a1e-uid.sock"
-    first = _gpu_claim(claims, "through-old", "gpu-0")
-    second = _gpu_claim(claims, "through-new", "gpu-1")
-    assert _works(_prepared(old, first)) and _works(_prepared(new, second))
+    first = claims.add(Claim("through-old", [result("gpu", "gpu-0")]))
+    second = claims.add(Claim("through-new", [result("gpu", "gpu-1")]))
+    assert works(old.prepared(first)) and works(new.prepared(second))
 
 
 def test_a_claim_prepared_through_the_old_instance_is_unprepared_through_the_new_one_after_the_old_stopped(
-    claims: ClaimStore, start: Start
+    claims: ClaimStore, instances: Callable[..., Instance]
 ) -> None:
-    old = start()
-    before = _gpu_claim(claims, "before-the-switch", "gpu-0")
-    view_before = _prepared(old, before)
-    new = start("v2")
-    during = _gpu_claim(claims, "during-the-switch", "gpu-1")
-    view_during = _prepared(old, during)  # the kubelet may still call the old one after the new one started
+    old = instances()
+    before = claims.add(Claim("before-the-switch", [result("gpu", "gpu-0")]))
+    view_before = old.prepared(before)
+    new = instances("v2")
+    during = claims.add(Claim("during-the-switch", [result("gpu", "gpu-1")]))
+    view_during = old.prepared(during)  # the kubelet may still call the old one after the new one started
     old.stop()
 
     for view in (view_before, view_during):
-        assert _works(view), "a container lost its device when the old instance stopped"
+        assert works(view), "a container lost its device when the old instance stopped"
     for claim, view in ((before, view_before), (during, view_during)):
         claims.delete(claim)  # unprepare works from the checkpoint alone
         answer = new.kubelet.unprepare(claim).claims[claim.uid]
         assert answer.error == ""
         assert not new.layout.cdi_spec(claim.uid).exists(), "CDI spec left behind"
         assert not new.driver.checkpoint.path_for(claim.uid).exists(), "checkpoint entry left behind"
-        assert not any(p.exists() for p in _session_sockets(view)), "emulator session left open"
-        assert not _works(view)
+        assert not any(p.exists() for p in session_sockets(view)), "emulator session left open"
+        assert not works(view)
     assert all(new.driver.runner.get(gpu).session_ids == [] for gpu in ("gpu-0", "gpu-1"))
-    again = _gpu_claim(claims, "after-the-switch", "gpu-0")
-    assert _works(_prepared(new, again)), "the exclusive GPU the old instance had is not free in the new one"
+    again = claims.add(Claim("after-the-switch", [result("gpu", "gpu-0")]))
+    assert works(new.prepared(again)), "the exclusive GPU the old instance had is not free in the new one"
 
 
-def test_prepares_through_both_at_once_never_corrupt_the_checkpoint(claims: ClaimStore, start: Start) -> None:
-    old = start()
-    new = start("v2")
+def test_prepares_through_both_at_once_never_corrupt_the_checkpoint(
+    claims: ClaimStore, instances: Callable[..., Instance]
+) -> None:
+    old = instances()
+    new = instances("v2")
     gpus = ("gpu-0", "gpu-1", "gpu-2")
     batches = {
         instance: [claims.add(Claim(f"{name}-{i}", [result("gpu", gpus[i % 3])], [TIME_SLICED])) for i in range(24)]
@@ -168,12 +137,12 @@ def test_a_second_instance_with_the_same_id_is_refused(short_tmp: Path) -> None:
 
 
 def test_the_old_instance_exiting_leaves_the_new_ones_sockets_and_the_nodes_state_alone(
-    claims: ClaimStore, start: Start
+    claims: ClaimStore, instances: Callable[..., Instance]
 ) -> None:
-    old = start()
-    kept = _gpu_claim(claims, "kept", "gpu-0")
-    view = _prepared(old, kept)
-    new = start("v2")
+    old = instances()
+    kept = claims.add(Claim("kept", [result("gpu", "gpu-0")]))
+    view = old.prepared(kept)
+    new = instances("v2")
     checkpointed = new.driver.checkpoint.path_for(kept.uid).read_bytes()
     spec = new.layout.cdi_spec(kept.uid).read_bytes()
     old.stop()
@@ -185,22 +154,24 @@ def test_the_old_instance_exiting_leaves_the_new_ones_sockets_and_the_nodes_stat
     assert PluginControl.at(new.layout.control_socket).status().prepared == (kept.uid,)
     assert new.driver.checkpoint.path_for(kept.uid).read_bytes() == checkpointed
     assert new.layout.cdi_spec(kept.uid).read_bytes() == spec
-    assert _works(view)
+    assert works(view)
     held = set(new.driver.sockets_held())
-    assert {*(_session_sockets(view)), new.driver.runner.get("gpu-0").device_socket} <= held  # type: ignore[attr-defined]
+    assert {*(session_sockets(view)), new.driver.runner.get("gpu-0").device_socket} <= held  # type: ignore[attr-defined]
 
 
-def test_the_old_instance_takes_back_what_a_new_one_that_failed_had_taken(claims: ClaimStore, start: Start) -> None:
+def test_the_old_instance_takes_back_what_a_new_one_that_failed_had_taken(
+    claims: ClaimStore, instances: Callable[..., Instance]
+) -> None:
     """An upgrade given up (the new instance stopped, the old one stays): the old one serves again."""
-    old = start()
-    new = start("v2")
-    claim = _gpu_claim(claims, "through-new", "gpu-3")
-    view = _prepared(new, claim)
+    old = instances()
+    new = instances("v2")
+    claim = claims.add(Claim("through-new", [result("gpu", "gpu-3")]))
+    view = new.prepared(claim)
     new.stop()
-    assert _works(view)
+    assert works(view)
     assert PluginControl.at(old.layout.control_socket).status().prepared == (claim.uid,)
     assert old.kubelet.unprepare(claim).claims[claim.uid].error == ""
-    assert not old.layout.cdi_spec(claim.uid).exists() and not _works(view)
+    assert not old.layout.cdi_spec(claim.uid).exists() and not works(view)
 
 
 @pytest.fixture
@@ -235,7 +206,7 @@ def test_a_checkpoint_file_written_by_another_instance_is_read_when_the_kubelet_
     claims: ClaimStore, two_drivers: tuple[NodeDriver, NodeDriver]
 ) -> None:
     first, second = two_drivers
-    claim = _gpu_claim(claims, "once", "gpu-1")
+    claim = claims.add(Claim("once", [result("gpu", "gpu-1")]))
     ref = ClaimRef(claim.namespace, claim.uid, claim.name)
     prepared = first.prepare([ref])[claim.uid]
     claims.delete(claim)  # the second instance answers from the checkpoint, never asks the API server
@@ -245,22 +216,22 @@ def test_a_checkpoint_file_written_by_another_instance_is_read_when_the_kubelet_
 
 
 def test_sockets_taken_by_an_instance_that_came_and_went_unseen_are_taken_back(
-    claims: ClaimStore, start: Start
+    claims: ClaimStore, instances: Callable[..., Instance]
 ) -> None:
     """No instance lock seen alive at all: the whole-device sockets every start binds give it away."""
-    stays = start()
-    claim = _gpu_claim(claims, "kept", "gpu-1")
-    view = _prepared(stays, claim)
+    stays = instances()
+    claim = claims.add(Claim("kept", [result("gpu", "gpu-1")]))
+    view = stays.prepared(claim)
     passer = NodeDriver(NodeInventory(small_farm(), NODE), claims, stays.layout)
     passer.start()
-    assert stays.driver.device_sockets_taken() and not set(_session_sockets(view)) & set(stays.driver.sockets_held())
+    assert stays.driver.device_sockets_taken() and not set(session_sockets(view)) & set(stays.driver.sockets_held())
     passer.stop()
     wait_for(
         lambda: (
-            set(_session_sockets(view)) <= set(stays.driver.sockets_held()) and not stays.driver.device_sockets_taken()
+            set(session_sockets(view)) <= set(stays.driver.sockets_held()) and not stays.driver.device_sockets_taken()
         ),
         30,
         "the instance that stays to bind its sockets again",
         lambda: str(stays.driver.sockets_held()),
     )
-    assert _works(view)
+    assert works(view)
