@@ -23,6 +23,7 @@ from clusters.virtual.control import VirtualNodeControl
 from fakedevices.farm import FarmSource, open_farm
 from fakedevices.kinds.network import addresses_reached_from
 from fakedevices.model import Farm
+from fakedevices.plugin import switch_timing
 from fakedevices.plugin.control_client import PluginControl
 from fakedevices.plugin.layout import (
     ANY_DRIVERS_CDI_SPECS,
@@ -175,7 +176,7 @@ def leftover_cdi_specs() -> list[Path]:
 
 def stop_plugin(layout: Layout, driver: str | None) -> None:
     if processes.read_pid(layout, PLUGIN) is not None:
-        processes.stop(layout, PLUGIN, 15.0)
+        processes.stop(layout, PLUGIN, switch_timing.STOP_S + 5.0)
     if driver:
         for leftover in cdi_specs_of(driver):
             leftover.unlink(missing_ok=True)
