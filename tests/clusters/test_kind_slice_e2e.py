@@ -1,6 +1,8 @@
 """The kind slice of `make test`: the suites' smoke tests and every multi-node test pass on a real kind
 cluster of two workers, each running the farm's driver DaemonSet pod (tests/clusters/farms/kind-pair.yaml:
-two nodes, a camera pool only the first reaches). The cluster is this test's own and goes down after."""
+two nodes, a camera pool only the first reaches); then, on the same cluster, the driver DaemonSet rolls
+while a pod with a claim starts every second, and none fails (tests/clusters/kind_rollout.py). The
+cluster is this test's own and goes down after."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from clusters.kind.provider import KindProvider
+from tests.clusters.kind_rollout import roll_the_driver_while_pods_start
 from tests.harness.conformance_run import ROOT, run_suites
 
 pytestmark = [
@@ -24,12 +27,13 @@ CLUSTER = "drafarm-slice"
 def test_smoke_and_multi_node_suites_pass_on_two_kind_workers(tmp_path: Path) -> None:
     args = [
         "-n", "2", str(ROOT / "suites"), "-m", "smoke or multi_node",
-        "--drafarm-cluster", "kind", "--drafarm-farm", str(FARM),
+        "--drafarm-cluster", "kind", "--drafarm-farm", str(FARM), "--drafarm-keep-cluster",
     ]  # fmt: skip
     provider = KindProvider(cluster_name=CLUSTER)
     provider.down()  # what a killed earlier run may have left (its own cluster name)
     try:
         run = run_suites(args, tmp_path / "report", timeout=2400, env={"DRAFARM_CLUSTER_NAME": CLUSTER})
+        rolled = roll_the_driver_while_pods_start(provider) if run.returncode == 0 else {}
     finally:
         provider.down()
         leftovers = provider.leftovers()
@@ -42,3 +46,5 @@ def test_smoke_and_multi_node_suites_pass_on_two_kind_workers(tmp_path: Path) ->
     pictured = {n["name"] for n in (run.results.get("farm") or {}).get("nodes") or []}
     assert pictured == {f"{CLUSTER}-worker", f"{CLUSTER}-worker2"}, f"the report's farm picture shows {pictured}"
     assert leftovers == [], f"the run's kind cluster left {leftovers}"
+    assert rolled["driver_pods_replaced"] and rolled["steady_same_container"] and rolled["steady_uses_its_gpu"], rolled
+    assert len(rolled["started"]) >= 3 and set(rolled["started"].values()) == {"Succeeded"}, rolled
