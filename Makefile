@@ -48,11 +48,12 @@ test: lint
 #   NODE_CDI_DIRS=/etc/cdi,/var/run/cdi   the node's CDI directories as this host reads them (CDI checks)
 #   DRIVER_LOG=/var/log/my-driver.log     the driver's log: its tail goes into every failure's diagnostics
 #   IMAGE=registry/busybox:1.36   the image the suites' pods run (default: the profile's, else drafarm's)
-#   PROVIDER=local                the cluster provider (when no KUBECONFIG_UNDER_TEST is given)
+#   PROVIDER=local                the cluster provider (when no KUBECONFIG_UNDER_TEST is given): kind (the
+#                                 default, with the seven-node `mixed` farm) or local (one node, `small`)
 #   NODES=3                       at most this many of the farm's nodes (kind: workers); default all of them
 PROFILE ?= drafarm
-FARM ?= small
-PROVIDER ?= local
+PROVIDER ?= kind
+FARM ?= $(if $(filter local,$(PROVIDER)),small,mixed)
 SUITES ?=
 NODE_CDI_DIRS ?=
 DRIVER_LOG ?=
@@ -70,10 +71,14 @@ conformance: setup
 
 # The suites RUNS times against one cluster (held for the whole soak): per test the runs it failed, and a
 # flaky column, in reports/soak/soak.html and soak.json; each run's report and output beside them.
+# The local cluster with `small` unless PROVIDER (and FARM) are given.
 RUNS ?= 20
+given = $(filter command line environment,$(origin $(1)))
+SOAK_PROVIDER := $(if $(call given,PROVIDER),$(PROVIDER),local)
+SOAK_FARM := $(if $(call given,FARM),$(FARM),$(if $(filter local,$(SOAK_PROVIDER)),small,mixed))
 soak: setup
-	$(BIN)/drafarm soak --runs $(RUNS) --provider $(PROVIDER) --report-dir reports/soak -- \
-		-n $(CONFORMANCE_WORKERS) $(SUITE_PATHS) --drafarm-profile $(PROFILE) --drafarm-farm $(FARM)
+	$(BIN)/drafarm soak --runs $(RUNS) --provider $(SOAK_PROVIDER) --report-dir reports/soak -- \
+		-n $(CONFORMANCE_WORKERS) $(SUITE_PATHS) --drafarm-profile $(PROFILE) --drafarm-farm $(SOAK_FARM)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
