@@ -28,6 +28,11 @@ def _refs(request: Any) -> list[ClaimRef]:
     return [ClaimRef(c.namespace, c.uid, c.name) for c in request.claims]
 
 
+_PREPARE_LATENCY = METRICS.latency.labels("prepare")
+_UNPREPARE_LATENCY = METRICS.latency.labels("unprepare")
+_PREPARE_ERRORS = METRICS.errors.labels("prepare")
+_UNPREPARE_ERRORS = METRICS.errors.labels("unprepare")
+
 HEALTH_RESEND_S = 10.0
 """A third of the kubelet's default health timeout: a report lost or late still leaves the device fresh."""
 
@@ -49,7 +54,7 @@ class _NodeService:
             entry = response.claims[uid]
             if outcome.error:
                 entry.error = outcome.error
-                METRICS.errors.labels("prepare").inc()
+                _PREPARE_ERRORS.inc()
                 continue
             for device in outcome.devices:
                 wire = entry.devices.add(
@@ -60,7 +65,7 @@ class _NodeService:
                 )
                 if self.with_share_id and device.share_id:
                     wire.share_id = device.share_id
-        METRICS.latency.labels("prepare").observe(time.perf_counter() - started)
+        _PREPARE_LATENCY.observe(time.perf_counter() - started)
         return response
 
     def NodeUnprepareResources(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -70,8 +75,8 @@ class _NodeService:
         for uid, error in errors.items():
             response.claims[uid].error = error
             if error:
-                METRICS.errors.labels("unprepare").inc()
-        METRICS.latency.labels("unprepare").observe(time.perf_counter() - started)
+                _UNPREPARE_ERRORS.inc()
+        _UNPREPARE_LATENCY.observe(time.perf_counter() - started)
         return response
 
 
