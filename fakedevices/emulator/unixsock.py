@@ -133,7 +133,7 @@ class UnixSocketEmulator(Emulator[SS]):
         restarted plugin re-opens the sessions in them, where running containers still look."""
         super().close_session(session_id)
         with contextlib.suppress(OSError):
-            self.session_socket_path(session_id).parent.rmdir()
+            os.rmdir(f"{self._sessions_prefix}{session_file_name(session_id)}")
 
     def remove_unused_session_dirs(self) -> None:
         """Session dirs no open session here owns go, but not those whose socket another process serves:

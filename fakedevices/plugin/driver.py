@@ -245,10 +245,10 @@ class NodeDriver:
                 opened.append(self.devices.attach(ref.uid, self._grant(allocated, result, where), where))
             devices = tuple(d for d, _ in opened)
             if self.faults.snapshot().skip_cdi_spec:
-                spec_path = self.cdi.path_for(ref.uid)
+                spec_path = str(self.cdi.path_for(ref.uid))
             else:
                 spec_path = self.cdi.write(ref.uid, [c for _, c in opened])
-            self.checkpoint.put(PreparedClaim(ref.uid, ref.namespace, ref.name, str(spec_path), devices))
+            self.checkpoint.put(PreparedClaim(ref.uid, ref.namespace, ref.name, spec_path, devices))
         except BaseException:
             for device, _ in opened:
                 self.devices.detach(ref.uid, device)
