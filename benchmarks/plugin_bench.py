@@ -9,8 +9,13 @@ server. Measured at the client:
 - prepare latency of single-claim calls, one caller, each on a new claim UID (then unprepared);
 - the repeat prepare of an already prepared claim (the idempotent answer from the checkpoint);
 - sustained prepares/s with N concurrent callers, each looping prepare + unprepare on new claim UIDs;
+- the plugin process's CPU (user + system) per prepare + unprepare cycle, single-caller and under the
+  load: on a machine busy with other work wall times wander, CPU per cycle much less;
 - the plugin process's memory (VmRSS now, VmHWM peak) idle and after the load; also, when it can
   start, the idle RSS of the real `drafarm plugin run --no-publish` process for the same node.
+
+State and CDI specs go under /dev/shm (a tmpfs, as /run is on a node and as the real-path benchmark
+keeps them) when there is one, else /tmp; `--state-root` chooses.
 
 Targets (2 cores): prepare p50 <= 2 ms, >= 500 prepares/s, <= 150 MB RSS.
 """
@@ -46,6 +51,12 @@ from clusters.log_tail import log_tail
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path("results/bench-plugin.json")
 SOCKET_PATH_LIMIT = 107
+TMPFS = Path("/dev/shm")
+
+
+def default_state_root() -> Path:
+    return TMPFS if TMPFS.is_dir() and os.access(TMPFS, os.W_OK) else Path("/tmp")
+
 
 TARGETS = {
     "prepare_p50": Target("prepare_p50", "prepare_single.client.p50_ms", 2.0, "ms", at_most=True),
@@ -67,6 +78,8 @@ class PluginBenchParams:
     seconds: float = 5.0
     cli_rss: bool = True
     start_timeout: float = 120.0
+    state_root: str = ""
+    """Where the plugin's state and CDI specs go (empty: `default_state_root()`)."""
 
 
 def python_path() -> str:
@@ -80,11 +93,11 @@ def python_path() -> str:
 class PluginProcess:
     """`benchmarks.plugin_host` in a child process, in a short temporary directory under /tmp."""
 
-    def __init__(self, farm: str, node: str, *, profile_to: Path | None = None) -> None:
+    def __init__(self, farm: str, node: str, *, profile_to: Path | None = None, state_root: Path | None = None) -> None:
         self.farm = farm
         self.node = node
         self.profile_to = profile_to
-        self.root = Path(tempfile.mkdtemp(prefix="dfb-", dir="/tmp"))
+        self.root = Path(tempfile.mkdtemp(prefix="dfb-", dir=state_root or default_state_root()))
         self.stderr_path = self.root / "host.log"
         self.proc: subprocess.Popen[str] | None = None
         self.ready: dict[str, Any] = {}
@@ -274,7 +287,7 @@ def run(params: PluginBenchParams, out: Path | None, *, log: Any = print) -> dic
     started = time.monotonic()
     figures: dict[str, Any] = {}
     notes: list[str] = []
-    with PluginProcess(params.farm, params.node) as host:
+    with PluginProcess(params.farm, params.node, state_root=_state_root(params)) as host:
         ready = host.start(params.start_timeout)
         devices: list[str] = ready["gpus"]
         if not devices:
@@ -289,6 +302,7 @@ def run(params: PluginBenchParams, out: Path | None, *, log: Any = print) -> dic
             "import_seconds": ready["import_seconds"],
             "farm_build_seconds": ready["farm_build_seconds"],
             "start_seconds": ready["start_seconds"],
+            "state_dir": str(host.root),
             "state_filesystem": filesystem_of(host.root),
         }
         idle = ready["memory"]
@@ -298,11 +312,14 @@ def run(params: PluginBenchParams, out: Path | None, *, log: Any = print) -> dic
             single_claim_cycles(kubelet, devices[0], params.warmup)
             host.stats()
 
+            plugin_cpu = cpu_seconds(host.pid)
             prepares, unprepares = single_claim_cycles(kubelet, devices[0], params.samples)
+            plugin_cpu = cpu_seconds(host.pid) - plugin_cpu
             stats = host.stats()
             figures["prepare_single"] = {
                 "client": latency_summary_ms(prepares),
                 "driver": driver_side(stats, "prepare"),
+                "plugin_cpu_ms_per_cycle": round(1000 * plugin_cpu / params.samples, 3),
             }
             figures["unprepare_single"] = {
                 "client": latency_summary_ms(unprepares),
@@ -334,6 +351,7 @@ def run(params: PluginBenchParams, out: Path | None, *, log: Any = print) -> dic
                 "driver_prepare": driver_side(stats, "prepare"),
                 "driver_unprepare": driver_side(stats, "unprepare"),
                 "plugin_cpu_percent": round(100 * plugin_cpu / load.elapsed, 1),
+                "plugin_cpu_ms_per_cycle": round(1000 * plugin_cpu / load.prepares, 3) if load.prepares else None,
                 "kubelet_client_cpu_percent": round(100 * client_cpu / load.elapsed, 1),
             }
             if load.errors:
@@ -363,13 +381,17 @@ def run(params: PluginBenchParams, out: Path | None, *, log: Any = print) -> dic
     return document
 
 
+def _state_root(params: PluginBenchParams) -> Path | None:
+    return Path(params.state_root) if params.state_root else None
+
+
 # ---- profiling ------------------------------------------------------------------------------------
 
 
 def profile(params: PluginBenchParams, out: Path, cycles: int, top: int) -> None:
     """The driver's prepare/unprepare under cProfile, in the plugin process, while the kubelet side runs
     single-claim cycles, cached prepares and the sustained load; prints where the time goes."""
-    with PluginProcess(params.farm, params.node, profile_to=out) as host:
+    with PluginProcess(params.farm, params.node, profile_to=out, state_root=_state_root(params)) as host:
         ready = host.start(params.start_timeout)
         with BenchKubelet(Path(ready["registration_socket"])) as kubelet:
             single_claim_cycles(kubelet, ready["gpus"][0], cycles)
@@ -392,6 +414,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--farm", default=PluginBenchParams.farm, help="Farm spec (default: large).")
     parser.add_argument("--node", default=PluginBenchParams.node, help="Node of the farm (default: gpu-node-0).")
+    parser.add_argument(
+        "--state-root", default="", help="Directory for the plugin state and CDI specs (default: /dev/shm, else /tmp)."
+    )
     parser.add_argument("--no-cli-rss", action="store_true", help="Skip the `drafarm plugin run` RSS check.")
     parser.add_argument(
         "--profile", type=Path, metavar="FILE", help="Profile the driver's prepare/unprepare instead; pstats to FILE."
@@ -405,6 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         callers=args.callers,
         seconds=args.seconds,
         cli_rss=not args.no_cli_rss,
+        state_root=args.state_root,
     )
     if args.profile is not None:
         profile(params, args.profile, args.samples, 30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 
@@ -30,15 +31,21 @@ def parse_quantity(text: str | int) -> Fraction:
         return Fraction(text)
     if not isinstance(text, str):
         raise QuantityError(f"a {type(text).__name__} is not a quantity (examples: 40Gi, 512Mi, 7)")
-    if len(str(text)) > MAX_QUANTITY_CHARS:
-        raise QuantityError(f"{str(text)[:40]!r}... is longer than {MAX_QUANTITY_CHARS} characters: not a quantity")
-    match = _PATTERN.match(str(text))
+    return _parse_text(str(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_text(text: str) -> Fraction:
+    """A prepare parses the same few capacities (a device's, a claim's share) again and again."""
+    if len(text) > MAX_QUANTITY_CHARS:
+        raise QuantityError(f"{text[:40]!r}... is longer than {MAX_QUANTITY_CHARS} characters: not a quantity")
+    match = _PATTERN.match(text)
     if not match:
-        raise QuantityError(f"{str(text)[:40]!r} is not a quantity (examples: 40Gi, 512Mi, 7, 100M, 500m)")
+        raise QuantityError(f"{text[:40]!r} is not a quantity (examples: 40Gi, 512Mi, 7, 100M, 500m)")
     number, exponent, suffix = match.groups()
     if len(number) > MAX_DIGITS or (exponent and abs(int(exponent)) > MAX_EXPONENT):
         raise QuantityError(
-            f"{str(text)[:40]!r} is out of range: at most {MAX_DIGITS} digits and an exponent of at most "
+            f"{text[:40]!r} is out of range: at most {MAX_DIGITS} digits and an exponent of at most "
             f"{MAX_EXPONENT} (examples: 40Gi, 512Mi, 1e9)"
         )
     value = Fraction(number)

@@ -14,6 +14,7 @@ optional). Stdlib only: this module runs inside containers.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,11 +30,15 @@ KEYS = (SOCKET, ADDR, TOKEN, DEVICE, SESSION)
 _VAR = re.compile(rf"DRAFARM_({KIND_NAME.pattern.upper()})(?:_([A-Z0-9_]+?))?_({'|'.join(KEYS)})")
 
 
+_NOT_ID = re.compile(r"[^A-Z0-9]")
+
+
 def normalize_id(device_id: str) -> str:
     """``gpu-3`` -> ``GPU_3``: the form a device id takes inside an env var name."""
-    return re.sub(r"[^A-Z0-9]", "_", device_id.upper())
+    return _NOT_ID.sub("_", device_id.upper())
 
 
+@functools.lru_cache(maxsize=4096)
 def var_name(kind: str, key: str, device_id: str | None = None) -> str:
     """``var_name("gpu", "SOCKET", "0")`` -> ``DRAFARM_GPU_0_SOCKET``."""
     if not KIND_NAME.fullmatch(kind):

@@ -255,7 +255,7 @@ class LineServer:
         """Listen on a unix socket at ``path`` with file mode ``mode``, put in place of any socket file there
         (a stale one, or another process's). With ``take=False`` a path another process serves is left to
         it: the server has no listener until ``rebind()``."""
-        if not take and served(path):
+        if not take and file_identity(path) is not None and served(path):
             return cls(name, None, handler, path=path, mode=mode)
         listener, bound = listen_at(path, mode)
         return cls(name, listener, handler, path=path, bound=bound, mode=mode)

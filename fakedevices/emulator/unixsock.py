@@ -22,6 +22,7 @@ the other leaves takes them back.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,12 +57,16 @@ class UnixSocketEmulator(Emulator[SS]):
     def device_socket(self) -> Path:
         return self.device_dir / DEVICE_SOCKET
 
-    @property
+    @functools.cached_property
     def sessions_dir(self) -> Path:
         return self.device_dir / SESSIONS_DIR
 
+    @functools.cached_property
+    def _sessions_prefix(self) -> str:
+        return f"{self.sessions_dir}{os.sep}"
+
     def session_socket_path(self, session_id: str) -> Path:
-        return self.sessions_dir / session_file_name(session_id) / SESSION_SOCKET
+        return Path(f"{self._sessions_prefix}{session_file_name(session_id)}{os.sep}{SESSION_SOCKET}")
 
     def check_paths(self) -> None:
         check_unix_path(self.device_socket)
@@ -128,7 +133,7 @@ class UnixSocketEmulator(Emulator[SS]):
         restarted plugin re-opens the sessions in them, where running containers still look."""
         super().close_session(session_id)
         with contextlib.suppress(OSError):
-            self.session_socket_path(session_id).parent.rmdir()
+            os.rmdir(f"{self._sessions_prefix}{session_file_name(session_id)}")
 
     def remove_unused_session_dirs(self) -> None:
         """Session dirs no open session here owns go, but not those whose socket another process serves:

@@ -39,7 +39,8 @@ class CdiSpecs:
     def path_for(self, claim_uid: str) -> Path:
         return self.layout.cdi_spec(claim_uid)
 
-    def write(self, claim_uid: str, devices: Sequence[CdiDevice]) -> Path:
+    def write(self, claim_uid: str, devices: Sequence[CdiDevice]) -> str:
+        """Write the claim's spec; its file's path."""
         spec = {
             "cdiVersion": CDI_VERSION,
             "kind": self.kind,
@@ -47,7 +48,7 @@ class CdiSpecs:
         }
         path = self.layout.cdi_spec_file(claim_uid)
         write_atomically(path, json.dumps(spec, separators=(",", ":")).encode())
-        return Path(path)
+        return path
 
     def remove(self, claim_uid: str) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -44,6 +44,9 @@ from fakedevices.spec.problems import SpecError
 
 log = logging.getLogger(__name__)
 
+_CACHE_READS = METRICS.claim_reads.labels("cache")
+_API_READS = METRICS.claim_reads.labels("api")
+
 RETRY_S = 2.0
 """How often sessions a restore could not open (their device host down) are tried again."""
 
@@ -242,10 +245,10 @@ class NodeDriver:
                 opened.append(self.devices.attach(ref.uid, self._grant(allocated, result, where), where))
             devices = tuple(d for d, _ in opened)
             if self.faults.snapshot().skip_cdi_spec:
-                spec_path = self.cdi.path_for(ref.uid)
+                spec_path = str(self.cdi.path_for(ref.uid))
             else:
                 spec_path = self.cdi.write(ref.uid, [c for _, c in opened])
-            self.checkpoint.put(PreparedClaim(ref.uid, ref.namespace, ref.name, str(spec_path), devices))
+            self.checkpoint.put(PreparedClaim(ref.uid, ref.namespace, ref.name, spec_path, devices))
         except BaseException:
             for device, _ in opened:
                 self.devices.detach(ref.uid, device)
@@ -259,9 +262,9 @@ class NodeDriver:
         if self.cache is not None:
             cached = self.cache.lookup(ref.namespace, ref.name, ref.uid)
             if cached is not None:
-                METRICS.claim_reads.labels("cache").inc()
+                _CACHE_READS.inc()
                 return cached
-        METRICS.claim_reads.labels("api").inc()
+        _API_READS.inc()
         return self.claims.get(ref.namespace, ref.name)
 
     def _check_configs(self, claim: AllocatedClaim, where: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent import futures
 from typing import Any
 
 import grpc
@@ -28,6 +29,15 @@ def _refs(request: Any) -> list[ClaimRef]:
     return [ClaimRef(c.namespace, c.uid, c.name) for c in request.claims]
 
 
+_PREPARE_LATENCY = METRICS.latency.labels("prepare")
+_UNPREPARE_LATENCY = METRICS.latency.labels("unprepare")
+_PREPARE_ERRORS = METRICS.errors.labels("prepare")
+_UNPREPARE_ERRORS = METRICS.errors.labels("unprepare")
+
+HEALTH_STREAMS = 8
+"""Health streams served at once. Each holds a thread for as long as it is open (the kubelet keeps one
+open per plugin), on a pool of their own, so they never take a worker from prepares."""
+
 HEALTH_RESEND_S = 10.0
 """A third of the kubelet's default health timeout: a report lost or late still leaves the device fresh."""
 
@@ -49,7 +59,7 @@ class _NodeService:
             entry = response.claims[uid]
             if outcome.error:
                 entry.error = outcome.error
-                METRICS.errors.labels("prepare").inc()
+                _PREPARE_ERRORS.inc()
                 continue
             for device in outcome.devices:
                 wire = entry.devices.add(
@@ -60,7 +70,7 @@ class _NodeService:
                 )
                 if self.with_share_id and device.share_id:
                     wire.share_id = device.share_id
-        METRICS.latency.labels("prepare").observe(time.perf_counter() - started)
+        _PREPARE_LATENCY.observe(time.perf_counter() - started)
         return response
 
     def NodeUnprepareResources(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -70,8 +80,8 @@ class _NodeService:
         for uid, error in errors.items():
             response.claims[uid].error = error
             if error:
-                METRICS.errors.labels("unprepare").inc()
-        METRICS.latency.labels("unprepare").observe(time.perf_counter() - started)
+                _UNPREPARE_ERRORS.inc()
+        _UNPREPARE_LATENCY.observe(time.perf_counter() - started)
         return response
 
 
@@ -125,7 +135,27 @@ class HealthService(health_v1alpha1_pb2_grpc.DRAResourceHealthServicer):  # type
         )
 
 
-def add_node_services(server: grpc.Server, core: DriverCore) -> None:
+class _OnPool:
+    """A method's behavior that grpc runs on `pool` instead of the server's own (`experimental_thread_pool`)."""
+
+    def __init__(self, behavior: Callable[[Any, grpc.ServicerContext], Any], pool: futures.ThreadPoolExecutor) -> None:
+        self._behavior = behavior
+        self.experimental_thread_pool = pool
+
+    def __call__(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self._behavior(request, context)
+
+
+class _HealthOnPool:
+    def __init__(self, service: HealthService, pool: futures.ThreadPoolExecutor) -> None:
+        self.NodeWatchResources = _OnPool(service.NodeWatchResources, pool)
+
+
+def add_node_services(server: grpc.Server, core: DriverCore) -> futures.ThreadPoolExecutor:
+    """Prepare and unprepare on the server's workers, health streams on a pool of their own: the pool,
+    for the caller to shut down after the server stopped."""
     dra_v1_pb2_grpc.add_DRAPluginServicer_to_server(NodeServiceV1(core), server)
     dra_v1beta1_pb2_grpc.add_DRAPluginServicer_to_server(NodeServiceV1beta1(core), server)
-    health_v1alpha1_pb2_grpc.add_DRAResourceHealthServicer_to_server(HealthService(core), server)
+    pool = futures.ThreadPoolExecutor(max_workers=HEALTH_STREAMS, thread_name_prefix="health")
+    health_v1alpha1_pb2_grpc.add_DRAResourceHealthServicer_to_server(_HealthOnPool(HealthService(core), pool), server)
+    return pool

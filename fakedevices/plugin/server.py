@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from concurrent import futures
 from pathlib import Path
 from typing import TypeVar
 
@@ -68,13 +69,14 @@ class PluginServer:
         )
         self._service: tuple[grpc.Server, Path] | None = None
         self._registration: tuple[grpc.Server, Path] | None = None
+        self._health_pool: futures.ThreadPoolExecutor | None = None
 
     def start(self) -> None:
         if self.watcher is not None:
             self.watcher.start()
         self.driver.start()
         service, service_path = serve_unix(self.layout.service_socket)
-        add_node_services(service, self.driver)
+        self._health_pool = add_node_services(service, self.driver)
         self._service = self._start(service, service_path)
         self.control.start()
         self.peers.start()
@@ -112,6 +114,9 @@ class PluginServer:
         if self._service is not None:
             stop_unix(*self._service)
             self._service = None
+        if self._health_pool is not None:
+            self._health_pool.shutdown(wait=False)
+            self._health_pool = None
         if self.orphans is not None:
             self.orphans.stop()
         if self.publisher is not None:

@@ -14,9 +14,11 @@ import grpc
 
 from fakedevices.plugin.switch_timing import GRPC_GRACE_S
 
-# Room for the health stream (it holds a worker while open) and a few concurrent prepares. More threads
-# only fight over the GIL (plugin benchmark, 8 callers: 16 workers ~740 prepares/s, 4 to 6 workers ~850).
-MAX_WORKERS = 6
+# Prepares and unprepares at once: health streams have threads of their own (`node_service.py`), so this
+# is as many as before, when the kubelet's stream held one of 6. More threads only fight over the GIL
+# (plugin benchmark, 8 callers: 16 workers ~740 prepares/s, 4 to 6 workers ~850; 2 to 5 alike in CPU per
+# prepare + unprepare, 1.2 ms, and 1 worker more, 1.4 ms).
+MAX_WORKERS = 5
 
 
 def serve_unix(path: Path, *, max_workers: int = MAX_WORKERS) -> tuple[grpc.Server, Path]:

@@ -65,6 +65,8 @@ def test_plugin_bench_writes_results(tmp_path: Path) -> None:
     assert figures["prepare_cached"]["client"]["count"] == 5
     assert figures["throughput"]["errors"] == 0, figures["throughput"]["first_errors"]
     assert figures["throughput"]["prepares"] > 0
+    assert figures["prepare_single"]["plugin_cpu_ms_per_cycle"] >= 0
+    assert figures["throughput"]["plugin_cpu_ms_per_cycle"] >= 0
     assert figures["plugin_process"]["farm_nodes"] == 500 and figures["plugin_process"]["gpus"] == 8
     assert figures["registration"]["supported_versions"][0] == "v1.DRAPlugin"
 

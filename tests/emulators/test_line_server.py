@@ -72,6 +72,27 @@ def test_stopped_server_accepts_nothing_and_its_neighbours_keep_serving(state_di
     third.stop()
 
 
+def test_a_server_that_does_not_take_binds_only_a_path_no_one_serves(state_dir: Path) -> None:
+    free = LineServer.unix("free", state_dir / "free.sock", _echo("free"), take=False)
+    free.start()
+    assert free.owns_path and _ask(state_dir / "free.sock", {"op": "x"})["tag"] == "free"
+
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(str(state_dir / "stale.sock"))
+    stale.close()  # a socket file no process listens on
+    taken = LineServer.unix("taken", state_dir / "stale.sock", _echo("taken"), take=False)
+    taken.start()
+    assert taken.owns_path and _ask(state_dir / "stale.sock", {"op": "x"})["tag"] == "taken"
+
+    waiting = LineServer.unix("waiting", state_dir / "free.sock", _echo("waiting"), take=False)
+    waiting.start()
+    assert not waiting.owns_path and _ask(state_dir / "free.sock", {"op": "x"})["tag"] == "free"
+    assert waiting.rebind() and _ask(state_dir / "free.sock", {"op": "x"})["tag"] == "waiting"
+    for server in (free, taken, waiting):
+        server.stop()
+    assert not (state_dir / "free.sock").exists() and not (state_dir / "stale.sock").exists()
+
+
 def test_stop_ends_live_connections(state_dir: Path) -> None:
     server = LineServer.unix("live", state_dir / "live.sock", _echo("live"))
     server.start()

@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 
 from fakedevices.plugin.instance_lock import AlreadyRunning, InstanceLock
+from fakedevices.plugin.node_service import HEALTH_STREAMS
+from fakedevices.plugin.sockets import MAX_WORKERS
+from fakedevices.proto.stubs import dra_v1_pb2 as dpb
 from fakedevices.proto.stubs import health_v1alpha1_pb2 as hpb
 from tests.plugin.conftest import PluginUnderTest
 from tests.plugin.kit import (
@@ -73,6 +76,30 @@ def test_unhealthy_gpu_fails_the_workload_job(
     assert failed.returncode == 1 and "unhealthy" in failed.stdout + failed.stderr
     assert _fault(plugin, "set-health", "gpu-2", "healthy").returncode == 0
     assert view.client("gpu-run", "--n", "5").returncode == 0
+
+
+def test_open_health_streams_leave_prepares_their_workers(
+    plugin: PluginUnderTest, kubelet: FakeKubelet, claims: ClaimStore
+) -> None:
+    assert HEALTH_STREAMS >= MAX_WORKERS  # as many streams as would take every worker if they shared them
+    request = hpb.NodeWatchResourcesRequest()
+    started = time.monotonic()
+    streams = [kubelet.health().NodeWatchResources(request, timeout=30) for _ in range(MAX_WORKERS)]
+    try:
+        for stream in streams:
+            assert _health_of(next(stream))  # each stream is being served: it holds a thread now
+        claim = claims.add(Claim("beside-streams", [result("gpu", "gpu-0")]))
+        for _ in range(2 * MAX_WORKERS):
+            request = dpb.NodePrepareResourcesRequest(
+                claims=[dpb.Claim(namespace=claim.namespace, uid=claim.uid, name=claim.name)]
+            )
+            answer = kubelet.v1().NodePrepareResources(request, timeout=5)  # fails, not hangs
+            assert not answer.claims[claim.uid].error
+        assert not kubelet.unprepare(claim).claims[claim.uid].error
+        assert time.monotonic() - started < 15, "a stream or a prepare waited for a thread"
+    finally:
+        for stream in streams:
+            stream.cancel()
 
 
 def test_transient_prepare_failures_then_success(
