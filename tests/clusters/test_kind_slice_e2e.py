@@ -38,8 +38,8 @@ def test_smoke_and_multi_node_suites_pass_on_two_kind_workers(tmp_path: Path) ->
         provider.down()
         leftovers = provider.leftovers()
     assert run.returncode == 0 and not run.failing(), run.summary()
-    built, workers = run.stdout.find("drafarm: node image for"), run.stdout.find("workers [")
-    assert -1 < built < workers, f"the node image was not looked up before the workers started:\n{run.stdout[:3000]}"
+    built, nodes_up = run.stdout.find("drafarm: node image for"), run.stdout.find("bringing up nodes")
+    assert -1 < built < nodes_up, f"the node image was not looked up before the workers started:\n{run.stdout[:3000]}"
     multi = {t["nodeid"]: t["outcome"] for t in run.tests if "test_multi_node.py" in t["nodeid"]}
     assert len(multi) == 6 and set(multi.values()) == {"passed"}, run.summary()
     assert run.count("passed") >= 20, run.summary()
