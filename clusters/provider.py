@@ -19,6 +19,8 @@ from fakedevices.model import Farm
 from fakedevices.plugin.control_client import PluginControl
 
 StepReporter = Callable[[str], None]
+PLUGIN = "drafarm-plugin"
+"""The farm's DRA kubelet plugin, as a component every provider can restart."""
 """Called with a short description as each long step begins (the CLI shows it as progress)."""
 
 

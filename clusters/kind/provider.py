@@ -32,14 +32,13 @@ from clusters.kind import farm as kind_farm
 from clusters.kind.config import KindConfigError, KindSettings
 from clusters.local import featuregates
 from clusters.polling import poll
-from clusters.provider import ClusterError, ClusterProvider, ClusterStatus, FarmDeployment, StepReporter
+from clusters.provider import PLUGIN, ClusterError, ClusterProvider, ClusterStatus, FarmDeployment, StepReporter
 from clusters.state_file import StateFile
 from clusters.toolchain import lookup
 from fakedevices.farm import FarmSource, open_farm
 from fakedevices.spec.problems import SpecError
 
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
-PLUGIN = "drafarm-plugin"
 OP_LOCK_TIMEOUT_S = 3 * 3600.0
 
 
@@ -266,7 +265,7 @@ class KindProvider(ClusterProvider):
             kind_farm.set_device_network(endpoint, kube)
         objects = manifest.objects(source.path, source.farm.seed, mapping, driver_image.DRIVER.ref, key)
         self._kubectl_ok("apply", "-f", "-", stdin=manifest.render(objects))
-        self._kubectl_ok("-n", manifest.NAMESPACE, "rollout", "status", f"daemonset/{manifest.NAME}", "--timeout=120s")
+        self._wait_rollout()
         step(f"waiting for the kubelets of {len(mapping)} node(s) to register driver {source.farm.driver}")
         for kube in mapping:
             self._wait_registered(kube, source.farm.driver)
@@ -346,6 +345,11 @@ class KindProvider(ClusterProvider):
             "--wait=true",
             timeout=self.timeouts.ready,
         )
+        self._wait_rollout()
+        for node in deployment.nodes:
+            self._wait_registered(node.kube_node, deployment.farm.driver)
+
+    def _wait_rollout(self) -> None:
         self._kubectl_ok(
             "-n",
             manifest.NAMESPACE,
@@ -355,8 +359,6 @@ class KindProvider(ClusterProvider):
             f"--timeout={self.timeouts.ready:.0f}s",
             timeout=self.timeouts.ready + 10,
         )
-        for node in deployment.nodes:
-            self._wait_registered(node.kube_node, deployment.farm.driver)
 
     def _api_ready(self) -> bool:
         return self._kubectl("get", "--raw", "/readyz", timeout=10).returncode == 0

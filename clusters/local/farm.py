@@ -18,6 +18,7 @@ from clusters.local.layout import Layout
 from clusters.local.virtual import fleets_dir, served_node, virtual_nodes
 from clusters.log_tail import log_tail
 from clusters.polling import poll
+from clusters.provider import PLUGIN as PLUGIN
 from clusters.provider import ClusterError, FarmDeployment, FarmNode
 from clusters.virtual.control import VirtualNodeControl
 from fakedevices.farm import FarmSource, open_farm
@@ -35,7 +36,6 @@ from fakedevices.plugin.layout import (
 )
 from fakedevices.spec.problems import SpecError
 
-PLUGIN = "drafarm-plugin"
 CAMERA_LINK = "lo"
 REGISTER_TIMEOUT_S = 60.0
 
