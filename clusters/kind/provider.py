@@ -327,7 +327,7 @@ class KindProvider(ClusterProvider):
                 restarts.node_units(endpoint, sorted(self._containers(endpoint)), component)
         except DockerError as exc:
             raise ClusterError(f"restarting {component} on kind cluster {self.settings.name}: {exc}") from exc
-        self._wait_ready()
+        self._wait_ready(len(self._containers(endpoint)))  # the cluster's nodes, however many `up` made
 
     def _restart_plugin(self) -> None:
         """The driver's DaemonSet pods deleted and replaced (the kubelet deregisters the old and registers the
@@ -502,8 +502,8 @@ class KindProvider(ClusterProvider):
         self.load_image(catalog.build(catalog.WORKLOAD))
         self.state.update(nodes=sorted(self._ready()))
 
-    def _wait_ready(self) -> None:
-        nodes = 1 + self.settings.workers
+    def _wait_ready(self, nodes: int | None = None) -> None:
+        nodes = nodes or 1 + self.settings.workers
 
         def all_ready() -> bool:
             ready = self._ready()
