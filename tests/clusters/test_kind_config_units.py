@@ -38,7 +38,8 @@ def _render(facts: HostFacts, workers: int = 2) -> dict[str, object]:
 def test_a_cgroup_v2_host_that_allows_everything_gets_no_workarounds() -> None:
     cfg = _render(_facts(cgroup=2, oom=True))
     assert "containerdConfigPatches" not in cfg
-    assert "kubeadmConfigPatches" not in cfg
+    (kubelet,) = cfg["kubeadmConfigPatches"]  # type: ignore[misc]
+    assert yaml.safe_load(kubelet) == {"kind": "KubeletConfiguration", "syncFrequency": "10s"}
 
 
 def test_this_machines_limits_are_patched_in_when_detected() -> None:
@@ -46,7 +47,7 @@ def test_this_machines_limits_are_patched_in_when_detected() -> None:
     (containerd,) = cfg["containerdConfigPatches"]  # type: ignore[misc]
     assert "restrict_oom_score_adj = true" in containerd
     (kubelet,) = cfg["kubeadmConfigPatches"]  # type: ignore[misc]
-    assert yaml.safe_load(kubelet) == {"kind": "KubeletConfiguration", "failCgroupV1": False}
+    assert yaml.safe_load(kubelet) == {"kind": "KubeletConfiguration", "syncFrequency": "10s", "failCgroupV1": False}
 
 
 def test_one_control_plane_and_the_workers_asked_for_without_kindnetd() -> None:
