@@ -48,6 +48,8 @@ MARKERS = {
     "scenario": "a scenario file of a scenarios/ folder, run as a test (docs/scenarios.md)",
     "cluster_exclusive": "the test takes the cluster away for a moment (a restart of the API server or "
     "containerd): it runs while no other test does (harness/cluster_turns.py)",
+    "own_cluster": "the test brings up a cluster of its own under another name: it takes no turn on the "
+    "shared cluster, and an exclusive test there does not wait for it (harness/cluster_turns.py)",
 }
 _OPTIONS_KEY = pytest.StashKey[HarnessOptions]()
 SUITES = Path(__file__).resolve().parent.parent / "suites"

@@ -108,6 +108,14 @@ class Proof:
         return "\n".join(lines)
 
 
+# The upstream kubeletplugin helper (k8s.io/dynamic-resource-allocation/resourceslice, which most drivers
+# use) syncs a pool 30 s after it sees one of its slices deleted (DefaultSyncDelay), and for 60 s after it
+# created a slice it trusts its own copy of it (DefaultMutationCacheTTL): a slice deleted soon after it
+# was written comes back only once that minute is over, up to ~60 s after the deletion (56 s measured
+# on the local cluster). 90 s is that plus room for a loaded machine.
+REPUBLISH_WITHIN_S = 90
+
+
 class MissingProfileKey(LookupError):
     """A test needs a profile key the profile does not give; the message names the key and what it is."""
 
@@ -121,6 +129,7 @@ class DriverProfile:
     proof: Proof
     capabilities: frozenset[str] = field(default_factory=frozenset)
     source: str = ""
+    republish_within_s: int = REPUBLISH_WITHIN_S
 
     def device_class(self, role: str = "device") -> DeviceClassRole:
         if role not in self.classes:

@@ -33,6 +33,7 @@ from fakedevices.spec.loader import load_document, read_spec_text
 from fakedevices.spec.problems import MISSING, Problem, SpecError
 from fakedevices.spec.reader import DNS_SUBDOMAIN, Reader
 from harness.profile_model import (
+    REPUBLISH_WITHIN_S,
     ROLE_KEYS,
     CapacityFact,
     DeviceClassRole,
@@ -128,6 +129,7 @@ def parse_profile(document: Any, source: str = "profile") -> DriverProfile:
             spec.at("proof"), None, "say how a container proves it got a device: env, deviceNodes or command"
         )
     proof_reader.finish()
+    republish = spec.integer("republishWithinSeconds", REPUBLISH_WITHIN_S, minimum=5, maximum=3600)
     capabilities = spec.string_list("capabilities")
     for i, capability in enumerate(capabilities):
         if capability not in CAPABILITIES:
@@ -136,7 +138,7 @@ def parse_profile(document: Any, source: str = "profile") -> DriverProfile:
     root.finish()
     if root.problems:
         raise SpecError(source, root.problems)
-    return DriverProfile(name, driver, image, classes, proof, frozenset(capabilities), source)
+    return DriverProfile(name, driver, image, classes, proof, frozenset(capabilities), source, republish)
 
 
 def _role(item: Reader, role: str) -> DeviceClassRole:

@@ -18,6 +18,7 @@ from tests.harness.conformance_run import ROOT, run_suites
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.runs_long,
+    pytest.mark.own_cluster,  # a kind cluster of its own: tests on the shared local cluster need not wait for it
     pytest.mark.skipif(os.geteuid() != 0, reason="drafarm's dockerd and debootstrap need root"),
 ]
 FARM = Path(__file__).parent / "farms" / "kind-pair.yaml"

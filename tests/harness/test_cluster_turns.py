@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.cluster_turns import HELD_ENV, cluster_turn
+from harness.cluster_turns import CLUSTER_NAME_ENV, HELD_ENV, cluster_turn
 from tests.file_locks import locked_by_another
 from tests.polling import wait_for
 
@@ -28,9 +28,11 @@ with cluster_turn(exclusive, directory):
 """
 
 
-def _start(tmp_path: Path, exclusive: bool, name: str) -> subprocess.Popen[bytes]:
-    """A process that takes its turn, logs `NAME in`, and keeps it until `_release(NAME)`."""
-    env = {k: v for k, v in os.environ.items() if k != HELD_ENV}
+def _start(tmp_path: Path, exclusive: bool, name: str, cluster: str = "") -> subprocess.Popen[bytes]:
+    """A process that takes its turn on `cluster` (the default name when empty), logs `NAME in`, and keeps
+    it until `_release(NAME)`."""
+    env = {k: v for k, v in os.environ.items() if k not in (HELD_ENV, CLUSTER_NAME_ENV)}
+    env.update({CLUSTER_NAME_ENV: cluster} if cluster else {})
     args = ["x" if exclusive else "s", str(tmp_path), str(tmp_path / "log"), name]
     return subprocess.Popen([sys.executable, "-c", HOLD, *args], env=env)
 
@@ -91,3 +93,39 @@ def test_a_process_started_inside_a_turn_does_not_wait_for_one(tmp_path: Path) -
         assert child.wait(20) == 0  # it would block forever on the exclusive turn this process holds
     assert HELD_ENV not in os.environ
     assert _order(tmp_path) == ["c in", "c out"]
+
+
+def test_a_turn_on_another_cluster_does_not_wait(tmp_path: Path) -> None:
+    restart = _start(tmp_path, True, "x")
+    _wait_for_line(tmp_path, "x in")
+    other = _start(tmp_path, False, "k", cluster="drafarm-slice")
+    _wait_for_line(tmp_path, "k in")  # while x holds the default cluster alone
+    same = _start(tmp_path, False, "d", cluster="drafarm-slice")
+    _wait_for_line(tmp_path, "d in")
+    for name in ("k", "d", "x"):
+        _release(tmp_path, name)
+    for process in (restart, other, same):
+        assert process.wait(30) == 0
+    assert _order(tmp_path)[:3] == ["x in", "k in", "d in"]
+
+
+OWN_CLUSTER_TEST = """
+import pytest
+
+@pytest.mark.e2e
+@pytest.mark.own_cluster
+def test_brings_up_its_own_cluster():
+    pass
+"""
+
+
+def test_an_own_cluster_test_takes_no_turn_on_the_shared_cluster(tmp_path: Path) -> None:
+    (tmp_path / "test_own.py").write_text(OWN_CLUSTER_TEST)
+    env = {k: v for k, v in os.environ.items() if k not in (HELD_ENV, CLUSTER_NAME_ENV, "PYTEST_XDIST_WORKER")}
+    env["TMPDIR"] = str(tmp_path)
+    with cluster_turn(True, tmp_path):  # a restart on the shared cluster holds it alone
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "test_own.py"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr

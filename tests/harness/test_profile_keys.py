@@ -73,6 +73,18 @@ def test_a_bad_key_is_one_line_naming_the_field(key: str, value: Any, message: s
     assert any(p.path == message for p in caught.value.problems), str(caught.value)
 
 
+def test_republish_within_seconds_defaults_to_90_and_is_bounded() -> None:
+    assert load_profile("drafarm").republish_within_s == 90
+    document = yaml.safe_load(yaml.safe_dump(BUILTIN))
+    document["spec"]["republishWithinSeconds"] = 20
+    assert parse_profile(document).republish_within_s == 20
+    for bad in (0, 4000, "90s", True):
+        document["spec"]["republishWithinSeconds"] = bad
+        with pytest.raises(SpecError) as caught:
+            parse_profile(document, "p.yaml")
+        assert [p.path for p in caught.value.problems] == ["spec.republishWithinSeconds"], str(caught.value)
+
+
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=60, check=False

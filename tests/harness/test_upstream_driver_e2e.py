@@ -67,10 +67,11 @@ def class_name(driver: str) -> str:
     return f"{driver.split('.', 1)[0]}-device"
 
 
-def profile_for(driver: str, directory: Path) -> Path:
-    """The built-in dra-test-driver profile, for a driver of another name."""
+def profile_for(driver: str, directory: Path, **spec_keys: object) -> Path:
+    """The built-in dra-test-driver profile, for a driver of another name (and `spec_keys` set in its spec)."""
     document = yaml.safe_load(PROFILE.read_text())
     spec = document["spec"]
+    spec.update(spec_keys)
     default = spec["driver"]
     spec["driver"] = driver
     for klass in spec["deviceClasses"].values():
@@ -81,8 +82,11 @@ def profile_for(driver: str, directory: Path) -> Path:
     return path
 
 
-def conformance(cluster: LocalProvider, host: HostDriver, tmp_path: Path, *selection: str) -> ConformanceRun:
-    return run_conformance(cluster, profile_for(host.driver, tmp_path), tmp_path / "report", *selection)
+def conformance(
+    cluster: LocalProvider, host: HostDriver, tmp_path: Path, *selection: str, **spec_keys: object
+) -> ConformanceRun:
+    profile = profile_for(host.driver, tmp_path, **spec_keys)
+    return run_conformance(cluster, profile, tmp_path / "report", *selection)
 
 
 @pytest.mark.runs_long
@@ -170,6 +174,9 @@ def test_a_broken_upstream_driver_is_caught_and_named(
     assert message in run.stdout, run.summary()
 
 
+HUNG_DEADLINE_S = 15
+
+
 @pytest.mark.runs_long
 def test_a_hung_driver_fails_the_republish_test_which_puts_its_slices_back(
     local_cluster: LocalProvider, test_driver_binary: Path, tmp_path: Path
@@ -177,8 +184,9 @@ def test_a_hung_driver_fails_the_republish_test_which_puts_its_slices_back(
     with upstream_driver(local_cluster, test_driver_binary, "hung") as host:
         before = sorted(d["name"] for s in host.slices() for d in s["spec"]["devices"])
         host.freeze()
-        run = conformance(local_cluster, host, tmp_path, "test_republish.py")
+        # A frozen driver never republishes: a short deadline shows that as well as the default 90 s would.
+        run = conformance(local_cluster, host, tmp_path, "test_republish.py", republishWithinSeconds=HUNG_DEADLINE_S)
         after = sorted(d["name"] for s in host.slices() for d in s["spec"]["devices"])
     assert run.returncode == 1 and run.count("failed") == 1, run.summary()
-    assert "did not republish" in run.stdout, run.summary()
+    assert "did not republish" in run.stdout and f"within {HUNG_DEADLINE_S}s" in run.stdout, run.summary()
     assert after == before, "the republish test must leave the driver's slices as it found them"
