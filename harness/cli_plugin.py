@@ -141,6 +141,11 @@ def plugin() -> None:
     "its kubelet sockets are named after ID (e.g. the pod's UID), and the two share the prepared claims.",
     metavar="ID",
 )
+@click.option(
+    "--ready-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Keep this file present while the kubelet has this plugin registered (for a readiness probe).",
+)
 @click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True)
 def run(
     node: str,
@@ -162,6 +167,7 @@ def run(
     no_publish: bool,
     orphan_grace: float,
     instance: str,
+    ready_file: Path | None,
     log_format: str,
 ) -> None:
     """Run NODE's plugin as a host process until SIGTERM/SIGINT."""
@@ -194,6 +200,7 @@ def run(
         publish=not no_publish,
         orphan_grace_s=orphan_grace,
         instance=instance,
+        ready_file=ready_file,
     )
     try:
         run_plugin(farm, options)

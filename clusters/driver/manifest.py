@@ -38,8 +38,12 @@ _START = (
     'if [ -z "$FARM_NODE" ]; then echo "node $NODE_NAME serves no farm node ({config}/nodes)" >&2; exit 1; fi; '
     'exec python3 -m harness plugin run --node "$FARM_NODE" --kube-node "$NODE_NAME" --node-map {config}/nodes '
     "--farm {config}/farm.yaml --seed {seed} --kubelet-root {kubelet} --state-dir {state} "
-    '--cdi-dir {cdi} {network} --log-format text --instance "$POD_UID"'
+    '--cdi-dir {cdi} {network} --log-format text --instance "$POD_UID" --ready-file {ready}'
 )
+READY_FILE = "/tmp/drafarm-ready"
+"""In the pod's own filesystem: present while the kubelet has this pod's plugin registered. The readiness
+probe checks it, so a rolling update stops an old pod only once its successor is registered and can take
+its sockets over (ready at start, the old one would stop before the new one could)."""
 # Network devices: served by the node's plugin on their own addresses (any cluster), or by device hosts
 # outside the cluster's nodes that the plugin controls with the key in KEY_SECRET (kind).
 OWN_ADDRESS = "--camera-hosts own-address"
@@ -103,7 +107,13 @@ def daemonset(image: str, seed: int, checksum: str = "", remote_devices: bool = 
     state = node_state_dir("$NODE_NAME")
     network = REMOTE if remote_devices else OWN_ADDRESS
     command = _START.format(
-        config=CONFIG_DIR, seed=seed, kubelet=KUBELET_ROOT, state=state, cdi=DYNAMIC_CDI_DIR, network=network
+        config=CONFIG_DIR,
+        seed=seed,
+        kubelet=KUBELET_ROOT,
+        state=state,
+        cdi=DYNAMIC_CDI_DIR,
+        network=network,
+        ready=READY_FILE,
     )
     affinity = {
         "nodeAffinity": {
@@ -139,6 +149,11 @@ def daemonset(image: str, seed: int, checksum: str = "", remote_devices: bool = 
                                 {"name": "POD_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}},
                             ],
                             "securityContext": {"privileged": True},
+                            "readinessProbe": {
+                                "exec": {"command": ["sh", "-c", f"test -e {READY_FILE}"]},
+                                "periodSeconds": 1,
+                                "failureThreshold": 1,
+                            },
                             "volumeMounts": volume_mounts,
                         }
                     ],

@@ -29,6 +29,7 @@ from fakedevices.plugin.kube import KubeSlices, make_client, node_facts
 from fakedevices.plugin.layout import PluginLayout, control_socket_in
 from fakedevices.plugin.metrics import METRICS
 from fakedevices.plugin.orphans import DEFAULT_GRACE_S, OrphanCollector
+from fakedevices.plugin.ready_file import ReadyFile
 from fakedevices.plugin.server import PluginServer
 from fakedevices.plugin.slice_builder import PoolPlacement
 from fakedevices.plugin.slice_publisher import PublishedPool, SlicePublisher
@@ -62,6 +63,8 @@ class PluginOptions:
     network_key_file: Path | None = None
     """The pool key host control is signed with (required with "remote")."""
     network_control_port: int = CONTROL_PORT
+    ready_file: Path | None = None
+    """A file kept present while this instance is registered with the kubelet (a readiness probe's check)."""
 
     @property
     def control_socket(self) -> Path:
@@ -205,8 +208,14 @@ def run_plugin(farm: Farm, options: PluginOptions) -> None:
         options.instance or "-",
         options.control_socket,
     )
+    ready = None
+    if options.ready_file is not None:
+        ready = ReadyFile(options.ready_file, server.registration.registered if options.register else None)
+        ready.start()
     stopping.wait()
     log.info("stopping plugin for node %s", options.node)
+    if ready is not None:
+        ready.stop()
     server.stop()
 
 

@@ -35,6 +35,17 @@ def _phase(kube: Kube, name: str) -> str:
     return str(((kube.get("Pod", name, NAMESPACE) or {}).get("status") or {}).get("phase"))
 
 
+def _why(kube: Kube, name: str) -> dict[str, Any]:
+    """A pod's container state, its log's tail and its events: what the assertion shows when it failed."""
+    statuses = ((kube.get("Pod", name, NAMESPACE) or {}).get("status") or {}).get("containerStatuses") or []
+    events = [
+        f"{e.get('reason')}: {e.get('message')}"
+        for e in kube.items("Event", NAMESPACE)
+        if (e.get("involvedObject") or {}).get("name") == name
+    ]
+    return {"state": [s.get("state") for s in statuses], "log": kube.logs(name, NAMESPACE)[-1500:], "events": events}
+
+
 def _pod(name: str, script: str, restart: str = "Never") -> dict[str, Any]:
     main = b.container("main", ["sh", "-c", script], claims=["gpu"])
     return b.pod(name, main, templates={"gpu": "one"}, image=catalog.WORKLOAD.ref, namespace=NAMESPACE, restart=restart)
@@ -80,9 +91,11 @@ def roll_the_driver_while_pods_start(provider: KindProvider) -> dict[str, Any]:
     after = (kube.get("Pod", "steady", NAMESPACE) or {})["status"]["containerStatuses"][0]
     mark = len(kube.logs("steady", NAMESPACE).splitlines())
     steady_works = poll(lambda: "job-ok" in kube.logs("steady", NAMESPACE).splitlines()[mark:], 60)
+    phases = {n: _phase(kube, n) for n in started}
     return {
         "driver_pods_replaced": not (old & new) and len(new) == len(old),
-        "started": {n: _phase(kube, n) for n in started},
+        "started": phases,
+        "why_not_succeeded": {n: _why(kube, n) for n, phase in phases.items() if phase != "Succeeded"},
         "steady_same_container": after["containerID"] == before["containerID"] and after["restartCount"] == 0,
         "steady_uses_its_gpu": steady_works,
     }

@@ -47,6 +47,10 @@ def test_a_new_driver_pod_starts_beside_the_old_one_as_its_own_instance() -> Non
     assert strategy == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     (container,) = objs["DaemonSet"]["spec"]["template"]["spec"]["containers"]
     assert '--instance "$POD_UID"' in container["command"][2]
+    probe = container["readinessProbe"]["exec"]["command"]
+    assert f"--ready-file {manifest.READY_FILE}" in container["command"][2] and manifest.READY_FILE in probe[-1], (
+        "a new pod must be ready only once the kubelet registered it, or the old one stops before it can hand over"
+    )
     grace = objs["DaemonSet"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
     assert grace >= 2 * STOP_S, "the old pod may be killed before it has drained and handed its sockets over"
 

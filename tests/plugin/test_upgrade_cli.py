@@ -34,18 +34,18 @@ class Plugins:
         self.kubeconfig.write_text(UNREACHABLE_KUBECONFIG)
         self.started: list[subprocess.Popen[str]] = []
 
-    def argv(self, instance: str) -> list[str]:
+    def argv(self, instance: str, *extra: str) -> list[str]:
         layout = layout_of(self.root)
         return [
             sys.executable, "-m", "harness", "plugin", "run", "--node", NODE, "--farm", "small",
             "--kubeconfig", str(self.kubeconfig), "--no-publish", "--instance", instance,
             "--kubelet-root", str(layout.kubelet_root), "--state-dir", str(layout.state_dir),
-            "--cdi-dir", str(layout.cdi_dir), "--log-format", "text",
+            "--cdi-dir", str(layout.cdi_dir), "--log-format", "text", *extra,
         ]  # fmt: skip
 
-    def start(self, instance: str) -> tuple[subprocess.Popen[str], PluginLayout]:
+    def start(self, instance: str, *extra: str) -> tuple[subprocess.Popen[str], PluginLayout]:
         log = (self.root / f"plugin-{instance}.log").open("a")
-        proc = subprocess.Popen(self.argv(instance), stdout=log, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(self.argv(instance, *extra), stdout=log, stderr=subprocess.STDOUT, text=True)
         self.started.append(proc)
         layout = layout_of(self.root, instance)
         wait_for(
@@ -94,6 +94,21 @@ def test_instances_start_beside_each_other_and_the_same_id_twice_is_refused(plug
     assert PluginControl.at(new_layout.control_socket).status().node == NODE
     new.send_signal(signal.SIGTERM)
     assert new.wait(30) == 0
+
+
+def test_the_ready_file_is_there_only_while_the_kubelet_has_the_instance_registered(plugins: Plugins) -> None:
+    """What the DaemonSet's readiness probe checks: a rolling update must not stop the old pod before the
+    new one is registered (it could not take the old one's sockets over)."""
+    ready = plugins.root / "ready"
+    proc, layout = plugins.start("v1", "--ready-file", str(ready))
+    assert not ready.exists(), "ready before the kubelet registered the instance"
+    kubelet = FakeKubelet(layout.registration_socket)
+    kubelet.register()
+    kubelet.close()
+    wait_for(ready.exists, 10, f"{ready} once the kubelet registered the instance", lambda: "no file")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0
+    assert not ready.exists(), "the ready file outlived the instance"
 
 
 def test_an_instance_id_that_is_no_file_name_is_refused_before_anything_is_made(plugins: Plugins) -> None:
