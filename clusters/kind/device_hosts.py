@@ -19,6 +19,7 @@ from pathlib import Path
 
 from clusters.host import docker_cli
 from clusters.host.docker_cli import Endpoint
+from clusters.kind.bridge_arp import answer_only_own_addresses
 from clusters.polling import poll
 from clusters.provider import ClusterError
 from fakedevices.kinds.network import device_networks, network_addresses
@@ -82,8 +83,12 @@ def node_commands(pool: PoolNetwork) -> list[list[str]]:
 
 
 def _network(endpoint: Endpoint, pool: PoolNetwork, cluster: str) -> None:
-    if docker_cli.run(endpoint, "network", "inspect", pool.network, check=False).returncode == 0:
-        return
+    if docker_cli.run(endpoint, "network", "inspect", pool.network, check=False).returncode != 0:
+        _create_network(endpoint, pool, cluster)
+    answer_only_own_addresses(endpoint, pool.network)
+
+
+def _create_network(endpoint: Endpoint, pool: PoolNetwork, cluster: str) -> None:
     created = docker_cli.run(
         endpoint,
         "network", "create", "--driver=bridge", "--internal",

@@ -1,12 +1,16 @@
 """The kind slice of `make test`: the suites' smoke tests and every multi-node test pass on a real kind
 cluster of two workers, each running the farm's driver DaemonSet pod (tests/clusters/farms/kind-pair.yaml:
-two nodes, a camera pool only the first reaches); then, on the same cluster, the driver DaemonSet rolls
+two nodes, a camera pool only the first reaches), while this host also holds the cameras' addresses (as a
+local cluster serving them does); then, on the same cluster, the driver DaemonSet rolls
 while a pod with a claim starts every second, and none fails (tests/clusters/kind_rollout.py). The
 cluster is this test's own and goes down after."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +27,22 @@ pytestmark = [
 ]
 FARM = Path(__file__).parent / "farms" / "kind-pair.yaml"
 CLUSTER = "drafarm-slice"
+CAMERAS = ("198.19.77.10", "198.19.77.11")  # the farm's camera pool
+
+
+@contextmanager
+def cameras_also_on_this_host() -> Iterator[None]:
+    """The cameras' addresses on this host's `lo` as well, as a local cluster serving the same farm's cameras
+    on their own addresses holds them: the kind nodes must still reach the camera containers."""
+    added = []
+    try:
+        for address in CAMERAS:
+            subprocess.run(["ip", "addr", "add", f"{address}/32", "dev", "lo"], check=True, timeout=30)
+            added.append(address)
+        yield
+    finally:
+        for address in added:
+            subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", "lo"], check=False, timeout=30)
 
 
 def test_smoke_and_multi_node_suites_pass_on_two_kind_workers(tmp_path: Path) -> None:
@@ -33,7 +53,8 @@ def test_smoke_and_multi_node_suites_pass_on_two_kind_workers(tmp_path: Path) ->
     provider = KindProvider(cluster_name=CLUSTER)
     provider.down()  # what a killed earlier run may have left (its own cluster name)
     try:
-        run = run_suites(args, tmp_path / "report", timeout=2400, env={"DRAFARM_CLUSTER_NAME": CLUSTER})
+        with cameras_also_on_this_host():
+            run = run_suites(args, tmp_path / "report", timeout=2400, env={"DRAFARM_CLUSTER_NAME": CLUSTER})
         rolled = roll_the_driver_while_pods_start(provider) if run.returncode == 0 else {}
     finally:
         provider.down()
