@@ -7,6 +7,7 @@ cluster is this test's own and goes down after."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -69,4 +70,6 @@ def test_smoke_and_multi_node_suites_pass_on_two_kind_workers(tmp_path: Path) ->
     assert pictured == {f"{CLUSTER}-worker", f"{CLUSTER}-worker2"}, f"the report's farm picture shows {pictured}"
     assert leftovers == [], f"the run's kind cluster left {leftovers}"
     assert rolled["driver_pods_replaced"] and rolled["steady_same_container"] and rolled["steady_uses_its_gpu"], rolled
-    assert len(rolled["started"]) >= 3 and set(rolled["started"].values()) == {"Succeeded"}, rolled
+    assert len(rolled["started"]) >= 3 and set(rolled["started"].values()) == {"Succeeded"}, json.dumps(
+        rolled["why_not_succeeded"], indent=1
+    )
